@@ -1,0 +1,66 @@
+using WarehouseHybrid.Domain.Actions;
+
+namespace WarehouseHybrid.Planning.Fleet;
+
+/// <summary>A task as the optimizer sees it: an id and its ordered errands (cell ids).</summary>
+/// <param name="Id">Unique task id.</param>
+/// <param name="Errands">Cells to visit in order; the task is finished when the last is reached.</param>
+public sealed record PlanningTask(int Id, IReadOnlyList<int> Errands);
+
+/// <summary>One robot's assignment after a planning step.</summary>
+/// <param name="TaskId">The task it works on, or -1.</param>
+/// <param name="NextErrandIndex">Index of the errand it heads for.</param>
+/// <param name="GoalCell">The cell it heads for, or -1.</param>
+public readonly record struct RobotAssignment(int TaskId, int NextErrandIndex, int GoalCell);
+
+/// <summary>What one planning step produced.</summary>
+public sealed class PlannerStepResult
+{
+    /// <summary>Creates a result for <paramref name="robotCount"/> robots, all waiting.</summary>
+    public PlannerStepResult(int robotCount)
+    {
+        Actions = new RobotAction[robotCount];
+        Array.Fill(Actions, RobotAction.Wait);
+        Assignments = new RobotAssignment[robotCount];
+        Array.Fill(Assignments, new RobotAssignment(-1, 0, -1));
+    }
+
+    /// <summary>The next action of every robot (index = robot index). Always a valid step.</summary>
+    public RobotAction[] Actions { get; }
+
+    /// <summary>Every robot's assignment after this step's scheduling.</summary>
+    public RobotAssignment[] Assignments { get; }
+
+    /// <summary>Tasks whose last errand was reached by the poses given to this step.</summary>
+    public List<int> FinishedTaskIds { get; } = new();
+
+    /// <summary>Robots that reached an errand (not the last) in the poses given.</summary>
+    public List<(int Robot, int TaskId, int ErrandIndex)> ErrandsReached { get; } = new();
+
+    /// <summary>True when the budget ran out and the fallback step was used.</summary>
+    public bool UsedFallback { get; set; }
+
+    /// <summary>Wall time spent planning.</summary>
+    public TimeSpan Elapsed { get; set; }
+}
+
+/// <summary>
+/// The lifelong fleet optimizer's contract: the site gives it the robots' confirmed poses each
+/// step; it records reached errands, (re)assigns tasks and returns one valid action per robot.
+/// Implementations are pure (no I/O), deterministic for a given seed, and must return a valid
+/// step within the budget, never throw on a bad budget and never block.
+/// </summary>
+public interface IFleetPlanner
+{
+    /// <summary>Number of robots (fixed for the planner's life).</summary>
+    int RobotCount { get; }
+
+    /// <summary>Adds a task to the open pool (revealed to the scheduler).</summary>
+    void SubmitTask(PlanningTask task);
+
+    /// <summary>Number of open (revealed, unfinished) tasks including assigned ones.</summary>
+    int OpenTaskCount { get; }
+
+    /// <summary>Plans one step from the given poses.</summary>
+    PlannerStepResult PlanStep(ReadOnlySpan<RobotPose> poses, TimeSpan budget, CancellationToken cancellationToken = default);
+}
