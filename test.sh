@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test of the solution on a fresh machine: installs what the tests need when missing,
+# then `dotnet test WarehouseHybrid.sln`, and ends with one line: "N passed, N failed[, N skipped]".
+# Usage: ./test.sh [extra dotnet test arguments, e.g. --filter Category!=Slow]
+set -uo pipefail
+cd "$(dirname "$0")"
+
+# --- system packages the tests start for real (binary -> Debian package) ---------------------
+declare -A NEED=()
+# (Integration tests of later issues add their servers here, e.g. NEED[mosquitto]=mosquitto.)
+missing=()
+for bin in "${!NEED[@]}"; do
+  command -v "$bin" >/dev/null 2>&1 || missing+=("${NEED[$bin]}")
+done
+if ((${#missing[@]})); then
+  echo "test.sh: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq "${missing[@]}" >/dev/null \
+    || { echo "test.sh: could not install ${missing[*]}" >&2; exit 1; }
+fi
+
+command -v dotnet >/dev/null 2>&1 || { echo "test.sh: the .NET SDK (dotnet) is required" >&2; exit 1; }
+
+# --- build once, then test ------------------------------------------------------------------
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+results="$(pwd)/TestResults"
+rm -rf "$results"
+mkdir -p "$results"
+
+dotnet build WarehouseHybrid.sln -c Release -nologo -v q || { echo "0 passed, 1 failed"; exit 1; }
+
+dotnet test WarehouseHybrid.sln -c Release --no-build -nologo \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" \
+  --blame-hang-timeout 10m "$@"
+status=$?
+
+# --- the closing line, summed over every test project's TRX report --------------------------
+read -r passed failed skipped < <(
+  cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
+    { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"|\/|>/, "", kv[2]); c[kv[1]] += kv[2] } }
+    END { printf "%d %d %d\n", c["passed"], c["failed"] + c["error"] + c["timeout"] + c["aborted"], c["notExecuted"] }')
+if [[ -z "${passed:-}" ]]; then passed=0; failed=0; skipped=0; fi
+if ((status != 0 && failed == 0)); then failed=1; fi  # a crashed test host counts as a failure
+if ((skipped > 0)); then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+((status == 0 && failed == 0))
