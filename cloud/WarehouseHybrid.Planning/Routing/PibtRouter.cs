@@ -1,0 +1,386 @@
+using WarehouseHybrid.Domain.Actions;
+using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Planning.Distances;
+
+namespace WarehouseHybrid.Planning.Routing;
+
+/// <summary>
+/// One step of PIBT (priority inheritance with backtracking, Okumura et al.) adapted to robots
+/// with headings, as in the LoRR Start-Kit: robots in priority order each pick a next cell among
+/// {stay, 4 neighbours} ranked by their (cell, heading) distance table; a robot that wants a cell
+/// held by an unplanned robot pushes it first (recursively); the pushed robot may not take its
+/// pusher's cell (no swaps). A chosen cell that is not straight ahead becomes a rotation toward
+/// it, so that robot stays put; any robot that planned to follow into a cell whose occupant now
+/// stays is stopped too (cascading). The result has no vertex and no swap conflicts by
+/// construction. Sequential by design (PIBT's core is inherently ordered); one instance per
+/// planner, not thread-safe, no allocation per step once warmed up.
+/// </summary>
+public sealed class PibtRouter
+{
+    /// <summary>Deepest push chain followed before a push counts as failed (keeps the stack bounded).</summary>
+    public const int MaxPushDepth = 4096;
+
+    private const int None = -1;
+    private readonly GridMap _map;
+    private readonly CompactGrid _grid;
+    private readonly int[] _occNow;   // cell -> robot occupying it now, or -1
+    private readonly int[] _occNext;  // cell -> robot reserving it for the next step, or -1
+    private readonly int[] _moverInto; // cell -> robot moving forward into it (fix-up), or -1
+    private int[] _next = [];
+    private int[] _queue = [];
+    private HeadingDistanceTable?[] _tables = [];
+    private RobotPose[] _poses = [];
+    private bool[] _fixed = [];
+    private Random _rng = new(0);
+
+    /// <summary>Creates a router for one grid.</summary>
+    public PibtRouter(CompactGrid grid)
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        _grid = grid;
+        _map = grid.Map;
+        _occNow = new int[_map.CellCount];
+        _occNext = new int[_map.CellCount];
+        _moverInto = new int[_map.CellCount];
+        Array.Fill(_occNow, None);
+        Array.Fill(_occNext, None);
+        Array.Fill(_moverInto, None);
+    }
+
+    /// <summary>
+    /// Plans one step. <paramref name="order"/> lists robot indices from highest to lowest priority
+    /// (every robot once). <paramref name="tables"/> gives each robot's goal table, or null for a
+    /// robot without a goal (it prefers to stay). Robots on impassable or shared cells wait and are
+    /// counted in the return value. <paramref name="shouldStop"/> is polled now and then; when it
+    /// returns true the method gives up and returns -1 with every action set to wait.
+    /// </summary>
+    /// <returns>Number of robots whose pose was illegal (they wait), or -1 when stopped.</returns>
+    public int Plan(
+        ReadOnlySpan<RobotPose> poses,
+        ReadOnlySpan<int> order,
+        HeadingDistanceTable?[] tables,
+        Random rng,
+        Span<RobotAction> actions,
+        Func<bool> shouldStop)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(rng);
+        ArgumentNullException.ThrowIfNull(shouldStop);
+        var n = poses.Length;
+        EnsureCapacity(n);
+        _rng = rng;
+        _tables = tables;
+        poses.CopyTo(_poses);
+        actions[..n].Fill(RobotAction.Wait);
+        var illegal = 0;
+        try
+        {
+            for (var i = 0; i < n; i++)
+            {
+                _next[i] = None;
+                _fixed[i] = false;
+                var c = poses[i].Cell;
+                if (!_map.IsPassable(c) || (uint)poses[i].Heading > 3 || _occNow[c] != None)
+                {
+                    // Odd input: the robot waits where it is; its cell (if real) stays blocked.
+                    _fixed[i] = true;
+                    illegal++;
+                    if (_map.InBounds(c) && _occNow[c] != None && !_fixed[_occNow[c]])
+                    {
+                        _fixed[_occNow[c]] = true;
+                        illegal++;
+                    }
+
+                    continue;
+                }
+
+                _occNow[c] = i;
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                if (_fixed[i])
+                {
+                    _next[i] = _poses[i].Cell;
+                    if (_map.InBounds(_poses[i].Cell))
+                    {
+                        _occNext[_poses[i].Cell] = i;
+                    }
+                }
+            }
+
+            for (var k = 0; k < order.Length; k++)
+            {
+                var i = order[k];
+                if ((uint)i >= (uint)n || _next[i] != None)
+                {
+                    continue;
+                }
+
+                if ((k & 63) == 0 && shouldStop())
+                {
+                    return -1;
+                }
+
+                Pibt(i, None, 0);
+            }
+
+            // Robots the order forgot still need a decision.
+            for (var i = 0; i < n; i++)
+            {
+                if (_next[i] == None)
+                {
+                    Pibt(i, None, 0);
+                }
+            }
+
+            ToActions(n, actions);
+            return illegal;
+        }
+        finally
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var c = poses[i].Cell;
+                if (_map.InBounds(c))
+                {
+                    _occNow[c] = None;
+                    _occNext[c] = None;
+                    _moverInto[c] = None;
+                }
+
+                if (_next[i] >= 0)
+                {
+                    _occNext[_next[i]] = None;
+                    _moverInto[_next[i]] = None;
+                }
+            }
+        }
+    }
+
+    private void EnsureCapacity(int n)
+    {
+        if (_next.Length < n)
+        {
+            _next = new int[n];
+            _queue = new int[n];
+            _poses = new RobotPose[n];
+            _fixed = new bool[n];
+        }
+    }
+
+    // Score of robot i committing to cell v next (lower is better): estimated steps to its goal.
+    private int Score(int i, int v, int dir)
+    {
+        var pose = _poses[i];
+        var table = _tables[i];
+        if (dir < 0)
+        {
+            // Stay: one step lost, then the best continuation from here.
+            return table is null ? 0 : 1 + table.Distance(pose.Cell, pose.Heading);
+        }
+
+        var turns = HeadingMath.TurnsBetween(pose.Heading, (Heading)dir);
+        if (table is null)
+        {
+            return 1 + turns;
+        }
+
+        var rest = table.Distance(v, (Heading)dir);
+        return rest >= HeadingDistanceTable.Unreachable ? HeadingDistanceTable.Unreachable + 8 : turns + 1 + rest;
+    }
+
+    private bool Pibt(int i, int parent, int depth)
+    {
+        var cur = _poses[i].Cell;
+        Span<int> cells = stackalloc int[5];
+        Span<int> scores = stackalloc int[5];
+        Span<int> tie = stackalloc int[5];
+        var m = 0;
+        cells[m] = cur;
+        scores[m] = Score(i, cur, -1);
+        tie[m++] = _rng.Next();
+        var dense = _grid.DenseOf(cur);
+        for (var d = 0; d < 4; d++)
+        {
+            var nb = _grid.Next(dense, d);
+            if (nb < 0)
+            {
+                continue;
+            }
+
+            var v = _grid.CellOf(nb);
+            cells[m] = v;
+            scores[m] = Score(i, v, d);
+            tie[m++] = _rng.Next();
+        }
+
+        // Insertion sort by (score, random tie) - at most five entries.
+        for (var a = 1; a < m; a++)
+        {
+            for (var b = a; b > 0 && (scores[b] < scores[b - 1] || (scores[b] == scores[b - 1] && tie[b] < tie[b - 1])); b--)
+            {
+                (cells[b], cells[b - 1]) = (cells[b - 1], cells[b]);
+                (scores[b], scores[b - 1]) = (scores[b - 1], scores[b]);
+                (tie[b], tie[b - 1]) = (tie[b - 1], tie[b]);
+            }
+        }
+
+        for (var a = 0; a < m; a++)
+        {
+            var v = cells[a];
+            if (_occNext[v] != None)
+            {
+                continue;
+            }
+
+            if (parent != None && v == _poses[parent].Cell)
+            {
+                continue; // would swap with the robot pushing us
+            }
+
+            _next[i] = v;
+            _occNext[v] = i;
+            var k = _occNow[v];
+            if (k != None && k != i && _next[k] == None)
+            {
+                if (depth >= MaxPushDepth || !Pibt(k, i, depth + 1))
+                {
+                    if (depth >= MaxPushDepth)
+                    {
+                        // Treat the occupant as unmovable this step.
+                        _next[k] = v;
+                        _occNext[v] = k;
+                    }
+
+                    continue;
+                }
+            }
+
+            return true;
+        }
+
+        _next[i] = cur;
+        _occNext[cur] = i;
+        return false;
+    }
+
+    private void ToActions(int n, Span<RobotAction> actions)
+    {
+        var stayed = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var pose = _poses[i];
+            var cur = pose.Cell;
+            var nxt = _next[i];
+            if (_fixed[i] || nxt == cur || nxt < 0)
+            {
+                actions[i] = _fixed[i] ? RobotAction.Wait : BestInPlace(i);
+                _queue[stayed++] = i;
+                continue;
+            }
+
+            var dir = DirectionOf(cur, nxt);
+            if (dir == (int)pose.Heading)
+            {
+                actions[i] = RobotAction.Forward;
+                _moverInto[nxt] = i;
+            }
+            else
+            {
+                actions[i] = TurnToward(i, dir);
+                _queue[stayed++] = i;
+            }
+        }
+
+        // Whoever planned to enter the cell of a robot that stays must stay too (cascade).
+        var head = 0;
+        while (head < stayed)
+        {
+            var s = _queue[head++];
+            var c = _poses[s].Cell;
+            if (!_map.InBounds(c))
+            {
+                continue;
+            }
+
+            var k = _moverInto[c];
+            if (k != None && actions[k] == RobotAction.Forward)
+            {
+                actions[k] = RobotAction.Wait;
+                _moverInto[c] = None;
+                _queue[stayed++] = k;
+            }
+        }
+    }
+
+    private int DirectionOf(int from, int to)
+    {
+        var dense = _grid.DenseOf(from);
+        for (var d = 0; d < 4; d++)
+        {
+            var nb = _grid.Next(dense, d);
+            if (nb >= 0 && _grid.CellOf(nb) == to)
+            {
+                return d;
+            }
+        }
+
+        return -1;
+    }
+
+    private RobotAction TurnToward(int i, int dir)
+    {
+        var h = (int)_poses[i].Heading;
+        var delta = (dir - h) & 3;
+        if (delta == 1)
+        {
+            return RobotAction.RotateClockwise;
+        }
+
+        if (delta == 3)
+        {
+            return RobotAction.RotateCounterClockwise;
+        }
+
+        // Opposite: either way takes two turns; take the side the table prefers.
+        var table = _tables[i];
+        if (table is not null)
+        {
+            var cw = table.Distance(_poses[i].Cell, _poses[i].Heading.RotateClockwise());
+            var ccw = table.Distance(_poses[i].Cell, _poses[i].Heading.RotateCounterClockwise());
+            if (ccw < cw)
+            {
+                return RobotAction.RotateCounterClockwise;
+            }
+        }
+
+        return RobotAction.RotateClockwise;
+    }
+
+    // A robot that keeps its cell may still turn toward a better heading (turning never conflicts).
+    private RobotAction BestInPlace(int i)
+    {
+        var table = _tables[i];
+        if (table is null)
+        {
+            return RobotAction.Wait;
+        }
+
+        var pose = _poses[i];
+        var here = table.Distance(pose.Cell, pose.Heading);
+        if (here == 0)
+        {
+            return RobotAction.Wait;
+        }
+
+        var cw = table.Distance(pose.Cell, pose.Heading.RotateClockwise());
+        var ccw = table.Distance(pose.Cell, pose.Heading.RotateCounterClockwise());
+        if (cw < here && cw <= ccw)
+        {
+            return RobotAction.RotateClockwise;
+        }
+
+        return ccw < here ? RobotAction.RotateCounterClockwise : RobotAction.Wait;
+    }
+}

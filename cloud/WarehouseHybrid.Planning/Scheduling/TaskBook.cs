@@ -1,0 +1,106 @@
+using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Planning.Fleet;
+
+namespace WarehouseHybrid.Planning.Scheduling;
+
+/// <summary>An open task and its progress, as the planner tracks it.</summary>
+public sealed class OpenTask
+{
+    internal OpenTask(PlanningTask task, long revealOrder)
+    {
+        Task = task;
+        RevealOrder = revealOrder;
+    }
+
+    /// <summary>The task as submitted.</summary>
+    public PlanningTask Task { get; }
+
+    /// <summary>Order of submission (0 for the first task ever submitted).</summary>
+    public long RevealOrder { get; }
+
+    /// <summary>The robot working on it, or -1 while unassigned.</summary>
+    public int Robot { get; internal set; } = -1;
+
+    /// <summary>Index of the errand to reach next.</summary>
+    public int NextErrand { get; internal set; }
+
+    /// <summary>Cell of the errand to reach next.</summary>
+    public int GoalCell => Task.Errands[NextErrand];
+
+    /// <summary>Whether the first errand has been reached (LoRR 2024: the task can no longer move to another robot).</summary>
+    public bool Started => NextErrand > 0;
+
+    /// <summary>Whether the last errand has been reached.</summary>
+    public bool Finished { get; internal set; }
+
+    /// <summary>Estimated steps from the first errand through the last (-1 until computed).</summary>
+    internal int Length { get; set; } = -1;
+}
+
+/// <summary>
+/// The open task pool in reveal order: validates submissions against the map, hands out tasks and
+/// drops finished ones. Not thread-safe (owned by one planner).
+/// </summary>
+public sealed class TaskBook
+{
+    private readonly GridMap _map;
+    private readonly Dictionary<int, OpenTask> _byId = new();
+    private readonly List<OpenTask> _open = new();
+    private long _revealed;
+
+    /// <summary>Creates an empty pool for tasks on <paramref name="map"/>.</summary>
+    public TaskBook(GridMap map) => _map = map ?? throw new ArgumentNullException(nameof(map));
+
+    /// <summary>Open (unfinished) tasks in reveal order, assigned or not.</summary>
+    public IReadOnlyList<OpenTask> Open => _open;
+
+    /// <summary>Number of open tasks.</summary>
+    public int Count => _open.Count;
+
+    /// <summary>
+    /// Adds a task. Throws <see cref="ArgumentException"/> naming the task and errand when it has
+    /// no errands, an errand is off the map or on an obstacle, or its id is already open.
+    /// </summary>
+    public OpenTask Add(PlanningTask task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        if (task.Errands is null || task.Errands.Count == 0)
+        {
+            throw new ArgumentException($"task {task.Id}: has no errands", nameof(task));
+        }
+
+        for (var e = 0; e < task.Errands.Count; e++)
+        {
+            var cell = task.Errands[e];
+            if (!_map.InBounds(cell))
+            {
+                throw new ArgumentException($"task {task.Id}: errand {e} (cell {cell}) is off the map '{_map.Name}' ({_map.Width}x{_map.Height})", nameof(task));
+            }
+
+            if (!_map.IsPassable(cell))
+            {
+                throw new ArgumentException($"task {task.Id}: errand {e} (cell {cell}, row {_map.Row(cell)}, column {_map.Column(cell)}) is an obstacle on map '{_map.Name}'", nameof(task));
+            }
+        }
+
+        if (_byId.ContainsKey(task.Id))
+        {
+            throw new ArgumentException($"task {task.Id}: a task with this id is already open", nameof(task));
+        }
+
+        var open = new OpenTask(task, _revealed++);
+        _byId.Add(task.Id, open);
+        _open.Add(open);
+        return open;
+    }
+
+    /// <summary>Marks a task finished and drops it from the pool.</summary>
+    internal void Finish(OpenTask task)
+    {
+        task.Finished = true;
+        _byId.Remove(task.Task.Id);
+    }
+
+    /// <summary>Removes finished tasks from <see cref="Open"/> (keeps reveal order).</summary>
+    internal void Compact() => _open.RemoveAll(t => t.Finished);
+}
