@@ -22,8 +22,9 @@ public static class Cobs
         var codeIndex = 0;
         var write = 1;
         byte code = 1;
-        foreach (var b in source)
+        for (var i = 0; i < source.Length; i++)
         {
+            var b = source[i];
             if (b == 0)
             {
                 destination[codeIndex] = code;
@@ -37,8 +38,14 @@ public static class Cobs
             if (code == 0xFF)
             {
                 destination[codeIndex] = code;
-                codeIndex = write++;
                 code = 1;
+                if (i == source.Length - 1)
+                {
+                    // A full 254-byte run that ends the input needs no trailing code byte (canonical COBS).
+                    return write;
+                }
+
+                codeIndex = write++;
             }
         }
 
