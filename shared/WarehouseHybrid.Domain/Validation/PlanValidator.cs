@@ -47,6 +47,7 @@ public sealed class PlanValidator
     private readonly int[] _occupantAfter;  // cell -> robot index + 1 (0 = free), for the step being checked
     private readonly int[] _occupantBefore;
     private readonly List<int> _touched = new();
+    private int[] _fromCells = new int[16];  // before-cells of the step, so `after` may alias `before`
 
     /// <summary>Creates a validator for one map.</summary>
     public PlanValidator(GridMap map)
@@ -63,6 +64,7 @@ public sealed class PlanValidator
     /// Checks one step. Writes the resulting poses to <paramref name="after"/> (when the step is
     /// invalid they are still the naive results, so callers decide what to do, e.g. LoRR makes
     /// every robot wait). Conflicts are appended to <paramref name="conflicts"/> when given.
+    /// <paramref name="after"/> may be the same memory as <paramref name="before"/> (update in place).
     /// </summary>
     /// <returns>True when the step is valid.</returns>
     public bool ValidateStep(
@@ -76,12 +78,18 @@ public sealed class PlanValidator
             throw new ArgumentException($"step has {before.Length} robots but {actions.Length} actions and {after.Length} result slots");
         }
 
+        if (_fromCells.Length < before.Length)
+        {
+            _fromCells = new int[Math.Max(before.Length, _fromCells.Length * 2)];
+        }
+
         var valid = true;
         try
         {
             for (var i = 0; i < before.Length; i++)
             {
                 var p = before[i];
+                _fromCells[i] = p.Cell;
                 if (!_map.IsPassable(p.Cell) || (byte)p.Heading > 3)
                 {
                     valid = false;
@@ -146,7 +154,7 @@ public sealed class PlanValidator
             // Swap: robot i moves a -> b while the robot that was in b moves b -> a.
             for (var i = 0; i < before.Length; i++)
             {
-                var from = before[i].Cell;
+                var from = _fromCells[i];
                 var to = after[i].Cell;
                 if (from == to || !_map.InBounds(to) || !_map.InBounds(from))
                 {
@@ -179,23 +187,35 @@ public sealed class PlanValidator
     public bool ValidatePoses(ReadOnlySpan<RobotPose> poses, ICollection<Conflict>? conflicts = null)
     {
         var valid = true;
-        var seen = new Dictionary<int, int>();
-        for (var i = 0; i < poses.Length; i++)
+        try
         {
-            if (!_map.IsPassable(poses[i].Cell) || (byte)poses[i].Heading > 3)
+            for (var i = 0; i < poses.Length; i++)
             {
-                valid = false;
-                conflicts?.Add(new Conflict(ConflictKind.IllegalPose, i, -1, poses[i].Cell));
+                var cell = poses[i].Cell;
+                if (!_map.IsPassable(cell) || (byte)poses[i].Heading > 3)
+                {
+                    valid = false;
+                    conflicts?.Add(new Conflict(ConflictKind.IllegalPose, i, -1, cell));
+                }
+                else if (_occupantBefore[cell] > 0)
+                {
+                    valid = false;
+                    conflicts?.Add(new Conflict(ConflictKind.Vertex, _occupantBefore[cell] - 1, i, cell));
+                }
+                else
+                {
+                    Mark(_occupantBefore, cell, i);
+                }
             }
-            else if (seen.TryGetValue(poses[i].Cell, out var other))
+        }
+        finally
+        {
+            foreach (var c in _touched)
             {
-                valid = false;
-                conflicts?.Add(new Conflict(ConflictKind.Vertex, other, i, poses[i].Cell));
+                _occupantBefore[c] = 0;
             }
-            else
-            {
-                seen[poses[i].Cell] = i;
-            }
+
+            _touched.Clear();
         }
 
         return valid;
