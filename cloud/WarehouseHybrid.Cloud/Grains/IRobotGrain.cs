@@ -1,0 +1,18 @@
+namespace WarehouseHybrid.Cloud.Grains;
+
+/// <summary>One robot's live state (key: robot id). Fed by the MQTT bridge; tells its site of completed steps.</summary>
+[Alias("wh.cloud.IRobotGrain")]
+public interface IRobotGrain : IGrainWithStringKey
+{
+    /// <summary>Takes a decoded telemetry record.</summary>
+    [Alias("ReportTelemetry")]
+    Task ReportTelemetryAsync(TelemetryReport report);
+
+    /// <summary>Takes a decoded robot event.</summary>
+    [Alias("ReportEvent")]
+    Task ReportEventAsync(RobotEventReport report);
+
+    /// <summary>The robot's live state, or null when nothing was heard from it.</summary>
+    [Alias("GetStatus")]
+    Task<RobotStatus?> GetStatusAsync();
+}

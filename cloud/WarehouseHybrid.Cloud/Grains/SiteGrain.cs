@@ -1,0 +1,378 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WarehouseHybrid.Cloud.Bridge;
+using WarehouseHybrid.Cloud.Sites;
+using WarehouseHybrid.Contracts.Fleet;
+using WarehouseHybrid.Domain.Actions;
+using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Planning.Fleet;
+using ProtoHeading = WarehouseHybrid.Contracts.Fleet.Heading;
+
+namespace WarehouseHybrid.Cloud.Grains;
+
+/// <summary>
+/// The site's shell around <see cref="SiteCycle"/> and the optimizer: takes confirmations, starts a
+/// planning round when every awaited robot confirmed (or the confirm timeout passed), lets
+/// <see cref="PlanningWorker"/> run the optimizer off the grain's scheduler, and publishes the
+/// resulting plan segments and task assignments through <see cref="IFleetCommandPublisher"/>.
+/// </summary>
+public sealed partial class SiteGrain(
+    IFleetCommandPublisher publisher,
+    FleetPlannerFactory plannerFactory,
+    PlanningWorker worker,
+    IOptions<SiteCycleOptions> cycleOptions,
+    TimeProvider timeProvider,
+    ILogger<SiteGrain> logger) : Grain, ISiteGrain
+{
+    private readonly SiteCycleOptions _options = cycleOptions.Value;
+    private readonly LatencyWindow _planTimes = new();
+    private readonly List<PlanningTask> _pendingTasks = new();
+    private readonly Dictionary<int, IReadOnlyList<int>> _tasks = new();
+    private SiteDefinition? _definition;
+    private GridMap? _map;
+    private SiteCycle? _cycle;
+    private IFleetPlanner? _planner;
+    private RobotAssignment[] _assignments = [];
+    private IGrainTimer? _timer;
+    private long _stepStartedAt;
+    private string _planId = string.Empty;
+
+    private long _tasksFinished;
+    private long _stepsDispatched;
+    private long _segmentsPublished;
+    private long _assignmentsPublished;
+    private long _confirmTimeouts;
+    private long _robotStepsHeld;
+    private long _forcedWaits;
+    private long _fallbacks;
+    private long _invalidPlans;
+    private long _planFailures;
+    private long _errandsReached;
+
+    private string SiteId => this.GetPrimaryKeyString();
+
+    /// <inheritdoc />
+    public Task InitializeAsync(SiteDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        if (_definition is not null)
+        {
+            if (SameDefinition(_definition, definition))
+            {
+                return Task.CompletedTask;
+            }
+
+            throw new InvalidOperationException($"site '{SiteId}' already runs map '{_definition.MapName}' with {_definition.Robots.Count} robots; a site cannot be redefined while active");
+        }
+
+        definition.Validate();
+        var map = definition.ToMap();
+        var starts = definition.Robots.Select(r => new RobotPose(r.StartCell, r.StartHeading)).ToArray();
+        var planner = plannerFactory(map, starts);
+        if (planner.RobotCount != starts.Length)
+        {
+            throw new InvalidOperationException($"site '{SiteId}': the planner factory made a planner for {planner.RobotCount} robots, the roster has {starts.Length}");
+        }
+
+        _definition = definition;
+        _map = map;
+        _planner = planner;
+        _cycle = new SiteCycle(map, definition.Robots);
+        _assignments = new RobotAssignment[starts.Length];
+        Array.Fill(_assignments, new RobotAssignment(-1, 0, -1));
+        _planId = $"{SiteId}-{timeProvider.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}";
+        _stepStartedAt = timeProvider.GetTimestamp();
+        _timer = this.RegisterGrainTimer(OnTickAsync, new GrainTimerCreationOptions
+        {
+            DueTime = _options.TickPeriod,
+            Period = _options.TickPeriod,
+            KeepAlive = true,
+        });
+        LogInitialized(logger, SiteId, map.Name, map.Width, map.Height, starts.Length);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<TaskSubmissionResult> SubmitTasksAsync(IReadOnlyList<SiteTask> tasks)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        if (_map is null)
+        {
+            throw new InvalidOperationException($"site '{SiteId}' has no definition yet: call InitializeAsync first");
+        }
+
+        var rejections = new List<string>();
+        var accepted = 0;
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            var problem = CheckTask(tasks[i], _map);
+            if (problem is not null)
+            {
+                rejections.Add($"task {i} (id {tasks[i]?.Id.ToString(CultureInfo.InvariantCulture) ?? "null"}): {problem}");
+                continue;
+            }
+
+            var errands = tasks[i].Errands.ToArray();
+            _tasks.Add(tasks[i].Id, errands);
+            _pendingTasks.Add(new PlanningTask(tasks[i].Id, errands));
+            accepted++;
+        }
+
+        return Task.FromResult(new TaskSubmissionResult(accepted, rejections));
+    }
+
+    /// <inheritdoc />
+    public Task<StepConfirmResult> ConfirmStepAsync(StepConfirmation confirmation)
+    {
+        ArgumentNullException.ThrowIfNull(confirmation);
+        if (_cycle is null)
+        {
+            return Task.FromResult(StepConfirmResult.SiteNotReady);
+        }
+
+        var outcome = _cycle.Confirm(confirmation.RobotId, confirmation.CompletedStep, new RobotPose(confirmation.Cell, confirmation.Heading));
+        if (outcome == ConfirmOutcome.CaughtUp)
+        {
+            TryStartRound();
+        }
+
+        return Task.FromResult(outcome switch
+        {
+            ConfirmOutcome.CaughtUp => StepConfirmResult.Confirmed,
+            ConfirmOutcome.AlreadyConfirmed => StepConfirmResult.AlreadyConfirmed,
+            ConfirmOutcome.Behind => StepConfirmResult.Behind,
+            _ => StepConfirmResult.UnknownRobot,
+        });
+    }
+
+    /// <inheritdoc />
+    public Task<SiteStats> GetStatsAsync()
+    {
+        var cycle = _cycle;
+        return Task.FromResult(new SiteStats
+        {
+            SiteId = SiteId,
+            Initialized = cycle is not null,
+            Step = cycle?.Step ?? 0,
+            RobotCount = cycle?.RobotCount ?? 0,
+            RobotsConfirmed = cycle?.CaughtUpCount ?? 0,
+            RobotsAwaited = cycle?.AwaitingCount ?? 0,
+            TasksSubmitted = _tasks.Count,
+            TasksFinished = _tasksFinished,
+            OpenTasks = (_planner?.OpenTaskCount ?? 0) + _pendingTasks.Count,
+            ThroughputPerStep = _stepsDispatched == 0 ? 0 : (double)_tasksFinished / _stepsDispatched,
+            PlanTimeLastMs = _planTimes.LastMs,
+            PlanTimeP50Ms = _planTimes.PercentileMs(50),
+            PlanTimeP99Ms = _planTimes.PercentileMs(99),
+            PlanTimeMaxMs = _planTimes.MaxMs,
+            StepsDispatched = _stepsDispatched,
+            SegmentsPublished = _segmentsPublished,
+            AssignmentsPublished = _assignmentsPublished,
+            ConfirmTimeouts = _confirmTimeouts,
+            RobotStepsHeld = _robotStepsHeld,
+            ForcedWaits = _forcedWaits,
+            PlannerFallbacks = _fallbacks,
+            InvalidPlans = _invalidPlans,
+            PlanFailures = _planFailures,
+            ErrandsReached = _errandsReached,
+            Planning = cycle?.IsPlanning ?? false,
+            PoseMismatches = cycle?.PoseMismatches ?? 0,
+        });
+    }
+
+    private Task OnTickAsync(CancellationToken cancellationToken)
+    {
+        TryStartRound();
+        return Task.CompletedTask;
+    }
+
+    private void TryStartRound()
+    {
+        if (_cycle is null || _planner is null || _cycle.IsPlanning)
+        {
+            return;
+        }
+
+        var sinceStepStart = timeProvider.GetElapsedTime(_stepStartedAt);
+        if (sinceStepStart < _options.MinStepInterval)
+        {
+            return;
+        }
+
+        var timedOut = sinceStepStart >= _options.ConfirmTimeout;
+        if (!_cycle.CanPlan(timedOut))
+        {
+            return;
+        }
+
+        var round = _cycle.BeginRound(timedOut && _cycle.AwaitingCount > 0);
+        foreach (var task in _pendingTasks)
+        {
+            _planner.SubmitTask(task);
+        }
+
+        _pendingTasks.Clear();
+
+        // Detached on purpose: the grain turn ends here and the grain keeps taking calls while the
+        // worker plans; the continuation comes back on this activation's scheduler.
+        _ = RunRoundAsync(round, _planner);
+    }
+
+    private async Task RunRoundAsync(PlanningRound round, IFleetPlanner planner)
+    {
+        PlanningOutcome outcome;
+        try
+        {
+            outcome = await worker.PlanAsync(planner, round.Poses, _options.PlanBudget, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            _planFailures++;
+            _cycle!.AbortRound(round);
+            LogPlanFailed(logger, ex, SiteId, round.Step);
+            return;
+        }
+
+        var result = outcome.Result;
+        var dispatch = _cycle!.CompleteRound(round, result.Actions);
+        _stepStartedAt = timeProvider.GetTimestamp();
+        _planTimes.Add(outcome.Elapsed);
+        _stepsDispatched++;
+        _tasksFinished += result.FinishedTaskIds.Count;
+        _errandsReached += result.ErrandsReached.Count;
+        _forcedWaits += dispatch.ForcedWaits;
+        _robotStepsHeld += dispatch.Held;
+        if (round.TimedOut)
+        {
+            _confirmTimeouts++;
+            LogConfirmTimeout(logger, SiteId, round.Step, dispatch.Held);
+        }
+
+        if (result.UsedFallback)
+        {
+            _fallbacks++;
+        }
+
+        if (dispatch.PlanWasInvalid)
+        {
+            _invalidPlans++;
+            LogInvalidPlan(logger, SiteId, round.Step);
+        }
+
+        try
+        {
+            await PublishAsync(dispatch, result.Assignments);
+        }
+        catch (Exception ex)
+        {
+            LogPublishFailed(logger, ex, SiteId, dispatch.Step);
+        }
+    }
+
+    private async Task PublishAsync(StepDispatch dispatch, RobotAssignment[] assignments)
+    {
+        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var order in dispatch.Orders)
+        {
+            var segment = new PlanSegment
+            {
+                RobotId = order.RobotId,
+                PlanId = _planId,
+                Revision = order.Revision,
+                FirstStep = dispatch.Step,
+                StartCell = order.Start.Cell,
+                StartHeading = (ProtoHeading)order.Start.Heading,
+                TraceId = NewTraceParent(),
+                IssuedUnixMs = now,
+            };
+            segment.Steps.Add(new PlanStep
+            {
+                Step = dispatch.Step,
+                Action = (PlanAction)order.Action,
+                TargetCell = order.Target.Cell,
+                TargetHeading = (ProtoHeading)order.Target.Heading,
+                Granted = true,
+            });
+            await publisher.PublishPlanAsync(SiteId, segment);
+            _segmentsPublished++;
+        }
+
+        for (var i = 0; i < assignments.Length && i < _assignments.Length; i++)
+        {
+            var next = assignments[i];
+            var previous = _assignments[i];
+            _assignments[i] = next;
+            if (next.TaskId < 0 || (next.TaskId == previous.TaskId && next.NextErrandIndex == previous.NextErrandIndex))
+            {
+                continue;
+            }
+
+            var assignment = new TaskAssignment
+            {
+                RobotId = _cycle!.RobotIdAt(i),
+                TaskId = next.TaskId.ToString(CultureInfo.InvariantCulture),
+                NextErrandIndex = (uint)Math.Max(0, next.NextErrandIndex),
+                TraceId = NewTraceParent(),
+                AssignedUnixMs = now,
+            };
+            if (_tasks.TryGetValue(next.TaskId, out var errands))
+            {
+                assignment.Errands.AddRange(errands);
+            }
+
+            await publisher.PublishTaskAsync(SiteId, assignment);
+            _assignmentsPublished++;
+        }
+    }
+
+    private string? CheckTask(SiteTask? task, GridMap map)
+    {
+        if (task is null)
+        {
+            return "task is null";
+        }
+
+        if (_tasks.ContainsKey(task.Id))
+        {
+            return "id already submitted";
+        }
+
+        if (task.Errands is null || task.Errands.Count == 0)
+        {
+            return "no errands";
+        }
+
+        for (var e = 0; e < task.Errands.Count; e++)
+        {
+            if (!map.IsPassable(task.Errands[e]))
+            {
+                return $"errand {e} (cell {task.Errands[e]}) is off the {map.Width}x{map.Height} map or an obstacle";
+            }
+        }
+
+        return null;
+    }
+
+    private static bool SameDefinition(SiteDefinition a, SiteDefinition b) =>
+        a.Width == b.Width && a.Height == b.Height && a.Cells.AsSpan().SequenceEqual(b.Cells) && a.Robots.SequenceEqual(b.Robots);
+
+    private static string NewTraceParent() =>
+        $"00-{ActivityTraceId.CreateRandom().ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01";
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Site {SiteId} started on map {Map} ({Width}x{Height}) with {Robots} robots")]
+    private static partial void LogInitialized(ILogger logger, string siteId, string map, int width, int height, int robots);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Site {SiteId}: planning step {Step} failed; the step is retried")]
+    private static partial void LogPlanFailed(ILogger logger, Exception exception, string siteId, uint step);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Site {SiteId}: confirm timeout, step {Step} planned with {Held} robots held")]
+    private static partial void LogConfirmTimeout(ILogger logger, string siteId, uint step, int held);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "Site {SiteId}: the optimizer's step {Step} broke a rule; every robot waits")]
+    private static partial void LogInvalidPlan(ILogger logger, string siteId, uint step);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Site {SiteId}: publishing step {Step} failed")]
+    private static partial void LogPublishFailed(ILogger logger, Exception exception, string siteId, uint step);
+}

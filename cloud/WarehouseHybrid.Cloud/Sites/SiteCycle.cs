@@ -1,0 +1,360 @@
+using WarehouseHybrid.Domain.Actions;
+using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Domain.Validation;
+
+namespace WarehouseHybrid.Cloud.Sites;
+
+/// <summary>What a confirmation did to the cycle.</summary>
+public enum ConfirmOutcome
+{
+    /// <summary>The robot is not on the roster.</summary>
+    UnknownRobot = 0,
+    /// <summary>The robot has now completed every step it was given: it can take part in the next step.</summary>
+    CaughtUp = 1,
+    /// <summary>The robot had already confirmed its last step; nothing changed.</summary>
+    AlreadyConfirmed = 2,
+    /// <summary>The robot reports an older step than the one it was given; it stays held.</summary>
+    Behind = 3,
+}
+
+/// <summary>One robot's granted step of a dispatch.</summary>
+/// <param name="RobotIndex">Roster index.</param>
+/// <param name="RobotId">Robot id.</param>
+/// <param name="Start">The confirmed pose the step starts from.</param>
+/// <param name="Action">The action.</param>
+/// <param name="Target">The pose after the action.</param>
+/// <param name="Revision">The robot's plan revision (increases with every segment sent to it).</param>
+public readonly record struct RobotStepOrder(int RobotIndex, string RobotId, RobotPose Start, RobotAction Action, RobotPose Target, ulong Revision);
+
+/// <summary>A snapshot taken when planning of a step starts; hand it back to <see cref="SiteCycle.CompleteRound"/>.</summary>
+public sealed class PlanningRound
+{
+    internal PlanningRound(uint step, RobotPose[] poses, bool[] movable, RobotPose[] heldTargets, bool timedOut)
+    {
+        Step = step;
+        Poses = poses;
+        Movable = movable;
+        HeldTargets = heldTargets;
+        TimedOut = timedOut;
+    }
+
+    /// <summary>The step being planned (S+1).</summary>
+    public uint Step { get; }
+
+    /// <summary>Every robot's confirmed pose at S: the optimizer's input.</summary>
+    public RobotPose[] Poses { get; }
+
+    /// <summary>Robots that have confirmed their last step and will get this step.</summary>
+    public bool[] Movable { get; }
+
+    /// <summary>Where a held robot may be heading (its last dispatched target); equals its pose for movable robots.</summary>
+    internal RobotPose[] HeldTargets { get; }
+
+    /// <summary>Whether the round started because the confirm timeout passed.</summary>
+    public bool TimedOut { get; }
+}
+
+/// <summary>The result of a planned step: the granted steps to send and what was held back.</summary>
+/// <param name="Step">The step number.</param>
+/// <param name="Orders">One order per robot that gets the step.</param>
+/// <param name="Held">Robots that got nothing (not confirmed).</param>
+/// <param name="ForcedWaits">Moves turned into waits so no robot enters a cell a held robot may occupy.</param>
+/// <param name="PlanWasInvalid">True when the optimizer's step broke a rule and every robot was made to wait.</param>
+public sealed record StepDispatch(uint Step, IReadOnlyList<RobotStepOrder> Orders, int Held, int ForcedWaits, bool PlanWasInvalid);
+
+/// <summary>
+/// The site's step clock as plain code (docs/plan-contract.md): which robots have confirmed the
+/// current step, when the next can be planned, and the step each robot gets. A robot that has not
+/// confirmed is held at its last confirmed pose and blocks both that cell and the cell it was sent
+/// to; moves of other robots into those cells become waits (and so on down any chain of followers).
+/// Not thread-safe: one owner (the site grain).
+/// </summary>
+public sealed class SiteCycle
+{
+    private readonly GridMap _map;
+    private readonly Track[] _robots;
+    private readonly Dictionary<string, int> _index;
+    private readonly PlanValidator _validator;
+    private readonly int[] _occupancy;
+    private PlanningRound? _round;
+
+    /// <summary>Starts the cycle at step 0 with every robot at its start pose, not yet confirmed.</summary>
+    public SiteCycle(GridMap map, IReadOnlyList<RobotSeat> roster)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(roster);
+        _map = map;
+        _robots = new Track[roster.Count];
+        _index = new Dictionary<string, int>(roster.Count, StringComparer.Ordinal);
+        for (var i = 0; i < roster.Count; i++)
+        {
+            var start = new RobotPose(roster[i].StartCell, roster[i].StartHeading);
+            _robots[i] = new Track(roster[i].RobotId, start);
+            _index.Add(roster[i].RobotId, i);
+        }
+
+        _validator = new PlanValidator(map);
+        _occupancy = new int[map.CellCount];
+    }
+
+    /// <summary>The current step S (the last one dispatched; 0 before the first).</summary>
+    public uint Step { get; private set; }
+
+    /// <summary>Number of robots.</summary>
+    public int RobotCount => _robots.Length;
+
+    /// <summary>Whether a round is being planned.</summary>
+    public bool IsPlanning => _round is not null;
+
+    /// <summary>Robots that have completed every step they were given.</summary>
+    public int CaughtUpCount => _robots.Count(r => r.CaughtUp);
+
+    /// <summary>Robots that were given the current step and have not confirmed it yet.</summary>
+    public int AwaitingCount => _robots.Count(r => r.Awaited && !r.CaughtUp);
+
+    /// <summary>Confirmations whose reported pose differed from the step's target (the reported one is used).</summary>
+    public long PoseMismatches { get; private set; }
+
+    /// <summary>Whether the next step may be planned now.</summary>
+    /// <param name="timedOut">True when the confirm timeout of the current step has passed.</param>
+    public bool CanPlan(bool timedOut) => !IsPlanning && CaughtUpCount > 0 && (timedOut || AwaitingCount == 0);
+
+    /// <summary>Roster index of a robot, or -1.</summary>
+    public int IndexOf(string robotId) => _index.TryGetValue(robotId, out var i) ? i : -1;
+
+    /// <summary>Robot id at a roster index.</summary>
+    public string RobotIdAt(int index) => _robots[index].Id;
+
+    /// <summary>A robot's last confirmed pose.</summary>
+    public RobotPose ConfirmedPose(int index) => _robots[index].Pose;
+
+    /// <summary>
+    /// Records that a robot completed <paramref name="completedStep"/> and stands at
+    /// <paramref name="reportedPose"/> (ignored when off the map or on an obstacle: the step's
+    /// target is used instead).
+    /// </summary>
+    public ConfirmOutcome Confirm(string robotId, long completedStep, RobotPose reportedPose)
+    {
+        if (!_index.TryGetValue(robotId, out var i))
+        {
+            return ConfirmOutcome.UnknownRobot;
+        }
+
+        var r = _robots[i];
+        if (r.CaughtUp)
+        {
+            return ConfirmOutcome.AlreadyConfirmed;
+        }
+
+        if (completedStep < r.DispatchedStep)
+        {
+            return ConfirmOutcome.Behind;
+        }
+
+        var pose = r.Target;
+        if (_map.IsPassable(reportedPose.Cell) && Enum.IsDefined(reportedPose.Heading))
+        {
+            if (reportedPose != r.Target)
+            {
+                PoseMismatches++;
+            }
+
+            pose = reportedPose;
+        }
+
+        r.ConfirmedStep = completedStep;
+        r.Pose = pose;
+        r.Target = pose;
+        return ConfirmOutcome.CaughtUp;
+    }
+
+    /// <summary>Takes the snapshot for planning step S+1. Robots still unconfirmed stop being awaited (they are held).</summary>
+    public PlanningRound BeginRound(bool timedOut)
+    {
+        if (_round is not null)
+        {
+            throw new InvalidOperationException($"step {_round.Step} is already being planned");
+        }
+
+        var n = _robots.Length;
+        var poses = new RobotPose[n];
+        var movable = new bool[n];
+        var held = new RobotPose[n];
+        for (var i = 0; i < n; i++)
+        {
+            var r = _robots[i];
+            poses[i] = r.Pose;
+            movable[i] = r.CaughtUp;
+            held[i] = r.Target;
+            if (!r.CaughtUp)
+            {
+                r.Awaited = false;
+            }
+        }
+
+        _round = new PlanningRound(Step + 1, poses, movable, held, timedOut);
+        return _round;
+    }
+
+    /// <summary>Gives up a round (the optimizer failed): the step is not advanced.</summary>
+    public void AbortRound(PlanningRound round)
+    {
+        if (ReferenceEquals(_round, round))
+        {
+            _round = null;
+        }
+    }
+
+    /// <summary>
+    /// Applies the optimizer's actions for the round: checks them with the plan validator (an
+    /// invalid step becomes all-wait, as in LoRR), turns moves into cells a held robot may occupy
+    /// into waits, advances the step and returns the orders for the robots that get it.
+    /// </summary>
+    public StepDispatch CompleteRound(PlanningRound round, ReadOnlySpan<RobotAction> actions)
+    {
+        if (!ReferenceEquals(_round, round))
+        {
+            throw new InvalidOperationException($"round for step {round.Step} is not the one being planned");
+        }
+
+        var n = _robots.Length;
+        var chosen = new RobotAction[n];
+        var invalid = actions.Length != n;
+        if (!invalid)
+        {
+            actions.CopyTo(chosen);
+            var after = new RobotPose[n];
+            invalid = !_validator.ValidateStep(round.Poses, chosen, after);
+        }
+
+        if (invalid)
+        {
+            Array.Fill(chosen, RobotAction.Wait);
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            if (!round.Movable[i])
+            {
+                chosen[i] = RobotAction.Wait;
+            }
+        }
+
+        var forced = HoldBackMovesIntoBlockedCells(round, chosen);
+        var orders = new List<RobotStepOrder>(n);
+        var heldCount = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var r = _robots[i];
+            if (!round.Movable[i])
+            {
+                heldCount++;
+                continue;
+            }
+
+            var start = round.Poses[i];
+            var target = start.Apply(chosen[i], _map);
+            r.Revision++;
+            r.DispatchedStep = round.Step;
+            r.Target = target;
+            r.Awaited = true;
+            orders.Add(new RobotStepOrder(i, r.Id, start, chosen[i], target, r.Revision));
+        }
+
+        Step = round.Step;
+        _round = null;
+        return new StepDispatch(round.Step, orders, heldCount, forced, invalid);
+    }
+
+    // Counts, per cell, the robots that may stand there after the step: held robots in both their
+    // confirmed and their target cell, the others in their end cell. A mover whose end cell is shared
+    // waits instead; repeat until nothing changes (waiting only ever removes conflicts it caused).
+    private int HoldBackMovesIntoBlockedCells(PlanningRound round, RobotAction[] chosen)
+    {
+        var n = chosen.Length;
+        var touched = new List<int>(n * 2);
+        var forced = 0;
+        bool changed;
+        do
+        {
+            changed = false;
+            foreach (var c in touched)
+            {
+                _occupancy[c] = 0;
+            }
+
+            touched.Clear();
+            for (var i = 0; i < n; i++)
+            {
+                if (round.Movable[i])
+                {
+                    Occupy(round.Poses[i].Apply(chosen[i], _map).Cell, touched);
+                }
+                else
+                {
+                    Occupy(round.Poses[i].Cell, touched);
+                    if (round.HeldTargets[i].Cell != round.Poses[i].Cell)
+                    {
+                        Occupy(round.HeldTargets[i].Cell, touched);
+                    }
+                }
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                if (!round.Movable[i] || chosen[i] != RobotAction.Forward)
+                {
+                    continue;
+                }
+
+                var end = round.Poses[i].Apply(RobotAction.Forward, _map).Cell;
+                if (_occupancy[end] > 1)
+                {
+                    chosen[i] = RobotAction.Wait;
+                    forced++;
+                    changed = true;
+                }
+            }
+        }
+        while (changed);
+
+        foreach (var c in touched)
+        {
+            _occupancy[c] = 0;
+        }
+
+        return forced;
+    }
+
+    private void Occupy(int cell, List<int> touched)
+    {
+        if ((uint)cell >= (uint)_occupancy.Length)
+        {
+            return;
+        }
+
+        if (_occupancy[cell]++ == 0)
+        {
+            touched.Add(cell);
+        }
+    }
+
+    private sealed class Track(string id, RobotPose start)
+    {
+        public string Id { get; } = id;
+
+        public RobotPose Pose { get; set; } = start;
+
+        public RobotPose Target { get; set; } = start;
+
+        public long ConfirmedStep { get; set; } = -1;
+
+        public uint DispatchedStep { get; set; }
+
+        public bool Awaited { get; set; } = true;
+
+        public ulong Revision { get; set; }
+
+        public bool CaughtUp => ConfirmedStep >= DispatchedStep;
+    }
+}
