@@ -1,0 +1,131 @@
+using WarehouseHybrid.Edge.Localization;
+using WarehouseHybrid.Edge.Plans;
+using WarehouseHybrid.Edge.Sensing;
+
+namespace WarehouseHybrid.Edge.Control;
+
+/// <summary>Body velocities a policy proposes: forward m/s and yaw rate rad/s (positive turns from +x toward +y).</summary>
+/// <param name="LinearMps">Forward speed.</param>
+/// <param name="AngularRadps">Yaw rate in the map's angle convention.</param>
+public readonly record struct DriveCommand(double LinearMps, double AngularRadps);
+
+/// <summary>Which part of the runtime-assurance chain produced the motor command (numbers match the protobuf DecisionMode).</summary>
+public enum DecisionMode : byte
+{
+    /// <summary>Not decided yet.</summary>
+    Unknown = 0,
+    /// <summary>The learned policy's proposal was accepted (later issue).</summary>
+    Learned = 1,
+    /// <summary>The deterministic rule policy.</summary>
+    Rule = 2,
+    /// <summary>The safety shield overrode the proposal to stop or slow.</summary>
+    ShieldStop = 3,
+}
+
+/// <summary>Why the current mode holds (the telemetry's fallback_reason).</summary>
+public enum DecisionReason : byte
+{
+    /// <summary>No override: the rule policy drives because no learned policy is installed.</summary>
+    RulePolicy = 0,
+    /// <summary>The hardware emergency stop is engaged.</summary>
+    EmergencyStop = 1,
+    /// <summary>The bumper is pressed.</summary>
+    Bumper = 2,
+    /// <summary>The board reports a fault.</summary>
+    BoardFault = 3,
+    /// <summary>No fresh sensor frame.</summary>
+    SensorStale = 4,
+    /// <summary>An obstacle lies within the stopping distance at the current speed.</summary>
+    ObstacleInStoppingDistance = 5,
+    /// <summary>An obstacle ahead limits the proposed speed.</summary>
+    ObstacleAhead = 6,
+    /// <summary>The proposal was not a finite number.</summary>
+    InvalidProposal = 7,
+    /// <summary>The runtime is shutting down.</summary>
+    Shutdown = 8,
+}
+
+/// <summary>Text forms of <see cref="DecisionReason"/> without allocating.</summary>
+public static class DecisionReasonText
+{
+    private static readonly string[] Texts =
+    [
+        "rule-policy", "emergency-stop", "bumper", "board-fault", "sensor-stale",
+        "obstacle-in-stopping-distance", "obstacle-ahead", "invalid-proposal", "shutdown",
+    ];
+
+    /// <summary>The kebab-case name used in telemetry and events.</summary>
+    public static string ToText(this DecisionReason reason) => (int)reason < Texts.Length ? Texts[(int)reason] : "unknown";
+}
+
+/// <summary>What a driving policy sees in one tick.</summary>
+public readonly struct PolicyInput
+{
+    /// <summary>Builds an input.</summary>
+    public PolicyInput(in ContinuousPose pose, in StepTarget target, in SensorSnapshot sensors, double measuredLinear, double measuredAngular, in DriveCommand previous, double dtSeconds)
+    {
+        Pose = pose;
+        Target = target;
+        Sensors = sensors;
+        MeasuredLinear = measuredLinear;
+        MeasuredAngular = measuredAngular;
+        Previous = previous;
+        DtSeconds = dtSeconds;
+    }
+
+    /// <summary>Estimated pose.</summary>
+    public ContinuousPose Pose { get; }
+
+    /// <summary>The plan's current target.</summary>
+    public StepTarget Target { get; }
+
+    /// <summary>Latest sensor snapshot (range scan included).</summary>
+    public SensorSnapshot Sensors { get; }
+
+    /// <summary>Measured forward speed, m/s.</summary>
+    public double MeasuredLinear { get; }
+
+    /// <summary>Measured yaw rate, rad/s.</summary>
+    public double MeasuredAngular { get; }
+
+    /// <summary>The command sent last tick (for acceleration limits).</summary>
+    public DriveCommand Previous { get; }
+
+    /// <summary>Control period, seconds.</summary>
+    public double DtSeconds { get; }
+}
+
+/// <summary>
+/// A driving policy: proposes body velocities toward the plan target. The rule policy is one; the learned
+/// ONNX policy of a later issue is another, and falls back to the rule policy when it returns false
+/// (missing, late, failing). The safety shield checks every proposal.
+/// </summary>
+public interface IDrivingPolicy
+{
+    /// <summary>The mode reported when this policy's proposal goes through.</summary>
+    DecisionMode Mode { get; }
+
+    /// <summary>Proposes a command; false when the policy cannot decide this tick. Must not allocate.</summary>
+    bool TryDecide(in PolicyInput input, out DriveCommand command);
+}
+
+/// <summary>Kinematic limits shared by the rule policy and the shield.</summary>
+/// <param name="MaxLinearMps">Top forward speed.</param>
+/// <param name="MaxAngularRadps">Top yaw rate.</param>
+/// <param name="LinearAccel">Profile acceleration, m/s^2.</param>
+/// <param name="AngularAccel">Profile angular acceleration, rad/s^2.</param>
+/// <param name="BrakeDecel">Guaranteed braking deceleration, m/s^2.</param>
+/// <param name="SafetyMarginMetres">Distance kept free beyond braking distance.</param>
+/// <param name="RobotHalfWidthMetres">Corridor half-width for obstacles in the path.</param>
+/// <param name="ObstacleSlowdownMetres">Distance where the rule policy starts slowing.</param>
+/// <param name="RestLinearMps">At-rest speed threshold.</param>
+public readonly record struct KinematicLimits(
+    double MaxLinearMps,
+    double MaxAngularRadps,
+    double LinearAccel,
+    double AngularAccel,
+    double BrakeDecel,
+    double SafetyMarginMetres,
+    double RobotHalfWidthMetres,
+    double ObstacleSlowdownMetres,
+    double RestLinearMps);

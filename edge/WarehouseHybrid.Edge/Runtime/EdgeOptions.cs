@@ -1,0 +1,206 @@
+using System.ComponentModel.DataAnnotations;
+using WarehouseHybrid.Contracts.Topics;
+using WarehouseHybrid.Domain.Grid;
+
+namespace WarehouseHybrid.Edge.Runtime;
+
+/// <summary>
+/// Everything one robot's edge runtime needs to know, bound from the "Edge" configuration section
+/// (appsettings.json, environment variables <c>Edge__RobotId</c>, command line <c>--Edge:RobotId</c>).
+/// Validated at start-up (<see cref="EdgeOptionsValidator"/>); <see cref="EdgeRuntime"/> validates again.
+/// </summary>
+public sealed class EdgeOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string SectionName = "Edge";
+
+    /// <summary>This robot's id (1-64 of [A-Za-z0-9_-]).</summary>
+    [Required]
+    public string RobotId { get; set; } = string.Empty;
+
+    /// <summary>The site (warehouse) id (1-64 of [A-Za-z0-9_-]).</summary>
+    [Required]
+    public string SiteId { get; set; } = string.Empty;
+
+    /// <summary>MQTT broker host.</summary>
+    [Required]
+    public string MqttHost { get; set; } = "127.0.0.1";
+
+    /// <summary>MQTT broker port.</summary>
+    [Range(1, 65535)]
+    public int MqttPort { get; set; } = 1883;
+
+    /// <summary>Whether to connect to the broker at all (off for a robot driven only by the board, e.g. in bench tests).</summary>
+    public bool CloudLinkEnabled { get; set; } = true;
+
+    /// <summary>Serial device the daemon opens (the in-process demo passes a stream instead).</summary>
+    public string SerialDevicePath { get; set; } = "/dev/ttyTHS1";
+
+    /// <summary>Control loop rate, 50-100 Hz.</summary>
+    [Range(50, 100)]
+    public int ControlRateHz { get; set; } = 50;
+
+    /// <summary>Map width in cells (turns cell ids into coordinates).</summary>
+    [Range(1, 1_000_000)]
+    public int MapWidth { get; set; } = 1;
+
+    /// <summary>Map height in cells.</summary>
+    [Range(1, 1_000_000)]
+    public int MapHeight { get; set; } = 1;
+
+    /// <summary>Cell edge length in metres.</summary>
+    [Range(0.1, 100.0)]
+    public double CellSizeMetres { get; set; } = 1.0;
+
+    /// <summary>Start cell when known at boot; otherwise the first plan segment's start pose localises the robot.</summary>
+    public int? StartCell { get; set; }
+
+    /// <summary>Start heading when known at boot (the IMU heading is used for the continuous angle).</summary>
+    public Heading? StartHeading { get; set; }
+
+    /// <summary>Top forward speed, m/s.</summary>
+    [Range(0.01, 5.0)]
+    public double MaxLinearMps { get; set; } = 1.0;
+
+    /// <summary>Top yaw rate, rad/s.</summary>
+    [Range(0.01, 10.0)]
+    public double MaxAngularRadps { get; set; } = 2.0;
+
+    /// <summary>Planned linear acceleration (and deceleration) of the speed profile, m/s^2; at most <see cref="BrakeDecel"/>.</summary>
+    [Range(0.01, 10.0)]
+    public double LinearAccel { get; set; } = 1.0;
+
+    /// <summary>Planned angular acceleration, rad/s^2.</summary>
+    [Range(0.01, 50.0)]
+    public double AngularAccel { get; set; } = 4.0;
+
+    /// <summary>Deceleration the brakes guarantee, m/s^2 (the shield's stopping-distance model).</summary>
+    [Range(0.01, 20.0)]
+    public double BrakeDecel { get; set; } = 1.5;
+
+    /// <summary>Distance kept free beyond the braking distance, metres (measured from the range sensor).</summary>
+    [Range(0.0, 5.0)]
+    public double SafetyMarginMetres { get; set; } = 0.25;
+
+    /// <summary>Half the robot's width plus clearance: beams hitting closer to the path than this count as in the way.</summary>
+    [Range(0.05, 2.0)]
+    public double RobotHalfWidthMetres { get; set; } = 0.35;
+
+    /// <summary>Distance ahead at which the rule policy starts slowing for obstacles, metres.</summary>
+    [Range(0.1, 20.0)]
+    public double ObstacleSlowdownMetres { get; set; } = 1.5;
+
+    /// <summary>How close to the target cell centre a step counts as reached, metres.</summary>
+    [Range(0.001, 1.0)]
+    public double PositionTolerance { get; set; } = 0.05;
+
+    /// <summary>How close to the target heading a step counts as reached, radians.</summary>
+    [Range(0.001, 1.0)]
+    public double AngleTolerance { get; set; } = 0.05;
+
+    /// <summary>Below this measured speed (m/s) the robot counts as at rest.</summary>
+    [Range(0.0001, 1.0)]
+    public double RestLinearMps { get; set; } = 0.03;
+
+    /// <summary>Below this measured yaw rate (rad/s) the robot counts as at rest.</summary>
+    [Range(0.0001, 1.0)]
+    public double RestAngularRadps { get; set; } = 0.08;
+
+    /// <summary>Sensor frames older than this stop the robot.</summary>
+    public TimeSpan SensorStaleAfter { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Periodic telemetry rate, Hz (steps completed are published at once as well).</summary>
+    [Range(0.1, 100.0)]
+    public double TelemetryRateHz { get; set; } = 5.0;
+
+    /// <summary>Board-side watchdog: the board stops if no newer command arrives within this many ms.</summary>
+    [Range(20, 5000)]
+    public int BoardCommandTimeoutMs { get; set; } = 200;
+
+    /// <summary>Longest wait for threads and the broker at shutdown.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>First reconnect delay (exponential backoff with jitter after that).</summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Longest reconnect delay.</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The control period.</summary>
+    public TimeSpan ControlPeriod => TimeSpan.FromSeconds(1.0 / ControlRateHz);
+
+    /// <summary>The geometry of the grid.</summary>
+    public GridGeometry Geometry => new(CellSizeMetres);
+
+    /// <summary>A copy (the runtime keeps its own so later edits by the caller do not leak in).</summary>
+    public EdgeOptions Clone() => (EdgeOptions)MemberwiseClone();
+
+    /// <summary>
+    /// Every problem with these options, each naming the option and the bad value; empty when valid.
+    /// Covers the data-annotation ranges and the rules between options.
+    /// </summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(this, new ValidationContext(this), results, validateAllProperties: true))
+        {
+            foreach (var r in results)
+            {
+                errors.Add($"Edge:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}");
+            }
+        }
+
+        if (!FleetTopics.IsValidId(RobotId))
+        {
+            errors.Add($"Edge:RobotId: '{RobotId}' must be 1-64 of [A-Za-z0-9_-]");
+        }
+
+        if (!FleetTopics.IsValidId(SiteId))
+        {
+            errors.Add($"Edge:SiteId: '{SiteId}' must be 1-64 of [A-Za-z0-9_-]");
+        }
+
+        if ((long)MapWidth * MapHeight > int.MaxValue)
+        {
+            errors.Add($"Edge:MapWidth/MapHeight: {MapWidth}x{MapHeight} cells do not fit a cell id");
+        }
+
+        if (StartCell is { } cell && (cell < 0 || cell >= (long)MapWidth * MapHeight))
+        {
+            errors.Add($"Edge:StartCell: {cell} is outside the {MapWidth}x{MapHeight} map");
+        }
+
+        if (StartCell.HasValue != StartHeading.HasValue)
+        {
+            errors.Add("Edge:StartCell/StartHeading: give both or neither");
+        }
+
+        if (StartHeading is { } h && (byte)h > 3)
+        {
+            errors.Add($"Edge:StartHeading: {(byte)h} is not a heading 0..3");
+        }
+
+        if (LinearAccel > BrakeDecel)
+        {
+            errors.Add($"Edge:LinearAccel: {LinearAccel} m/s^2 must not exceed BrakeDecel {BrakeDecel} m/s^2 (the profile must stop within the shield's envelope)");
+        }
+
+        if (SensorStaleAfter <= TimeSpan.Zero || SensorStaleAfter > TimeSpan.FromSeconds(10))
+        {
+            errors.Add($"Edge:SensorStaleAfter: {SensorStaleAfter} must be in (0, 10 s]");
+        }
+
+        if (ShutdownTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Edge:ShutdownTimeout: {ShutdownTimeout} must be positive");
+        }
+
+        if (ReconnectDelay <= TimeSpan.Zero || MaxReconnectDelay < ReconnectDelay)
+        {
+            errors.Add($"Edge:ReconnectDelay/MaxReconnectDelay: {ReconnectDelay}/{MaxReconnectDelay} must be positive and ordered");
+        }
+
+        return errors;
+    }
+}

@@ -1,0 +1,205 @@
+using Microsoft.Extensions.Logging;
+using WarehouseHybrid.Domain.Actions;
+using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Edge.Control;
+using WarehouseHybrid.Edge.Link;
+using WarehouseHybrid.Edge.Plans;
+using WarehouseHybrid.Edge.Sensing;
+using WarehouseHybrid.Edge.Serial;
+
+namespace WarehouseHybrid.Edge.Runtime;
+
+/// <summary>
+/// One robot's edge runtime: board link, sensor snapshot, dead reckoning, plan executor, rule policy, safety shield,
+/// control loop and cloud link, composed from <see cref="EdgeOptions"/>. Holds no static state, so a process can
+/// host many (the demo runs 20 robots in-process); the daemon hosts one.
+/// </summary>
+public sealed partial class EdgeRuntime : IAsyncDisposable
+{
+    private readonly EdgeOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly BoardLink _board;
+    private readonly ControlLoop _loop;
+    private readonly CloudLink? _cloud;
+    private readonly SensorSnapshotStore _sensors = new();
+    private readonly Lock _lifecycle = new();
+    private int _state; // 0 created, 1 started, 2 stopped
+
+    /// <summary>Creates a runtime over a serial stream the caller already has (the in-process demo, tests).</summary>
+    public EdgeRuntime(EdgeOptions options, Stream serial, TimeProvider time, ILoggerFactory loggerFactory)
+        : this(options, new ExistingStreamTransport(serial), time, loggerFactory)
+    {
+    }
+
+    /// <summary>Creates a runtime; throws <see cref="ArgumentException"/> listing every invalid option.</summary>
+    public EdgeRuntime(EdgeOptions options, IBoardTransportFactory transport, TimeProvider time, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("invalid edge options: " + string.Join("; ", errors), nameof(options));
+        }
+
+        _options = options.Clone();
+        _time = time;
+        _logger = loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Runtime.{_options.RobotId}");
+        var map = OpenMap(_options.MapWidth, _options.MapHeight);
+        var limits = new KinematicLimits(
+            _options.MaxLinearMps, _options.MaxAngularRadps, _options.LinearAccel, _options.AngularAccel, _options.BrakeDecel,
+            _options.SafetyMarginMetres, _options.RobotHalfWidthMetres, _options.ObstacleSlowdownMetres, _options.RestLinearMps);
+        var tolerances = new CompletionTolerances(_options.PositionTolerance, _options.AngleTolerance, _options.RestLinearMps, _options.RestAngularRadps);
+        var plan = new PlanExecutor(map, _options.Geometry, tolerances);
+        var shield = new SafetyShield(limits, (ushort)_options.BoardCommandTimeoutMs);
+        RobotPose? start = _options.StartCell is { } cell ? new RobotPose(cell, _options.StartHeading!.Value) : null;
+        var settings = new ControlLoopSettings(_options.ControlPeriod, _options.SensorStaleAfter, map, _options.Geometry, limits, start);
+
+        _board = new BoardLink(transport, _sensors, time, loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Serial.{_options.RobotId}"));
+        var loopLogger = loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Control.{_options.RobotId}");
+        if (_options.CloudLinkEnabled)
+        {
+            var inbox = new DeferredInbox();
+            _cloud = new CloudLink(
+                new CloudLinkSettings(_options.RobotId, _options.SiteId, _options.MqttHost, _options.MqttPort,
+                    TimeSpan.FromSeconds(1.0 / _options.TelemetryRateHz), _options.ReconnectDelay, _options.MaxReconnectDelay, _options.MapWidth),
+                inbox, time, loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Link.{_options.RobotId}"));
+            _loop = new ControlLoop(settings, _sensors, plan, new RulePolicy(limits), shield, _board, _cloud, _cloud, time, loopLogger);
+            inbox.Target = _loop;
+        }
+        else
+        {
+            _loop = new ControlLoop(settings, _sensors, plan, new RulePolicy(limits), shield, _board, NullSinks.Instance, NullSinks.Instance, time, loopLogger);
+        }
+    }
+
+    /// <summary>The robot id.</summary>
+    public string RobotId => _options.RobotId;
+
+    /// <summary>The control loop (for plan messages posted in-process and for tests).</summary>
+    public IPlanInbox PlanInbox => _loop;
+
+    /// <summary>Starts the board link, the control loop thread and the cloud link (which connects in the background).</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lifecycle)
+        {
+            if (_state != 0)
+            {
+                throw new InvalidOperationException($"edge runtime '{RobotId}' can be started once; it is {(_state == 1 ? "running" : "stopped")}");
+            }
+
+            _state = 1;
+        }
+
+        _board.Start();
+        _loop.Start();
+        if (_cloud is not null)
+        {
+            await _cloud.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        LogStarted(_logger, RobotId, _options.ControlRateHz, _options.CloudLinkEnabled ? $"{_options.MqttHost}:{_options.MqttPort}" : "off");
+    }
+
+    /// <summary>
+    /// Clean shutdown: stop the loop (a brake command is sent), flush it to the board, publish a last telemetry
+    /// and disconnect, join every thread within <see cref="EdgeOptions.ShutdownTimeout"/> each.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lifecycle)
+        {
+            if (_state != 1)
+            {
+                _state = 2;
+                return;
+            }
+
+            _state = 2;
+        }
+
+        var timeout = _options.ShutdownTimeout;
+        var loopJoined = _loop.Stop(timeout);
+        var boardJoined = _board.Stop(timeout);
+        if (_cloud is not null)
+        {
+            await _cloud.StopAsync(timeout).ConfigureAwait(false);
+        }
+
+        if (!loopJoined || !boardJoined)
+        {
+            LogStopIncomplete(_logger, RobotId, loopJoined, boardJoined);
+        }
+
+        LogStopped(_logger, RobotId);
+    }
+
+    /// <summary>A read-only status picture (allocates; call at display rate, not per tick).</summary>
+    public EdgeStatus GetStatus()
+    {
+        var s = _loop.Latest;
+        return new EdgeStatus(
+            RobotId,
+            Volatile.Read(ref _state) == 1,
+            s.Localized,
+            s.Pose,
+            s.HasDiscretePose ? s.DiscretePose : null,
+            s.LastCompletedStep,
+            s.GrantedThroughStep,
+            s.Mode,
+            s.Reason,
+            s.Activity,
+            s.Command,
+            s.SensorsStale,
+            _board.State,
+            _cloud?.IsConnected ?? false,
+            _loop.Counters,
+            _board.Counters,
+            _cloud?.Counters ?? default);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        if (_cloud is not null)
+        {
+            await _cloud.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _loop.Dispose();
+        _board.Dispose();
+    }
+
+    private static GridMap OpenMap(int width, int height)
+    {
+        // The executor only needs coordinates; obstacles are the cloud's and the range sensors' business.
+        var kinds = new CellKind[width * height];
+        return new GridMap(width, height, kinds, "edge");
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Edge runtime {RobotId} started: control {RateHz} Hz, broker {Broker}")]
+    private static partial void LogStarted(ILogger logger, string robotId, int rateHz, string broker);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Edge runtime {RobotId} stopped")]
+    private static partial void LogStopped(ILogger logger, string robotId);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Edge runtime {RobotId}: threads did not end in time (control {LoopJoined}, serial {BoardJoined})")]
+    private static partial void LogStopIncomplete(ILogger logger, string robotId, bool loopJoined, bool boardJoined);
+
+    /// <summary>Breaks the construction cycle loop to link to loop.</summary>
+    private sealed class DeferredInbox : IPlanInbox
+    {
+        public IPlanInbox? Target { get; set; }
+
+        public void Post(Contracts.Fleet.PlanSegment segment) => Target?.Post(segment);
+
+        public void Post(Contracts.Fleet.GrantUpdate grant) => Target?.Post(grant);
+
+        public void Post(Contracts.Fleet.TaskAssignment task) => Target?.Post(task);
+    }
+}

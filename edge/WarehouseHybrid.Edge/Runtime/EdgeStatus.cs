@@ -1,0 +1,51 @@
+using WarehouseHybrid.Domain.Actions;
+using WarehouseHybrid.Edge.Control;
+using WarehouseHybrid.Edge.Link;
+using WarehouseHybrid.Edge.Localization;
+using WarehouseHybrid.Edge.Serial;
+
+namespace WarehouseHybrid.Edge.Runtime;
+
+/// <summary>A read-only picture of one robot's runtime, for the demo's console and for health checks.</summary>
+/// <param name="RobotId">The robot.</param>
+/// <param name="Running">Whether the runtime is started.</param>
+/// <param name="Localized">Whether the position is anchored.</param>
+/// <param name="Pose">Continuous pose estimate.</param>
+/// <param name="DiscretePose">Discrete pose after the last completed step (null before localisation).</param>
+/// <param name="LastCompletedStep">Last completed global step.</param>
+/// <param name="GrantedThroughStep">Highest step granted in order.</param>
+/// <param name="Mode">Decision mode.</param>
+/// <param name="Reason">Why.</param>
+/// <param name="Activity">What the robot is doing.</param>
+/// <param name="Command">The last body command sent.</param>
+/// <param name="SensorsStale">Whether the serial sensors are stale.</param>
+/// <param name="Board">Board link state.</param>
+/// <param name="CloudConnected">Whether the MQTT client is connected.</param>
+/// <param name="Loop">Control loop counters and timing.</param>
+/// <param name="Serial">Board link counters.</param>
+/// <param name="Cloud">Cloud link counters (default when the link is off).</param>
+public sealed record EdgeStatus(
+    string RobotId,
+    bool Running,
+    bool Localized,
+    ContinuousPose Pose,
+    RobotPose? DiscretePose,
+    uint LastCompletedStep,
+    uint GrantedThroughStep,
+    DecisionMode Mode,
+    DecisionReason Reason,
+    RobotActivity Activity,
+    DriveCommand Command,
+    bool SensorsStale,
+    BoardLinkState Board,
+    bool CloudConnected,
+    ControlLoopCounters Loop,
+    BoardLinkCounters Serial,
+    CloudLinkCounters Cloud)
+{
+    /// <summary>One line for a console table.</summary>
+    public override string ToString() =>
+        $"{RobotId}: {Activity} {Mode}/{Reason.ToText()} step {LastCompletedStep} " +
+        $"cell {(DiscretePose is { } p ? $"{p.Cell} {p.Heading}" : "?")} " +
+        $"pose ({Pose.X:F2}, {Pose.Y:F2}, {Pose.Theta:F2}) board {Board} cloud {(CloudConnected ? "up" : "down")}";
+}
