@@ -19,38 +19,37 @@ public static class Cobs
                 nameof(destination));
         }
 
-        var codeIndex = 0;
-        var write = 1;
-        byte code = 1;
-        for (var i = 0; i < source.Length; i++)
+        // Copy whole zero-free runs at a time; each run becomes (code byte, up to 254 data bytes).
+        var write = 0;
+        var rest = source;
+        while (true)
         {
-            var b = source[i];
-            if (b == 0)
+            var zero = rest.IndexOf((byte)0);
+            var run = zero < 0 ? rest.Length : zero;
+            while (run >= 254)
             {
-                destination[codeIndex] = code;
-                codeIndex = write++;
-                code = 1;
-                continue;
-            }
-
-            destination[write++] = b;
-            code++;
-            if (code == 0xFF)
-            {
-                destination[codeIndex] = code;
-                code = 1;
-                if (i == source.Length - 1)
+                destination[write++] = 0xFF;
+                rest[..254].CopyTo(destination[write..]);
+                write += 254;
+                rest = rest[254..];
+                run -= 254;
+                if (run == 0 && zero < 0)
                 {
-                    // A full 254-byte run that ends the input needs no trailing code byte (canonical COBS).
+                    // A full run that ends the input needs no trailing code byte (canonical COBS).
                     return write;
                 }
-
-                codeIndex = write++;
             }
-        }
 
-        destination[codeIndex] = code;
-        return write;
+            destination[write++] = (byte)(run + 1);
+            rest[..run].CopyTo(destination[write..]);
+            write += run;
+            if (zero < 0)
+            {
+                return write;
+            }
+
+            rest = rest[(run + 1)..];
+        }
     }
 
     /// <summary>Decodes one COBS block (without its delimiter).</summary>
