@@ -31,6 +31,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     private readonly int[] _order;
     private readonly long[] _orderKey;
     private readonly List<int> _goals = new();
+    private readonly bool[] _occupied;
 
     /// <summary>Creates a planner for <paramref name="robotCount"/> robots on <paramref name="map"/>.</summary>
     public PibtFleetPlanner(GridMap map, int robotCount, PlannerOptions? options = null)
@@ -54,6 +55,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         _order = new int[robotCount];
         _orderKey = new long[robotCount];
         _tieBreak = new int[robotCount];
+        _occupied = new bool[map.CellCount];
         for (var i = 0; i < robotCount; i++)
         {
             _tieBreak[i] = i;
@@ -190,19 +192,30 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         }
     }
 
-    // Highest priority first: robots with a task, longest without progress, then nearest to goal,
-    // then a fixed random rank.
+    // Highest priority first: robots with a task whose goal cell is free, longest without
+    // progress, then nearest to goal, then a fixed random rank. A robot whose goal is occupied by
+    // another robot cannot finish this step; ranking it below lets the occupant (e.g. one in a
+    // dead end whose only exit the other blocks) push its way out instead of both livelocking.
     private void BuildOrder(ReadOnlySpan<RobotPose> poses)
     {
+        foreach (var p in poses)
+        {
+            if (_map.InBounds(p.Cell))
+            {
+                _occupied[p.Cell] = true;
+            }
+        }
+
         for (var i = 0; i < RobotCount; i++)
         {
             _order[i] = i;
             long key;
             if (_tables[i] is { } table)
             {
-                var wait = Math.Min(_sinceProgress[i], 1 << 20);
+                var wait = Math.Min(_sinceProgress[i], (1 << 20) - 1);
                 var dist = Math.Min(table.Distance(poses[i].Cell, poses[i].Heading), ushort.MaxValue);
-                key = ((long)(1 << 20) - wait) << 40 | (long)dist << 20 | (uint)_tieBreak[i];
+                var blocked = _occupied[table.GoalCell] && poses[i].Cell != table.GoalCell ? 1L : 0L;
+                key = (blocked << 61) | ((long)((1 << 20) - wait) << 40) | ((long)dist << 20) | (uint)_tieBreak[i];
             }
             else
             {
@@ -210,6 +223,14 @@ public sealed class PibtFleetPlanner : IFleetPlanner
             }
 
             _orderKey[i] = key;
+        }
+
+        foreach (var p in poses)
+        {
+            if (_map.InBounds(p.Cell))
+            {
+                _occupied[p.Cell] = false;
+            }
         }
 
         Array.Sort(_orderKey, _order, 0, RobotCount);

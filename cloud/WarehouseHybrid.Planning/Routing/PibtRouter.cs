@@ -149,7 +149,7 @@ public sealed class PibtRouter
                     _moverInto[c] = None;
                 }
 
-                if (_next[i] >= 0)
+                if (_map.InBounds(_next[i]))
                 {
                     _occNext[_next[i]] = None;
                     _moverInto[_next[i]] = None;
