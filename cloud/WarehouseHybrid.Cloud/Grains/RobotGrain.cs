@@ -23,6 +23,7 @@ public sealed partial class RobotGrain(TimeProvider timeProvider, ILogger<RobotG
             return;
         }
 
+        var siteChanged = status.SiteId != report.SiteId;
         status = status with
         {
             SiteId = report.SiteId,
@@ -33,7 +34,8 @@ public sealed partial class RobotGrain(TimeProvider timeProvider, ILogger<RobotG
         };
         _status = status;
 
-        var mustForward = report.LastCompletedStep != _forwardedStep
+        var mustForward = siteChanged
+            || report.LastCompletedStep != _forwardedStep
             || _lastResult is StepConfirmResult.None or StepConfirmResult.SiteNotReady;
         if (!mustForward || string.IsNullOrEmpty(report.SiteId))
         {

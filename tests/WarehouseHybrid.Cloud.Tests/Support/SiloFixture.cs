@@ -1,0 +1,68 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using WarehouseHybrid.Cloud.Bridge;
+using WarehouseHybrid.Cloud.Grains;
+using WarehouseHybrid.Cloud.Hosting;
+using WarehouseHybrid.Domain.Grid;
+
+namespace WarehouseHybrid.Cloud.Tests.Support;
+
+/// <summary>
+/// One in-process Orleans silo built with <see cref="CloudHost.AddWarehouseCloud"/> (free loopback
+/// ports, no broker) whose commands go to a <see cref="RecordingPublisher"/>. Each site's planner is a
+/// <see cref="CorridorPlanner"/>, gated when the map name starts with "gated".
+/// </summary>
+public sealed class SiloFixture : IAsyncLifetime
+{
+    private readonly ConcurrentDictionary<string, CorridorPlanner> _planners = new();
+
+    internal RecordingPublisher Publisher { get; } = new();
+
+    internal IHost Host { get; private set; } = null!;
+
+    internal IGrainFactory Grains => Host.Services.GetRequiredService<IGrainFactory>();
+
+    internal CorridorPlanner PlannerOf(string mapName) => _planners[mapName];
+
+    internal static readonly TimeSpan ConfirmTimeout = TimeSpan.FromMilliseconds(300);
+
+    public async Task InitializeAsync()
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddWarehouseCloud(
+            (map, starts) => _planners.GetOrAdd(map.Name, _ => new CorridorPlanner(map, starts.Count, gated: map.Name.StartsWith("gated", StringComparison.Ordinal))),
+            o =>
+            {
+                o.Silo.SiloPort = FreePort.Next();
+                o.Silo.GatewayPort = FreePort.Next();
+                o.Silo.ClusterId = "test-" + Guid.NewGuid().ToString("N");
+                o.Mqtt.Enabled = false;
+                o.Cycle.ConfirmTimeout = ConfirmTimeout;
+                o.Cycle.PlanBudget = TimeSpan.FromMilliseconds(50);
+            });
+        builder.Services.AddSingleton<IFleetCommandPublisher>(Publisher);
+        Host = builder.Build();
+        await Host.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Host.StopAsync();
+        Host.Dispose();
+    }
+
+    /// <summary>Plays a robot: reports that it completed <paramref name="step"/> at a pose.</summary>
+    internal Task ReportAsync(string site, string robot, uint step, int cell, Heading heading, ulong seq) =>
+        Grains.GetGrain<IRobotGrain>(robot).ReportTelemetryAsync(new TelemetryReport
+        {
+            RobotId = robot,
+            SiteId = site,
+            Seq = seq,
+            LastCompletedStep = step,
+            Cell = cell,
+            Heading = heading,
+        });
+}
