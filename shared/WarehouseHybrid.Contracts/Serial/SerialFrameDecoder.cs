@@ -72,7 +72,7 @@ public sealed class SerialFrameDecoder
     /// <summary>Reason of the most recently rejected frame (<see cref="FrameError.None"/> if none yet).</summary>
     public FrameError LastError { get; private set; }
 
-    /// <summary>Stream byte offset (counted from construction or <see cref="Reset"/>) where the most recently rejected frame started.</summary>
+    /// <summary>Stream byte offset (counted from construction or <see cref="Reset"/>) where the most recently rejected frame started; -1 if none was rejected.</summary>
     public long LastErrorOffset { get; private set; } = -1;
 
     /// <summary>What exactly failed in the most recently rejected frame (a constant string, e.g. the field and its payload offset).</summary>
