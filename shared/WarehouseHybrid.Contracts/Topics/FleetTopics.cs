@@ -64,6 +64,15 @@ public static class FleetTopics
             return false;
         }
 
+        for (var i = 5; i < parts.Length; i++)
+        {
+            // Leaves are fixed words of this contract: never empty, never a wildcard.
+            if (parts[i].Length == 0 || parts[i].Contains('+', StringComparison.Ordinal) || parts[i].Contains('#', StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
         site = parts[2];
         robot = parts[4];
         leaf = string.Join('/', parts, 5, parts.Length - 5);

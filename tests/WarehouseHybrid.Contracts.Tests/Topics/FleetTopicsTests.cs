@@ -110,6 +110,10 @@ public sealed class FleetTopicsTests
     [InlineData("/wh/v1/s1/robots/r1/telemetry")]
     [InlineData("$share/g/wh/v1/s1/robots/r1/telemetry")]
     [InlineData("wh/v1/s\u00f61/robots/r1/telemetry")]
+    [InlineData("wh/v1/s1/robots/r1/")]
+    [InlineData("wh/v1/s1/robots/r1/cmd/#")]
+    [InlineData("wh/v1/s1/robots/r1/+")]
+    [InlineData("wh/v1/s1/robots/r1/cmd//plan")]
     public void Hostile_or_foreign_topics_are_rejected_and_outputs_stay_empty(string topic)
     {
         Assert.False(FleetTopics.TryParseRobotTopic(topic, out var site, out var robot, out var leaf));
