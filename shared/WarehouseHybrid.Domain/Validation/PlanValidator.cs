@@ -14,7 +14,10 @@ public enum ConflictKind : byte
     Vertex = 2,
     /// <summary>Two robots swap cells (pass through each other).</summary>
     Swap = 3,
-    /// <summary>A pose that is not a legal state (start on an obstacle, bad heading).</summary>
+    /// <summary>
+    /// A pose that is not a legal state: off the map, on an obstacle, a bad heading, or a cell an
+    /// earlier robot of the same step already occupies (then <see cref="Conflict.OtherRobot"/> is that robot).
+    /// </summary>
     IllegalPose = 4,
     /// <summary>The action value is not one of F, R, C, W (or a turn of more than a quarter).</summary>
     IllegalAction = 5,
@@ -22,8 +25,8 @@ public enum ConflictKind : byte
 
 /// <summary>One violation found in a step.</summary>
 /// <param name="Kind">What was wrong.</param>
-/// <param name="Robot">The robot at fault (the lower index of a pair).</param>
-/// <param name="OtherRobot">The other robot of a vertex or swap conflict, else -1.</param>
+/// <param name="Robot">The robot at fault (of a vertex or swap pair: the lower index).</param>
+/// <param name="OtherRobot">The other robot of a vertex or swap conflict, or the earlier occupant of a shared cell, else -1.</param>
 /// <param name="Cell">The cell where it happened.</param>
 public readonly record struct Conflict(ConflictKind Kind, int Robot, int OtherRobot, int Cell)
 {
@@ -94,6 +97,17 @@ public sealed class PlanValidator
                 {
                     valid = false;
                     conflicts?.Add(new Conflict(ConflictKind.IllegalPose, i, -1, p.Cell));
+                    after[i] = p;
+                    continue;
+                }
+
+                // Two robots in one cell is not a legal state; without this check a step out of it
+                // could even pass (the earlier robot leaves, the later one moves elsewhere).
+                var first = _occupantBefore[p.Cell] - 1;
+                if (first >= 0)
+                {
+                    valid = false;
+                    conflicts?.Add(new Conflict(ConflictKind.IllegalPose, i, first, p.Cell));
                     after[i] = p;
                     continue;
                 }
