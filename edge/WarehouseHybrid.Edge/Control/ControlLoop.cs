@@ -294,11 +294,16 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
                 _overruns += missed;
                 _nextDue += (missed + 1) * _periodTimestampTicks;
             }
-            else
+            else if (-late < _periodTimestampTicks / 4)
             {
-                // Woken early (timer granularity): count it as on time.
+                // Woken a hair early (timer granularity): on time.
                 _lateness.Record(TimeSpan.Zero);
                 _nextDue += _periodTimestampTicks;
+            }
+            else
+            {
+                // A timer signal already covered by a late tick (coalesced): not a tick of its own.
+                continue;
             }
 
             try
