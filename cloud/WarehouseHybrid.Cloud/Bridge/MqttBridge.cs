@@ -33,6 +33,7 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     private readonly BridgeCounters _counters = new();
     private readonly ResiliencePipeline _connectPipeline;
     private readonly string _clientId;
+    private bool _sharedRefused;
     private TaskCompletionSource _connectedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _disconnectedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -146,19 +147,37 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
             .WithTimeout(TimeSpan.FromSeconds(10))
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
             .Build();
-        await _client.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
-
-        var subscribe = _factory.CreateSubscribeOptionsBuilder()
-            .WithTopicFilter(Filter(FleetTopics.AllTelemetryFilter), MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithTopicFilter(Filter(FleetTopics.AllEventsFilter), MqttQualityOfServiceLevel.AtLeastOnce)
-            .Build();
-        var result = await _client.SubscribeAsync(subscribe, cancellationToken).ConfigureAwait(false);
-        foreach (var item in result.Items)
+        var connected = await _client.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+        try
         {
-            if ((int)item.ResultCode > (int)MqttClientSubscribeResultCode.GrantedQoS2)
+            // MQTT 5 brokers announce shared-subscription support in CONNACK; the in-process MQTTnet
+            // broker has none, and a single bridge is then subscribed directly.
+            var useShared = _options.SharedGroup.Length > 0 && connected.SharedSubscriptionAvailable && !_sharedRefused;
+            var result = await _client.SubscribeAsync(SubscribeOptions(useShared), cancellationToken).ConfigureAwait(false);
+            if (useShared && result.Items.Any(i => i.ResultCode == MqttClientSubscribeResultCode.SharedSubscriptionsNotSupported))
             {
-                throw new InvalidOperationException($"broker {_options.Host}:{_options.Port} refused subscription '{item.TopicFilter.Topic}': {item.ResultCode}");
+                _sharedRefused = true;
+                result = await _client.SubscribeAsync(SubscribeOptions(false), cancellationToken).ConfigureAwait(false);
             }
+
+            if (_options.SharedGroup.Length > 0 && (!useShared || _sharedRefused))
+            {
+                LogNoSharedSubscription(_logger, _options.Host, _options.Port);
+            }
+
+            foreach (var item in result.Items)
+            {
+                if ((int)item.ResultCode > (int)MqttClientSubscribeResultCode.GrantedQoS2)
+                {
+                    throw new InvalidOperationException($"broker {_options.Host}:{_options.Port} refused subscription '{item.TopicFilter.Topic}': {item.ResultCode}");
+                }
+            }
+        }
+        catch
+        {
+            // Leave the client disconnected so the next attempt can connect again.
+            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None).ConfigureAwait(false);
+            throw;
         }
 
         _counters.Connected();
@@ -166,7 +185,14 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
         Volatile.Read(ref _connectedSignal).TrySetResult();
     }
 
-    private string Filter(string filter) => _options.SharedGroup.Length > 0 ? FleetTopics.Shared(_options.SharedGroup, filter) : filter;
+    private MqttClientSubscribeOptions SubscribeOptions(bool shared)
+    {
+        string Filter(string filter) => shared ? FleetTopics.Shared(_options.SharedGroup, filter) : filter;
+        return _factory.CreateSubscribeOptionsBuilder()
+            .WithTopicFilter(Filter(FleetTopics.AllTelemetryFilter), MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithTopicFilter(Filter(FleetTopics.AllEventsFilter), MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build();
+    }
 
     private Task OnDisconnectedAsync(MqttClientDisconnectedEventArgs args)
     {
@@ -280,6 +306,9 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
 
     [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Publish on {Topic} refused by the broker: {Reason}")]
     private static partial void LogPublishRefused(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Information, Message = "Broker {Host}:{Port} has no MQTT 5 shared subscriptions; this bridge subscribes directly (run one bridge per broker)")]
+    private static partial void LogNoSharedSubscription(ILogger logger, string host, int port);
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "MQTT bridge disconnect failed: {Error}")]
     private static partial void LogDisconnectFailed(ILogger logger, string error);

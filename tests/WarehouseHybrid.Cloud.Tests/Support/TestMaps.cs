@@ -29,3 +29,10 @@ internal static class TestMaps
         return SiteDefinition.Create(map, seats);
     }
 }
+
+internal static class SiteDefinitionTestExtensions
+{
+    /// <summary>The same site with its single robot renamed.</summary>
+    public static SiteDefinition WithRobotId(this SiteDefinition definition, string robotId) =>
+        definition with { Robots = [definition.Robots[0] with { RobotId = robotId }] };
+}
