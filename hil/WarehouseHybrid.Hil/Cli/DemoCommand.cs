@@ -22,7 +22,7 @@ public static class DemoCommand
                 r.AddError("--robots must be between 1 and 2000");
             }
         });
-        var map = new Option<FileInfo?>("--map")
+        var map = new Option<FileInfo>("--map")
         {
             Description = "A Moving AI / LoRR .map file (default: the kit's warehouse_small.map).",
         };

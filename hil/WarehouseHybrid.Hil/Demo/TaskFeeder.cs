@@ -1,4 +1,4 @@
-using WarehouseHybrid.Cloud.Sites;
+using WarehouseHybrid.Cloud.Grains;
 using WarehouseHybrid.Domain.Grid;
 
 namespace WarehouseHybrid.Hil.Demo;
