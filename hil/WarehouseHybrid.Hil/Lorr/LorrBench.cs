@@ -1,0 +1,530 @@
+using WarehouseHybrid.Domain.Actions;
+using WarehouseHybrid.Domain.Lorr;
+using WarehouseHybrid.Domain.Validation;
+
+namespace WarehouseHybrid.Hil.Lorr;
+
+/// <summary>Progress of a running bench, reported now and then.</summary>
+/// <param name="Step">Steps (2026: ticks) simulated so far.</param>
+/// <param name="Steps">The horizon.</param>
+/// <param name="TasksFinished">Tasks (2023: errands) finished so far.</param>
+/// <param name="PlanMsP50">Median planning time so far.</param>
+/// <param name="PlanMsMax">Longest planning time so far.</param>
+public readonly record struct LorrProgress(int Step, int Steps, int TasksFinished, double PlanMsP50, double PlanMsMax);
+
+/// <summary>
+/// The LoRR simulation, faithful to the Start-Kit of the instance's generation (pure core: no I/O;
+/// time comes from the given <see cref="TimeProvider"/>).
+/// <para>2024 (Start-Kit v2.1.2): robots start on the first teamSize agent cells facing east;
+/// <c>floor(numTasksReveal x teamSize)</c> tasks are kept open, revealed in file order (wrapping);
+/// each planning call runs on a worker; every full budget that passes before it returns is one
+/// all-wait step (entry timeout, 'T'); its actions are then checked (an invalid step: everyone
+/// waits, one error recorded); after the move the proposed schedule is validated and applied, each
+/// robot on its task's next errand advances it by one, and finished tasks are replaced.</para>
+/// <para>2023 (v1.1.5, roundrobin): robot k gets file entries k, k+n, ... as single-errand tasks,
+/// <c>numTasksReveal</c> (integer) at a time; throughput counts errands.</para>
+/// <para>2026 (experimental): see <see cref="Approximations2026"/>.</para>
+/// </summary>
+public sealed class LorrBench
+{
+    /// <summary>What the 2026 mode approximates (also written to stdout and the run record).</summary>
+    public static readonly string[] Approximations2026 =
+    [
+        "2026 mode is experimental: lockstep action episodes of agentCounter ticks replace the Start-Kit's two-rate planner/executor loop (no staged actions, no planCommTimeLimit)",
+        "a robot delayed at an episode's first tick does not execute that episode's action (waits), and robots that would follow into its cell stop too",
+        "delay draws use MT19937 with the config's seed; Poisson counts and the Poisson robot shuffle are not bit-identical to libstdc++",
+        "agentSize overlap checks are not modelled (robots occupy one cell)",
+        "ticks after the last full episode are all-wait",
+    ];
+
+    private readonly LorrInstance _instance;
+    private readonly TimeProvider _time;
+    private readonly PlanValidator _validator;
+
+    /// <summary>Creates a bench for one instance.</summary>
+    public LorrBench(LorrInstance instance, TimeProvider? timeProvider = null)
+    {
+        _instance = instance ?? throw new ArgumentNullException(nameof(instance));
+        _time = timeProvider ?? TimeProvider.System;
+        _validator = new PlanValidator(instance.Map);
+    }
+
+    /// <summary>Called every <see cref="ProgressEvery"/> steps.</summary>
+    public Action<LorrProgress>? Progress { get; init; }
+
+    /// <summary>Progress period in steps (default 100).</summary>
+    public int ProgressEvery { get; init; } = 100;
+
+    /// <summary>Runs <paramref name="steps"/> steps (2026: ticks) with <paramref name="entrant"/>.</summary>
+    public async Task<LorrRunRecord> RunAsync(ILorrEntrant entrant, int steps, TimeSpan planBudget, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entrant);
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        if (planBudget <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(planBudget), planBudget, "the planning budget must be positive");
+        }
+
+        var record = new LorrRunRecord(_instance, steps, planBudget);
+        var run = new Run(this, entrant, record, cancellationToken);
+        switch (_instance.Generation)
+        {
+            case LorrGeneration.Lorr2023:
+                await run.Run2023().ConfigureAwait(false);
+                break;
+            case LorrGeneration.Lorr2026:
+                record.TicksPerStep = _instance.AgentCounter;
+                record.Approximations.AddRange(Approximations2026);
+                await run.Run2024(_instance.AgentCounter).ConfigureAwait(false);
+                break;
+            default:
+                await run.Run2024(1).ConfigureAwait(false);
+                break;
+        }
+
+        return record;
+    }
+
+    /// <summary>One run's mutable state.</summary>
+    private sealed class Run(LorrBench bench, ILorrEntrant entrant, LorrRunRecord record, CancellationToken ct)
+    {
+        private readonly LorrInstance _inst = bench._instance;
+        private readonly int _n = bench._instance.TeamSize;
+        private readonly List<Conflict> _conflicts = new();
+        private readonly List<double> _progressTimes = new();
+        private RobotPose[] _poses = bench._instance.CreateStartPoses();
+        private int _nextProgress = bench.ProgressEvery;
+
+        // 2024 task state.
+        private readonly Dictionary<int, (int FileIndex, int Next, int Agent)> _ongoing = new();
+        private int[] _assignment = [];
+        private int _nextTaskId;
+
+        public async Task Run2024(int ticksPerStep)
+        {
+            var steps = record.Steps;
+            var episodes = steps / ticksPerStep;
+            _assignment = Enumerable.Repeat(-1, _n).ToArray();
+            var revealTarget = (int)(float)(_inst.NumTasksReveal * _n); // Start-Kit: int = float x int
+            var delays = _inst.Generation == LorrGeneration.Lorr2026 && _inst.DelayConfig is { } dc
+                ? new LorrDelayGenerator(dc, _n)
+                : null;
+            Reveal2024(0, revealTarget);
+            var proposedSchedule = (int[])_assignment.Clone();
+            var t = 0; // in episodes
+            while (t < episodes)
+            {
+                var obs = new LorrObservation(t * ticksPerStep, (RobotPose[])_poses.Clone(), null);
+                var (decision, elapsed, timeouts) = await Plan(obs, episodes - t).ConfigureAwait(false);
+                for (var k = 0; k < timeouts; k++)
+                {
+                    record.PlannerTape.AppendAll(TapeCodes.Timeout);
+                    record.ActualTape.AppendAll(ticksPerStep == 1 ? TapeCodes.Timeout : (byte)RobotAction.Wait);
+                    AdvanceDelays(delays, ticksPerStep);
+                    CountCosts(proposedSchedule, ticksPerStep);
+                    t++;
+                }
+
+                record.NumEntryTimeouts += timeouts;
+                record.PlannerTimes.Add(elapsed.TotalSeconds);
+                if (t >= episodes)
+                {
+                    break;
+                }
+
+                RobotAction[] actions;
+                if (decision is null)
+                {
+                    actions = new RobotAction[_n];
+                    Array.Fill(actions, RobotAction.Wait);
+                }
+                else
+                {
+                    actions = decision.Actions;
+                    if (decision.Schedule is { } s)
+                    {
+                        proposedSchedule = s;
+                    }
+                }
+
+                CountCosts(proposedSchedule, ticksPerStep);
+                record.PlannerTape.Append(actions);
+                var executed = actions;
+                if (delays is not null)
+                {
+                    delays.NextTick();
+                    executed = ApplyDelays(actions, delays);
+                    AdvanceDelays(delays, ticksPerStep - 1);
+                }
+
+                t++;
+                Move(executed, t * ticksPerStep, ticksPerStep == 1);
+                UpdateTasks2024(proposedSchedule, t * ticksPerStep, revealTarget);
+                ReportProgress(t * ticksPerStep);
+            }
+
+            // 2026: ticks after the last full episode.
+            if (delays is not null)
+            {
+                AdvanceDelays(delays, steps - (episodes * ticksPerStep));
+                record.DelayIntervals = delays.Intervals;
+            }
+        }
+
+        public async Task Run2023()
+        {
+            var steps = record.Steps;
+            var reveal = Math.Max(1, (int)_inst.NumTasksReveal);
+            var queues = new Queue<(int Id, int Cell)>[_n];
+            var counters = new int[_n];
+            for (var k = 0; k < _n; k++)
+            {
+                queues[k] = new Queue<(int, int)>();
+            }
+
+            void Refill(int time)
+            {
+                for (var k = 0; k < _n; k++)
+                {
+                    while (queues[k].Count < reveal)
+                    {
+                        var fileIndex = (int)(((long)counters[k] * _n + k) % _inst.Tasks.Count);
+                        var id = _nextTaskId++;
+                        queues[k].Enqueue((id, _inst.Tasks[fileIndex][0]));
+                        record.Tasks.Add(new LorrRevealedTask(id, time, fileIndex, k));
+                        record.Events.Add(new LorrEvent(time, k, id, 0));
+                        counters[k]++;
+                    }
+                }
+            }
+
+            Refill(0);
+            var t = 0;
+            while (t < steps)
+            {
+                var goals = new IReadOnlyList<int>[_n];
+                for (var k = 0; k < _n; k++)
+                {
+                    goals[k] = queues[k].Select(q => q.Cell).ToArray();
+                }
+
+                var obs = new LorrObservation(t, (RobotPose[])_poses.Clone(), goals);
+                var (decision, elapsed, timeouts) = await Plan(obs, steps - t).ConfigureAwait(false);
+                for (var k = 0; k < timeouts; k++)
+                {
+                    // 2023 Start-Kit: a late planner yields no actions: planner 'T', "incorrect vector size", everyone waits.
+                    t++;
+                    record.PlannerTape.AppendAll(TapeCodes.Timeout);
+                    record.ActualTape.AppendAll((byte)RobotAction.Wait);
+                    record.Errors.Add(new LorrError(-1, -1, t, "incorrect vector size"));
+                    CountAllCosts();
+                }
+
+                record.NumEntryTimeouts += timeouts;
+                record.PlannerTimes.Add(elapsed.TotalSeconds);
+                if (t >= steps)
+                {
+                    break;
+                }
+
+                var actions = decision?.Actions ?? Enumerable.Repeat(RobotAction.Wait, _n).ToArray();
+                t++;
+                CountAllCosts();
+                record.PlannerTape.Append(actions);
+                Move(actions, t, timeoutLetter: false);
+                for (var k = 0; k < _n; k++)
+                {
+                    if (queues[k].Count > 0 && queues[k].Peek().Cell == _poses[k].Cell)
+                    {
+                        var (id, _) = queues[k].Dequeue();
+                        record.Events.Add(new LorrEvent(t, k, id, 1));
+                        record.NumTaskFinished++;
+                    }
+                }
+
+                Refill(t);
+                ReportProgress(t);
+            }
+        }
+
+        private async Task<(LorrDecision? Decision, TimeSpan Elapsed, int Timeouts)> Plan(LorrObservation obs, int stepsLeft)
+        {
+            var budget = record.PlanBudget;
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var start = bench._time.GetTimestamp();
+            var work = Task.Run(() => entrant.Compute(obs, budget, cts.Token), CancellationToken.None);
+            LorrDecision? decision;
+            try
+            {
+                var horizon = budget * stepsLeft;
+                decision = await work.WaitAsync(horizon, bench._time, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Late past the horizon: the rest of the run is entry timeouts (the worker is abandoned).
+                await cts.CancelAsync().ConfigureAwait(false);
+                return (null, bench._time.GetElapsedTime(start), stepsLeft);
+            }
+
+            var elapsed = bench._time.GetElapsedTime(start);
+            var timeouts = (int)Math.Min(stepsLeft, elapsed.Ticks / budget.Ticks);
+            return (decision, elapsed, timeouts);
+        }
+
+        private void Move(RobotAction[] actions, int timestepAfter, bool timeoutLetter)
+        {
+            _ = timeoutLetter;
+            var after = new RobotPose[_n];
+            _conflicts.Clear();
+            string? sizeError = actions.Length != _n ? "incorrect vector size" : null;
+            var valid = sizeError is null && bench._validator.ValidateStep(_poses, actions, after, _conflicts);
+            if (valid)
+            {
+                _poses = after;
+                record.ActualTape.Append(actions);
+                return;
+            }
+
+            record.NumPlannerErrors++;
+            if (sizeError is not null)
+            {
+                record.Errors.Add(new LorrError(-1, -1, timestepAfter, sizeError));
+            }
+            else
+            {
+                var c = _conflicts[0];
+                var message = c.Kind switch
+                {
+                    ConflictKind.Vertex => "vertex conflict",
+                    ConflictKind.Swap => "edge conflict",
+                    _ => "unallowed move",
+                };
+                record.Errors.Add(new LorrError(c.Robot, c.OtherRobot, timestepAfter, message));
+            }
+
+            record.ActualTape.AppendAll((byte)RobotAction.Wait);
+        }
+
+        private void Reveal2024(int time, int target)
+        {
+            while (_ongoing.Count < target)
+            {
+                var id = _nextTaskId++;
+                var fileIndex = id % _inst.Tasks.Count;
+                _ongoing[id] = (fileIndex, 0, -1);
+                record.Tasks.Add(new LorrRevealedTask(id, time, fileIndex));
+                entrant.Reveal(id, _inst.Tasks[fileIndex]);
+            }
+        }
+
+        private void UpdateTasks2024(int[] proposed, int time, int revealTarget)
+        {
+            SetAssignment(proposed, time);
+            for (var k = 0; k < _n; k++)
+            {
+                var id = _assignment[k];
+                if (id < 0)
+                {
+                    continue;
+                }
+
+                var task = _ongoing[id];
+                var errands = _inst.Tasks[task.FileIndex];
+                if (_poses[k].Cell != errands[task.Next])
+                {
+                    continue;
+                }
+
+                task.Next++;
+                if (task.Next == errands.Length)
+                {
+                    _assignment[k] = -1;
+                    _ongoing.Remove(id);
+                    record.NumTaskFinished++;
+                }
+                else
+                {
+                    _ongoing[id] = task;
+                }
+
+                record.Events.Add(new LorrEvent(time, k, id, task.Next));
+            }
+
+            Reveal2024(time, revealTarget);
+        }
+
+        // TaskManager::set_task_assignment: record the proposal, validate it, apply it or keep the old one.
+        private void SetAssignment(int[] proposed, int time)
+        {
+            for (var a = 0; a < Math.Min(_n, proposed.Length); a++)
+            {
+                var list = record.PlannerSchedule[a];
+                if (list.Count == 0 || list[^1].Task != proposed[a])
+                {
+                    list.Add((time, proposed[a]));
+                }
+            }
+
+            if (!ValidateSchedule(proposed, time))
+            {
+                return;
+            }
+
+            foreach (var a in Enumerable.Range(0, _n))
+            {
+                if (_assignment[a] >= 0 && _ongoing.TryGetValue(_assignment[a], out var old))
+                {
+                    _ongoing[_assignment[a]] = old with { Agent = -1 };
+                }
+            }
+
+            for (var a = 0; a < _n; a++)
+            {
+                _assignment[a] = proposed[a];
+                if (proposed[a] >= 0)
+                {
+                    _ongoing[proposed[a]] = _ongoing[proposed[a]] with { Agent = a };
+                }
+
+                var list = record.ActualSchedule[a];
+                if (list.Count == 0 || list[^1].Task != _assignment[a])
+                {
+                    list.Add((time, _assignment[a]));
+                }
+            }
+        }
+
+        private bool ValidateSchedule(int[] proposed, int time)
+        {
+            if (proposed.Length != _n)
+            {
+                record.ScheduleErrors.Add(new LorrError(-1, -1, time, "Invalid schedule size"));
+                return false;
+            }
+
+            var seen = new Dictionary<int, int>();
+            for (var a = 0; a < _n; a++)
+            {
+                var id = proposed[a];
+                if (id != -1 && !_ongoing.ContainsKey(id))
+                {
+                    record.ScheduleErrors.Add(new LorrError(a, -1, time, "task already finished", id));
+                    return false;
+                }
+
+                if (id != -1 && seen.TryGetValue(id, out var other))
+                {
+                    record.ScheduleErrors.Add(new LorrError(a, other, time, "task is already assigned by the second agent at the same time", id));
+                    return false;
+                }
+
+                var current = _assignment[a];
+                if (current != -1 && _ongoing[current].Next > 0 && id != current)
+                {
+                    record.ScheduleErrors.Add(new LorrError(a, _ongoing[current].Agent, time, "task is already opened by the second agent", id));
+                    return false;
+                }
+
+                if (id != -1)
+                {
+                    seen[id] = a;
+                }
+            }
+
+            return true;
+        }
+
+        // Executor stand-in: delayed robots wait; a robot moving into a cell whose occupant now stays stops too.
+        private RobotAction[] ApplyDelays(RobotAction[] actions, LorrDelayGenerator delays)
+        {
+            if (actions.Length != _n)
+            {
+                return actions;
+            }
+
+            var executed = (RobotAction[])actions.Clone();
+            var stays = new Dictionary<int, int>();
+            var changed = false;
+            for (var i = 0; i < _n; i++)
+            {
+                if (delays.InDelay(i) && executed[i] != RobotAction.Wait)
+                {
+                    executed[i] = RobotAction.Wait;
+                    changed = true;
+                }
+            }
+
+            while (changed)
+            {
+                changed = false;
+                stays.Clear();
+                for (var i = 0; i < _n; i++)
+                {
+                    if (executed[i] != RobotAction.Forward)
+                    {
+                        stays[_poses[i].Cell] = i;
+                    }
+                }
+
+                for (var i = 0; i < _n; i++)
+                {
+                    if (executed[i] == RobotAction.Forward && stays.ContainsKey(_poses[i].ForwardCell(_inst.Map)))
+                    {
+                        executed[i] = RobotAction.Wait;
+                        changed = true;
+                    }
+                }
+            }
+
+            return executed;
+        }
+
+        private static void AdvanceDelays(LorrDelayGenerator? delays, int ticks)
+        {
+            for (var i = 0; delays is not null && i < ticks; i++)
+            {
+                delays.NextTick();
+            }
+        }
+
+        private void CountCosts(int[] schedule, int ticks)
+        {
+            for (var a = 0; a < _n && a < schedule.Length; a++)
+            {
+                if (schedule[a] != -1)
+                {
+                    record.SolutionCosts[a] += ticks;
+                }
+            }
+        }
+
+        private void CountAllCosts()
+        {
+            for (var a = 0; a < _n; a++)
+            {
+                record.SolutionCosts[a]++;
+            }
+        }
+
+        private void ReportProgress(int step)
+        {
+            if (bench.Progress is null)
+            {
+                return;
+            }
+
+            if (step < _nextProgress && step < record.Steps)
+            {
+                return;
+            }
+
+            _nextProgress = step + bench.ProgressEvery;
+            var times = record.PlannerTimes;
+            var sorted = times.Order().ToArray();
+            var p50 = sorted.Length == 0 ? 0 : sorted[sorted.Length / 2] * 1000;
+            var max = sorted.Length == 0 ? 0 : sorted[^1] * 1000;
+            bench.Progress(new LorrProgress(step, record.Steps, record.NumTaskFinished, p50, max));
+            _progressTimes.Clear();
+        }
+    }
+}
