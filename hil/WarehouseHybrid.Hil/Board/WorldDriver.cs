@@ -135,7 +135,11 @@ public sealed class WorldDriver : IAsyncDisposable, IDisposable
 
         _stop = new CancellationTokenSource();
         var token = _stop.Token;
-        _thread = new Thread(() => Run(token)) { IsBackground = true, Name = "hil-world" };
+
+        // The schedule starts now, on the caller's thread, so time advanced right after Start() counts.
+        var start = _time.GetTimestamp();
+        var timer = new PeriodicTimer(_options.StepPeriod, _time);
+        _thread = new Thread(() => Run(timer, start, token)) { IsBackground = true, Name = "hil-world" };
         _thread.Start();
         BoardLog.DriverStarted(_logger, _options.StepPeriod.TotalMilliseconds, _boards.Length, _world.RobotCount);
     }
@@ -170,14 +174,13 @@ public sealed class WorldDriver : IAsyncDisposable, IDisposable
         }
     }
 
-    private void Run(CancellationToken token)
+    private void Run(PeriodicTimer timer, long start, CancellationToken token)
     {
         try
         {
+            using var owned = timer;
             var period = _options.StepPeriod;
-            var start = _time.GetTimestamp();
             long scheduled = 0; // steps whose due time has been handled (run or skipped)
-            using var timer = new PeriodicTimer(period, _time);
             while (WaitForTick(timer, token))
             {
                 var elapsed = _time.GetElapsedTime(start);
