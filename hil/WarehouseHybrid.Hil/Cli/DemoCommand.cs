@@ -32,6 +32,10 @@ public static class DemoCommand
             Description = "Stop after this long (e.g. 30s, 2m); default: run until Ctrl+C.",
             CustomParser = ParseDuration,
         };
+        var tasks = new Option<long?>("--tasks")
+        {
+            Description = "Stop once this many tasks are finished (for scripts; --duration still bounds the run).",
+        };
         var seed = new Option<int>("--seed")
         {
             Description = "Seed for start cells and tasks.",
@@ -52,7 +56,7 @@ public static class DemoCommand
 
         var command = new Command("demo", "Start broker, Orleans silo, optimizer and simulated robots in one process; print live progress.")
         {
-            robots, map, duration, seed, rate,
+            robots, map, duration, tasks, seed, rate,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -61,6 +65,7 @@ public static class DemoCommand
                 Robots = parse.GetValue(robots),
                 MapFile = parse.GetValue(map)?.FullName,
                 Duration = parse.GetValue(duration),
+                StopAfterTasks = parse.GetValue(tasks),
                 Seed = parse.GetValue(seed),
                 ControlRateHz = parse.GetValue(rate),
             };

@@ -12,6 +12,9 @@ public sealed record DemoOptions
     /// <summary>Stop after this long; null runs until Ctrl+C.</summary>
     public TimeSpan? Duration { get; init; }
 
+    /// <summary>Stop as soon as this many tasks are finished (null: no such limit); <see cref="Duration"/> still bounds the run.</summary>
+    public long? StopAfterTasks { get; init; }
+
     /// <summary>Seed for start cells and generated tasks.</summary>
     public int Seed { get; init; } = 1;
 

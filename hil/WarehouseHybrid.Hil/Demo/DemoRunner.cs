@@ -125,6 +125,7 @@ public static class DemoRunner
             : "Running until Ctrl+C.");
         output.WriteLine("   time  step  finished  tasks/step  open  plan p50/p99 ms  moving  violations");
         SiteStats stats = await site.GetStatsAsync();
+        var violationShown = false;
         try
         {
             using var timer = new PeriodicTimer(options.ProgressEvery);
@@ -139,9 +140,16 @@ public static class DemoRunner
                 var moving = edges.Count(e => e.GetStatus().Activity.ToString() == "Executing");
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{clock.Elapsed.TotalSeconds,6:F1}s {stats.Step,5} {stats.TasksFinished,9} {stats.ThroughputPerStep,11:F3} {stats.OpenTasks,5} {stats.PlanTimeP50Ms,8:F2}/{stats.PlanTimeP99Ms,-7:F2} {moving,7} {world.ViolationCount,11}"));
-                if (world.FirstViolation is { } v && world.ViolationCount == 1)
+                if (world.FirstViolation is { } v && !violationShown)
                 {
+                    violationShown = true;
                     output.WriteLine($"  first violation: {v}");
+                }
+
+                if (options.StopAfterTasks is { } goal && stats.TasksFinished >= goal)
+                {
+                    output.WriteLine($"  {stats.TasksFinished} tasks finished (goal {goal}): stopping");
+                    break;
                 }
             }
         }
