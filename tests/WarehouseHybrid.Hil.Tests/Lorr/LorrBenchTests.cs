@@ -1,0 +1,255 @@
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+using WarehouseHybrid.Domain.Lorr;
+using WarehouseHybrid.Hil.Lorr;
+using WarehouseHybrid.Tests.Common;
+
+namespace WarehouseHybrid.Hil.Tests.Lorr;
+
+public sealed class LorrBenchTests : IDisposable
+{
+    private const string Random2024 = "lorr/2024-example/random.domain/random_32_32_20_100.json";
+    private const string Random2023 = "lorr/2023-example/random.domain/EI23-random_50.json";
+    private const string Small2026 = "lorr/2026-example/warehouse.domain/warehouse_small_200.json";
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("lorr-bench-tests").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string Out(string name) => Path.Combine(_folder, name);
+
+    private static LorrBenchOptions Options(string input, int steps, string output, int planMs = 1000) =>
+        new() { Input = input, Steps = steps, PlanMs = planMs, Output = output, ProgressEvery = 1000 };
+
+    private static async Task<(LorrBenchOutcome Outcome, string Stdout, string Stderr)> Run(
+        LorrBenchOptions options, TimeProvider? time = null, Func<LorrInstance, ILorrEntrant>? entrant = null)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var outcome = await LorrBenchRunner.RunAsync(options, stdout, stderr, time, entrant);
+        return (outcome, stdout.ToString(), stderr.ToString());
+    }
+
+    private static JsonDocument ReadJson(string path) => JsonDocument.Parse(File.ReadAllBytes(path));
+
+    private static JsonElement LastLine(string stdout)
+    {
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return JsonDocument.Parse(lines[^1]).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task Run2024_OptimizerFinishesTasks_OutputHasStartKitKeysAndReplayAgrees()
+    {
+        var output = Out("r2024.json");
+        var (outcome, stdout, _) = await Run(Options(RepoPaths.Data(Random2024), 50, output));
+
+        Assert.Equal(0, outcome.ExitCode);
+        var summary = LastLine(stdout);
+        Assert.True(summary.GetProperty("valid").GetBoolean());
+        Assert.Equal("random_32_32_20_100", summary.GetProperty("instance").GetString());
+        Assert.Equal(50, summary.GetProperty("steps").GetInt32());
+        var finished = summary.GetProperty("numTaskFinished").GetInt32();
+        Assert.True(finished > 20, $"only {finished} tasks in 50 steps");
+        foreach (var key in new[] { "throughputPerStep", "maxPlanMs", "p99PlanMs", "teamSize" })
+        {
+            Assert.Equal(JsonValueKind.Number, summary.GetProperty(key).ValueKind);
+        }
+
+        using var doc = ReadJson(output);
+        var root = doc.RootElement;
+        Assert.Equal("MAPF_T", root.GetProperty("actionModel").GetString());
+        Assert.Equal("2024 LoRR", root.GetProperty("version").GetString());
+        Assert.Equal(finished, root.GetProperty("numTaskFinished").GetInt32());
+        foreach (var key in new[] { "teamSize", "sumOfCost", "makespan", "numPlannerErrors", "numScheduleErrors", "numEntryTimeouts" })
+        {
+            Assert.Equal(JsonValueKind.Number, root.GetProperty(key).ValueKind);
+        }
+
+        foreach (var key in new[] { "start", "actualPaths", "plannerPaths", "plannerTimes", "errors", "actualSchedule", "plannerSchedule", "scheduleErrors", "events", "tasks" })
+        {
+            Assert.Equal(JsonValueKind.Array, root.GetProperty(key).ValueKind);
+        }
+
+        var start = root.GetProperty("start")[0];
+        Assert.Equal(JsonValueKind.Number, start[0].ValueKind);
+        Assert.Equal("E", start[2].GetString());
+        var path = root.GetProperty("actualPaths")[0].GetString()!;
+        Assert.Equal(50, path.Split(',').Length);
+        Assert.All(path.Split(','), a => Assert.Contains(a, new[] { "F", "R", "C", "W" }));
+        Assert.Equal(100, root.GetProperty("actualPaths").GetArrayLength());
+        Assert.Equal(50, root.GetProperty("plannerTimes").GetArrayLength());
+        // The schedule is applied after each move, so its first entry is at step 1 (as in the Start-Kit).
+        Assert.Matches("^1:-?\\d+(,\\d+:-?\\d+)*$", root.GetProperty("actualSchedule")[0].GetString()!);
+
+        // The first 150 tasks (floor(1.5 x 100)) are revealed at step 0 with the file's errands as [row, col, ...].
+        var tasks = root.GetProperty("tasks");
+        Assert.Equal(150, tasks.EnumerateArray().Count(t => t[1].GetInt32() == 0));
+        Assert.Equal(150 + finished, tasks.GetArrayLength());
+
+        var instance = LorrInstance.Load(RepoPaths.Data(Random2024));
+        var replay = LorrOutputReplayer.Replay(output, instance);
+        Assert.True(replay.Agrees, string.Join("\n", replay.Mismatches));
+        Assert.Equal(finished, replay.TasksFinished);
+        Assert.Equal(50, replay.StepsReplayed);
+    }
+
+    [Fact]
+    public async Task Run2023_RoundRobinErrands_Counted_OutputHas2023Encoding()
+    {
+        var output = Out("r2023.json");
+        var (outcome, stdout, _) = await Run(Options(RepoPaths.Data(Random2023), 30, output));
+
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.True(LastLine(stdout).GetProperty("valid").GetBoolean());
+        using var doc = ReadJson(output);
+        var root = doc.RootElement;
+        Assert.Equal("Yes", root.GetProperty("AllValid").GetString());
+        Assert.False(root.TryGetProperty("version", out _));
+        Assert.True(root.GetProperty("numTaskFinished").GetInt32() > 0);
+
+        // Robot k is given file entries k, k+n, ...: its first task is entry k, assigned at step 0.
+        var instance = LorrInstance.Load(RepoPaths.Data(Random2023));
+        var events = root.GetProperty("events");
+        Assert.Equal(50, events.GetArrayLength());
+        var firstOfRobot3 = events[3][0];
+        Assert.Equal("assigned", firstOfRobot3[2].GetString());
+        var task = root.GetProperty("tasks").EnumerateArray().Single(t => t[0].GetInt32() == firstOfRobot3[0].GetInt32());
+        Assert.Equal(instance.Tasks[3][0], instance.Map.CellAt(task[1].GetInt32(), task[2].GetInt32()));
+
+        var replay = LorrOutputReplayer.Replay(output, instance);
+        Assert.True(replay.Agrees, string.Join("\n", replay.Mismatches));
+    }
+
+    [Fact]
+    public async Task Run2026_Experimental_WritesSegmentsAndDelays_SaysWhatIsApproximated()
+    {
+        var output = Out("r2026.json");
+        var (outcome, stdout, _) = await Run(Options(RepoPaths.Data(Small2026), 200, output));
+
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Contains("experimental", stdout, StringComparison.Ordinal);
+        Assert.True(LastLine(stdout).GetProperty("valid").GetBoolean());
+        using var doc = ReadJson(output);
+        var root = doc.RootElement;
+        Assert.Equal("2026 LoRR", root.GetProperty("version").GetString());
+        Assert.Equal(10, root.GetProperty("agentMaxCounter").GetInt32());
+        Assert.Equal(200, root.GetProperty("delayIntervals").GetArrayLength());
+        Assert.Contains(root.GetProperty("delayIntervals").EnumerateArray(), robot => robot.GetArrayLength() > 0);
+        Assert.Matches(@"^\[\(0,\d+,\d+,0,0\):\(([FRCWT] \d+,?)+\)\]$", root.GetProperty("actualPaths")[0].GetString()!);
+
+        var replay = LorrOutputReplayer.Replay(output, LorrInstance.Load(RepoPaths.Data(Small2026)));
+        Assert.True(replay.Agrees, string.Join("\n", replay.Mismatches));
+        Assert.Equal(200, replay.StepsReplayed);
+    }
+
+    [Fact]
+    public async Task InvalidActions_AreRecordedAsPlannerErrors_AndEveryoneWaitsThatStep()
+    {
+        var output = Out("invalid.json");
+        var (outcome, stdout, _) = await Run(Options(RepoPaths.Data(Random2024), 10, output), entrant: _ => new AllForwardEntrant());
+
+        Assert.Equal(0, outcome.ExitCode); // the run itself is sound: every executed step was legal
+        Assert.True(LastLine(stdout).GetProperty("valid").GetBoolean());
+        using var doc = ReadJson(output);
+        var root = doc.RootElement;
+        var errors = root.GetProperty("numPlannerErrors").GetInt32();
+        Assert.True(errors > 0);
+        Assert.Equal(errors, root.GetProperty("errors").GetArrayLength());
+        var error = root.GetProperty("errors")[0];
+        Assert.Contains(error[3].GetString(), new[] { "unallowed move", "vertex conflict", "edge conflict" });
+        var step = error[2].GetInt32() - 1;
+        foreach (var robot in root.GetProperty("actualPaths").EnumerateArray())
+        {
+            Assert.Equal("W", robot.GetString()!.Split(',')[step]);
+        }
+
+        Assert.All(root.GetProperty("plannerPaths").EnumerateArray(), p => Assert.Equal("F", p.GetString()!.Split(',')[step]));
+    }
+
+    [Fact]
+    public async Task SlowPlanner_CostsOneAllWaitStepPerFullBudget_CountedAsEntryTimeouts()
+    {
+        var time = new FakeTimeProvider();
+        var slow = new SlowEntrant(time, 2.5);
+        var output = Out("slow.json");
+        var (outcome, _, _) = await Run(Options(RepoPaths.Data(Random2024), 9, output, planMs: 100), time, _ => slow);
+
+        Assert.Equal(0, outcome.ExitCode);
+        using var doc = ReadJson(output);
+        var root = doc.RootElement;
+        // Each call: 2 timeout steps ('T'), then its (all-wait) actions: 3 calls fill 9 steps.
+        Assert.Equal(6, root.GetProperty("numEntryTimeouts").GetInt32());
+        Assert.Equal(3, slow.Calls);
+        Assert.Equal("T,T,W,T,T,W,T,T,W", root.GetProperty("actualPaths")[0].GetString());
+        Assert.Equal(0.25, root.GetProperty("plannerTimes")[0].GetDouble(), 3);
+    }
+
+    [Fact]
+    public async Task MissingInput_IsAClearErrorWithNonZeroExit()
+    {
+        var (outcome, _, stderr) = await Run(Options(Out("nope.json"), 10, Out("o.json")));
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("--input", stderr, StringComparison.Ordinal);
+        Assert.Contains("does not exist", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NegativeSteps_IsAClearErrorWithNonZeroExit()
+    {
+        var (outcome, _, stderr) = await Run(Options(RepoPaths.Data(Random2024), -5, Out("o.json")));
+        Assert.NotEqual(0, outcome.ExitCode);
+        Assert.Contains("--steps", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Out("o.json")));
+    }
+
+    [Fact]
+    public async Task MalformedConfig_IsAClearErrorNamingFileAndLine()
+    {
+        var config = Out("bad.json");
+        await File.WriteAllTextAsync(config, "{\n  \"mapFile\": \"x.map\",\n  \"teamSize\": \"many\"\n");
+        var (outcome, _, stderr) = await Run(Options(config, 10, Out("o.json")));
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("bad.json", stderr, StringComparison.Ordinal);
+        Assert.Contains("cannot load --input", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Replayer_CatchesATamperedOutput()
+    {
+        var output = Out("tamper.json");
+        await Run(Options(RepoPaths.Data(Random2024), 30, output));
+        var instance = LorrInstance.Load(RepoPaths.Data(Random2024));
+        using var doc = ReadJson(output);
+        var text = await File.ReadAllTextAsync(output);
+
+        var inflated = text.Replace(
+            $"\"numTaskFinished\":{doc.RootElement.GetProperty("numTaskFinished").GetInt32()}",
+            $"\"numTaskFinished\":{doc.RootElement.GetProperty("numTaskFinished").GetInt32() + 1}",
+            StringComparison.Ordinal);
+        using var inflatedDoc = JsonDocument.Parse(inflated);
+        Assert.Contains(LorrOutputReplayer.Replay(inflatedDoc.RootElement, instance).Mismatches, m => m.Contains("finished", StringComparison.Ordinal));
+
+        // Robot 0 stops moving: its events no longer match where it stands (or its steps collide).
+        var paths = doc.RootElement.GetProperty("actualPaths");
+        var frozen = string.Join(",", Enumerable.Repeat("W", 30));
+        var moved = text.Replace("\"" + paths[0].GetString() + "\"", "\"" + frozen + "\"", StringComparison.Ordinal);
+        Assert.NotEqual(text, moved);
+        using var movedDoc = JsonDocument.Parse(moved);
+        Assert.False(LorrOutputReplayer.Replay(movedDoc.RootElement, instance).Agrees);
+    }
+
+    [Fact]
+    public void Mt19937_MatchesTheCppStandardsCheckValue()
+    {
+        // The C++ standard: the 10000th output of a default-constructed mt19937 (seed 5489) is 4123659995.
+        var rng = new Mt19937(5489);
+        uint value = 0;
+        for (var i = 0; i < 10000; i++)
+        {
+            value = rng.Next();
+        }
+
+        Assert.Equal(4123659995u, value);
+    }
+}
