@@ -36,6 +36,7 @@ public sealed class VirtualBoard : IAsyncDisposable
     private ushort _sequence;
     private TimeSpan _nextSensor;
     private TimeSpan _nextHeartbeat;
+    private bool _pumped;
     private bool _faultLatched;
     private bool _linkDown;
     private bool _wasWatchdogExpired;
@@ -166,6 +167,14 @@ public sealed class VirtualBoard : IAsyncDisposable
     public int PumpSensors(TimeSpan now)
     {
         var sent = 0;
+        if (!_pumped)
+        {
+            // The cadence starts at the first pump, so frames go out at first, first + period, ...
+            _pumped = true;
+            _nextSensor = now;
+            _nextHeartbeat = now;
+        }
+
         if (_options.ReportEvents)
         {
             var state = _world.GetRobot(RobotIndex);

@@ -46,10 +46,10 @@ public readonly record struct WorldDriverStats
     /// <summary>Steps given up because the driver was more than <see cref="WorldDriverOptions.MaxCatchUpSteps"/> behind.</summary>
     public long SkippedSteps { get; init; }
 
-    /// <summary>Largest delay between a step's due time and its start.</summary>
+    /// <summary>Largest delay between the next step's due time and the wake-up that ran it.</summary>
     public TimeSpan MaxLateness { get; init; }
 
-    /// <summary>Sum of the delays of all steps (divide by <see cref="Steps"/> for the mean).</summary>
+    /// <summary>Sum of the wake-up delays (divide by <see cref="WakeUps"/> for the mean).</summary>
     public TimeSpan TotalLateness { get; init; }
 }
 
@@ -114,14 +114,14 @@ public sealed class WorldDriver : IAsyncDisposable, IDisposable
     public Task Stopped => _stopped.Task;
 
     /// <summary>Steps the world once and pumps every board.</summary>
-    public void StepOnce() => Tick(TimeSpan.Zero);
+    public void StepOnce() => Tick();
 
     /// <summary>Runs <paramref name="count"/> ticks back to back (faster than real time).</summary>
     public void RunSteps(int count)
     {
         for (var i = 0; i < count; i++)
         {
-            Tick(TimeSpan.Zero);
+            Tick();
         }
     }
 
@@ -186,12 +186,16 @@ public sealed class WorldDriver : IAsyncDisposable, IDisposable
                 var elapsed = _time.GetElapsedTime(start);
                 var due = (long)(elapsed.Ticks / period.Ticks);
                 var behind = due - scheduled;
+                var lateness = elapsed - (period * (scheduled + 1));
+                lateness = lateness < TimeSpan.Zero ? TimeSpan.Zero : lateness;
                 lock (_statsGate)
                 {
                     _stats = _stats with
                     {
                         WakeUps = _stats.WakeUps + 1,
                         LateWakeUps = _stats.LateWakeUps + (behind > 1 ? 1 : 0),
+                        MaxLateness = lateness > _stats.MaxLateness ? lateness : _stats.MaxLateness,
+                        TotalLateness = _stats.TotalLateness + lateness,
                     };
                 }
 
@@ -210,8 +214,7 @@ public sealed class WorldDriver : IAsyncDisposable, IDisposable
                 while (scheduled < due && !token.IsCancellationRequested)
                 {
                     scheduled++;
-                    var lateness = _time.GetElapsedTime(start) - (period * scheduled);
-                    Tick(lateness < TimeSpan.Zero ? TimeSpan.Zero : lateness);
+                    Tick();
                 }
             }
         }
@@ -244,7 +247,7 @@ public sealed class WorldDriver : IAsyncDisposable, IDisposable
         }
     }
 
-    private void Tick(TimeSpan lateness)
+    private void Tick()
     {
         try
         {
@@ -263,12 +266,7 @@ public sealed class WorldDriver : IAsyncDisposable, IDisposable
 
         lock (_statsGate)
         {
-            _stats = _stats with
-            {
-                Steps = _stats.Steps + 1,
-                MaxLateness = lateness > _stats.MaxLateness ? lateness : _stats.MaxLateness,
-                TotalLateness = _stats.TotalLateness + lateness,
-            };
+            _stats = _stats with { Steps = _stats.Steps + 1 };
         }
     }
 
