@@ -19,11 +19,13 @@ public sealed class AssignedGoalsEntrant : ILorrEntrant
     private readonly int[] _tieBreak;
     private readonly int[] _sinceProgress;
     private readonly int[] _lastGoal;
+    private readonly TimeProvider _time;
 
     /// <summary>Creates the entrant for <paramref name="robotCount"/> robots.</summary>
-    public AssignedGoalsEntrant(GridMap map, int robotCount, int seed = 0, long cacheBytes = 512L * 1024 * 1024)
+    public AssignedGoalsEntrant(GridMap map, int robotCount, int seed = 0, long cacheBytes = 512L * 1024 * 1024, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(map);
+        _time = timeProvider ?? TimeProvider.System;
         var grid = new CompactGrid(map);
         _cache = new DistanceTableCache(grid, cacheBytes);
         _router = new PibtRouter(grid);
@@ -54,8 +56,8 @@ public sealed class AssignedGoalsEntrant : ILorrEntrant
             return new LorrDecision(actions, null);
         }
 
-        var start = TimeProvider.System.GetTimestamp();
-        bool Late() => cancellationToken.IsCancellationRequested || TimeProvider.System.GetElapsedTime(start) >= budget;
+        var start = _time.GetTimestamp();
+        bool Late() => cancellationToken.IsCancellationRequested || _time.GetElapsedTime(start) >= budget;
 
         var goalCells = new HashSet<int>();
         for (var i = 0; i < n; i++)

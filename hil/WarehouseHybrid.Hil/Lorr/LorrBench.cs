@@ -91,7 +91,6 @@ public sealed class LorrBench
         private readonly LorrInstance _inst = bench._instance;
         private readonly int _n = bench._instance.TeamSize;
         private readonly List<Conflict> _conflicts = new();
-        private readonly List<double> _progressTimes = new();
         private RobotPose[] _poses = bench._instance.CreateStartPoses();
         private int _nextProgress = bench.ProgressEvery;
 
@@ -158,7 +157,7 @@ public sealed class LorrBench
                 }
 
                 t++;
-                Move(executed, t * ticksPerStep, ticksPerStep == 1);
+                Move(executed, t * ticksPerStep);
                 UpdateTasks2024(proposedSchedule, t * ticksPerStep, revealTarget);
                 ReportProgress(t * ticksPerStep);
             }
@@ -231,7 +230,7 @@ public sealed class LorrBench
                 t++;
                 CountAllCosts();
                 record.PlannerTape.Append(actions);
-                Move(actions, t, timeoutLetter: false);
+                Move(actions, t);
                 for (var k = 0; k < _n; k++)
                 {
                     if (queues[k].Count > 0 && queues[k].Peek().Cell == _poses[k].Cell)
@@ -271,9 +270,8 @@ public sealed class LorrBench
             return (decision, elapsed, timeouts);
         }
 
-        private void Move(RobotAction[] actions, int timestepAfter, bool timeoutLetter)
+        private void Move(RobotAction[] actions, int timestepAfter)
         {
-            _ = timeoutLetter;
             var after = new RobotPose[_n];
             _conflicts.Clear();
             string? sizeError = actions.Length != _n ? "incorrect vector size" : null;
@@ -524,7 +522,6 @@ public sealed class LorrBench
             var p50 = sorted.Length == 0 ? 0 : sorted[sorted.Length / 2] * 1000;
             var max = sorted.Length == 0 ? 0 : sorted[^1] * 1000;
             bench.Progress(new LorrProgress(step, record.Steps, record.NumTaskFinished, p50, max));
-            _progressTimes.Clear();
         }
     }
 }

@@ -185,9 +185,6 @@ public sealed class LorrRunRecord
     /// <summary>Steps lost to entry timeouts.</summary>
     public int NumEntryTimeouts { get; set; }
 
-    /// <summary>True when every executed step passed the validator.</summary>
-    public bool AllExecutedStepsValid { get; set; } = true;
-
     /// <summary>Approximations made for this generation (empty when the rules are reproduced).</summary>
     public List<string> Approximations { get; } = new();
 
