@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WarehouseHybrid.Cloud.Grains;
 using WarehouseHybrid.Cloud.Sites;
+using WarehouseHybrid.Domain.Maps;
 
 namespace WarehouseHybrid.Cloud.Hosting;
 
@@ -17,7 +18,7 @@ internal sealed partial class SiteBootstrapper(IOptions<CloudOptions> options, I
             return;
         }
 
-        var map = MapFileReader.Load(o.MapFile);
+        var map = GridMapReader.Load(o.MapFile);
         var definition = SiteDefinition.Create(map, o.Robots.Select(r => new RobotSeat(r.Id, r.Cell, r.Heading)));
         await grains.GetGrain<ISiteGrain>(o.SiteId).InitializeAsync(definition).WaitAsync(cancellationToken).ConfigureAwait(false);
         LogSiteStarted(logger, o.SiteId, o.MapFile, definition.Robots.Count);

@@ -33,35 +33,11 @@ public sealed class HostingTests
     }
 
     [Fact]
-    public void A_map_file_is_read_with_its_cell_kinds()
-    {
-        var map = MapFileReader.Parse(["type octile", "height 2", "width 3", "map", ".@E", "S.T"], "inline");
-        Assert.Equal((3, 2), (map.Width, map.Height));
-        Assert.Equal(CellKind.Obstacle, map.KindOf(1));
-        Assert.Equal(CellKind.Emitter, map.KindOf(2));
-        Assert.Equal(CellKind.Service, map.KindOf(3));
-        Assert.Equal(CellKind.Obstacle, map.KindOf(5));
-    }
-
-    [Fact]
-    public void A_bad_map_file_names_the_line_and_column()
-    {
-        var ex = Assert.Throws<FormatException>(() => MapFileReader.Parse(["type octile", "height 2", "width 3", "map", "...", ".?."], "bad.map"));
-        Assert.Equal("bad.map:6: column 2 has unknown map character '?'", ex.Message);
-        var shortRows = Assert.Throws<FormatException>(() => MapFileReader.Parse(["height 3", "width 2", "map", ".."], "short.map"));
-        Assert.Equal("short.map: expected 3 map rows, found 1", shortRows.Message);
-    }
-
-    [Fact]
     public void The_kits_warehouse_map_loads_when_the_kit_is_present()
     {
         var path = RepoPaths.Data("lorr/2026-example/warehouse.domain/maps/warehouse_small.map");
-        if (!File.Exists(path))
-        {
-            return; // the team kit is not beside this checkout
-        }
-
-        var map = MapFileReader.Load(path);
+        Assert.True(File.Exists(path), $"team kit map missing: {path}");
+        var map = WarehouseHybrid.Domain.Maps.GridMapReader.Load(path);
         Assert.True(map.PassableCount > 0);
         Assert.True(map.PassableCount < map.CellCount);
     }
