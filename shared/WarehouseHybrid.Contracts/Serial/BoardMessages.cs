@@ -5,7 +5,7 @@ namespace WarehouseHybrid.Contracts.Serial;
 /// <summary>Number of beams in the board's 1-D range scan.</summary>
 public static class RangeScanLayout
 {
-    /// <summary>Beams per scan; beam 0 points straight ahead, beams go counter-clockwise in equal steps.</summary>
+    /// <summary>Beams per scan; beam 0 points straight ahead; beam i points at heading + i * 22.5 degrees in the world-angle convention of GridGeometry (angles grow from east toward south, y down the map).</summary>
     public const int BeamCount = 16;
 
     /// <summary>Angle between neighbouring beams, in radians.</summary>
@@ -64,7 +64,7 @@ public struct SensorFrame
     public float LeftWheelMps;
     /// <summary>Measured right wheel velocity, m/s.</summary>
     public float RightWheelMps;
-    /// <summary>Heading from the IMU, radians, counter-clockwise from the map's east.</summary>
+    /// <summary>Heading from the IMU, radians, in the world-angle convention of GridGeometry: 0 = east (+column), pi/2 = south (+row).</summary>
     public float HeadingRad;
     /// <summary>Range readings in millimetres, <see cref="RangeScanLayout.NoEchoMillimetres"/> for no echo.</summary>
     public RangeScan Ranges;
@@ -95,7 +95,7 @@ public struct MotorCommand
 {
     /// <summary>Forward velocity, m/s.</summary>
     public float LinearMps;
-    /// <summary>Yaw rate, rad/s, counter-clockwise positive.</summary>
+    /// <summary>Yaw rate, rad/s; positive increases the world angle (turns from east toward south, i.e. clockwise as the map is drawn with row 0 on top).</summary>
     public float AngularRadps;
     /// <summary>Brake and fault-clear flags.</summary>
     public MotorFlags Flags;
