@@ -8,6 +8,7 @@ cd "$(dirname "$0")"
 # --- system packages the tests start for real (binary -> Debian package) ---------------------
 declare -A NEED=()
 # (Integration tests of later issues add their servers here, e.g. NEED[mosquitto]=mosquitto.)
+NEED[socat]=socat
 missing=()
 for bin in "${!NEED[@]}"; do
   command -v "$bin" >/dev/null 2>&1 || missing+=("${NEED[$bin]}")

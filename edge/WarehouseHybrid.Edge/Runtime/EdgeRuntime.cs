@@ -58,7 +58,8 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
         RobotPose? start = _options.StartCell is { } cell ? new RobotPose(cell, _options.StartHeading!.Value) : null;
         var settings = new ControlLoopSettings(_options.ControlPeriod, _options.SensorStaleAfter, map, _options.Geometry, limits, start);
 
-        _board = new BoardLink(transport, _sensors, time, loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Serial.{_options.RobotId}"));
+        _board = new BoardLink(transport, _sensors, time, loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Serial.{_options.RobotId}"),
+            new BoardLinkSettings(_options.ReconnectDelay, _options.MaxReconnectDelay, _options.SensorStaleAfter, _options.ShutdownTimeout));
         var loopLogger = loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Control.{_options.RobotId}");
         if (_options.CloudLinkEnabled)
         {
