@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 # --- system packages the tests start for real (binary -> Debian package) ---------------------
 declare -A NEED=()
 # (Integration tests of later issues add their servers here, e.g. NEED[mosquitto]=mosquitto.)
+NEED[node]=nodejs
+NEED[npm]=npm
 NEED[socat]=socat
 missing=()
 for bin in "${!NEED[@]}"; do
@@ -18,6 +20,13 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null && apt-get install -y -qq "${missing[@]}" >/dev/null \
     || { echo "test.sh: could not install ${missing[*]}" >&2; exit 1; }
+fi
+
+# --- the third-party Sparkplug B decoder of the interop tests (Eclipse Tahu, npm) -----------------
+if [[ ! -d tests/interop/node_modules/sparkplug-payload ]]; then
+  echo "test.sh: npm install in tests/interop" >&2
+  (cd tests/interop && npm install --no-audit --no-fund --loglevel=error >/dev/null) \
+    || { echo "test.sh: npm install in tests/interop failed" >&2; exit 1; }
 fi
 
 command -v dotnet >/dev/null 2>&1 || { echo "test.sh: the .NET SDK (dotnet) is required" >&2; exit 1; }
