@@ -1,32 +1,62 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WarehouseHybrid.Edge.Control;
+using WarehouseHybrid.Edge.Hosting;
 using WarehouseHybrid.Edge.Serial;
 
 namespace WarehouseHybrid.Edge.Runtime;
 
-/// <summary>Hosts one <see cref="EdgeRuntime"/> in the daemon, its serial side opened from <see cref="EdgeOptions.SerialDevicePath"/>.</summary>
-/// <param name="options">Validated options.</param>
-/// <param name="time">The clock.</param>
-/// <param name="loggerFactory">Logging.</param>
-public sealed class EdgeDaemonService(IOptions<EdgeOptions> options, TimeProvider time, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+/// <summary>
+/// Hosts one <see cref="EdgeRuntime"/> in the daemon: its serial side is the raw tty at
+/// <see cref="EdgeOptions.SerialDevicePath"/> (reopened after an unplug), and a <see cref="DaemonSupervisor"/> reports
+/// to systemd (READY=1, STATUS=, WATCHDOG=1 while the control loop progresses, STOPPING=1) and writes the health file.
+/// </summary>
+public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAsyncDisposable
 {
+    private readonly IOptions<EdgeOptions> _options;
+    private readonly IOptions<DaemonOptions> _daemon;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggerFactory;
     private EdgeRuntime? _runtime;
+    private DaemonSupervisor? _supervisor;
+    private SystemdNotifier? _notifier;
+
+    /// <summary>Creates the service.</summary>
+    public EdgeDaemonService(IOptions<EdgeOptions> options, IOptions<DaemonOptions> daemon, TimeProvider time, ILoggerFactory loggerFactory)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _daemon = daemon ?? throw new ArgumentNullException(nameof(daemon));
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        _loggerFactory = loggerFactory ?? throw new ArgumentNullException(nameof(loggerFactory));
+    }
 
     /// <summary>The hosted runtime once started.</summary>
     public EdgeRuntime? Runtime => _runtime;
 
+    /// <summary>The supervisor once started.</summary>
+    public DaemonSupervisor? Supervisor => _supervisor;
+
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var o = options.Value;
-        _runtime = new EdgeRuntime(o, new DeviceFileTransport(o.SerialDevicePath), time, loggerFactory);
+        var o = _options.Value;
+        var d = _daemon.Value;
+        var tty = new TtyOptions(o.SerialDevicePath, d.SerialBaudRate, d.SerialWriteTimeout, TimeSpan.FromMilliseconds(50));
+        _runtime = new EdgeRuntime(o, new TtyTransport(tty, _time), _time, _loggerFactory);
         await _runtime.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        _notifier = SystemdNotifier.FromEnvironment();
+        _supervisor = new DaemonSupervisor(
+            this, _notifier, SystemdNotifier.WatchdogInterval(), d.HealthCheckInterval, d.ResolveHealthFile(), _time,
+            _loggerFactory.CreateLogger("WarehouseHybrid.Edge.Hosting.Supervisor"));
+        _supervisor.Start();
     }
 
     /// <inheritdoc />
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        _supervisor?.Stopping();
         if (_runtime is not null)
         {
             await _runtime.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -34,8 +64,25 @@ public sealed class EdgeDaemonService(IOptions<EdgeOptions> options, TimeProvide
     }
 
     /// <inheritdoc />
+    public DaemonHealthSample? Sample()
+    {
+        var runtime = _runtime;
+        if (runtime is null)
+        {
+            return null;
+        }
+
+        var s = runtime.GetStatus();
+        return new DaemonHealthSample(
+            s.Running, s.Loop.Ticks, s.Loop.Overruns, s.Loop.Lateness.P99Us, s.Loop.Work.P99Us, s.Mode.ToString(), s.Reason.ToText(),
+            s.Board, runtime.BoardSilent, s.Serial, _options.Value.CloudLinkEnabled, s.CloudConnected, null);
+    }
+
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        _supervisor?.Dispose();
+        _notifier?.Dispose();
         if (_runtime is not null)
         {
             await _runtime.DisposeAsync().ConfigureAwait(false);

@@ -80,6 +80,9 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
     /// <summary>The robot id.</summary>
     public string RobotId => _options.RobotId;
 
+    /// <summary>Whether the board sent no sensor frame within <see cref="EdgeOptions.SensorStaleAfter"/> (health reporting).</summary>
+    public bool BoardSilent => _board.IsSilent;
+
     /// <summary>The control loop (for plan messages posted in-process and for tests).</summary>
     public IPlanInbox PlanInbox => _loop;
 
