@@ -15,11 +15,14 @@ public sealed class RulePolicy(KinematicLimits limits) : IDrivingPolicy
     /// <summary>Beyond this heading error (rad) a move first turns in place.</summary>
     private const double TurnInPlaceAbove = 0.35;
 
-    /// <summary>Proportional gain of the final approach (1/s): speed = gain * remaining distance near the goal.</summary>
-    private const double LinearGain = 2.0;
+    /// <summary>
+    /// Proportional gain of the final approach (1/s): speed = gain * remaining distance near the goal. High enough
+    /// that the exponential tail settles in a fraction of a second; gain * dt stays well below 1 at 50-100 Hz.
+    /// </summary>
+    private const double LinearGain = 8.0;
 
     /// <summary>Proportional gain of the final turn (1/s).</summary>
-    private const double AngularGain = 3.0;
+    private const double AngularGain = 8.0;
 
     /// <summary>Steering gain on heading error while driving (1/s).</summary>
     private const double SteeringGain = 3.0;

@@ -34,8 +34,8 @@ public sealed record DemoOptions
     public TimeSpan PlanBudget { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Robot speed limit (m/s, 1 m cells): demo robots are nimble so tasks finish in seconds.</summary>
-    public double MaxLinearMps { get; init; } = 2.0;
+    public double MaxLinearMps { get; init; } = 3.0;
 
     /// <summary>Robot turn-rate limit (rad/s).</summary>
-    public double MaxAngularRadps { get; init; } = 6.0;
+    public double MaxAngularRadps { get; init; } = 8.0;
 }

@@ -84,10 +84,10 @@ public static class DemoRunner
         {
             MaxLinearSpeedMps = options.MaxLinearMps * 1.25,
             MaxAngularSpeedRadps = options.MaxAngularRadps * 1.25,
-            MaxLinearAccelerationMps2 = 8,
-            MaxAngularAccelerationRadps2 = 30,
-            BrakeDecelerationMps2 = 8,
-            BrakeAngularDecelerationRadps2 = 40,
+            MaxLinearAccelerationMps2 = 15,
+            MaxAngularAccelerationRadps2 = 60,
+            BrakeDecelerationMps2 = 15,
+            BrakeAngularDecelerationRadps2 = 80,
         });
         var pairs = new List<InMemorySerialPair>();
         var boards = new List<VirtualBoard>();
@@ -271,9 +271,13 @@ public static class DemoRunner
         StartHeading = Heading.East,
         MaxLinearMps = options.MaxLinearMps,
         MaxAngularRadps = options.MaxAngularRadps,
-        LinearAccel = 6,
-        AngularAccel = 24,
-        BrakeDecel = 6,
+        LinearAccel = 10,
+        AngularAccel = 40,
+        BrakeDecel = 10,
+        // Demo robots confirm a step once slow near the cell centre instead of fully at rest, so the
+        // lock-step skeleton does not spend most of each step creeping the last centimetres.
+        RestLinearMps = 0.12,
+        RestAngularRadps = 0.25,
         TelemetryRateHz = 2,
     };
 
