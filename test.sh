@@ -11,6 +11,7 @@ declare -A NEED=()
 NEED[node]=nodejs
 NEED[npm]=npm
 NEED[socat]=socat
+NEED[systemd-analyze]=systemd
 missing=()
 for bin in "${!NEED[@]}"; do
   command -v "$bin" >/dev/null 2>&1 || missing+=("${NEED[$bin]}")
