@@ -220,12 +220,26 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
 
         var target = _localization.IsLocalized ? _plan.CurrentTarget : default;
         var input = new PolicyInput(pose, target, snapshot, measuredLinear, _measuredAngular, _previous, _dt);
-        if (!_policy.TryDecide(input, out var proposal))
+        var proposingMode = _policy.Mode;
+        var proposingReason = DecisionReason.RulePolicy;
+        if (_policy.TryDecide(input, out var proposal))
+        {
+            // Read after deciding: a runtime-assurance policy reports which of its parts acted and why.
+            proposingMode = _policy.Mode;
+            proposingReason = _policy.Reason;
+        }
+        else
         {
             _fallback.TryDecide(input, out proposal);
+            proposingMode = _fallback.Mode;
         }
 
-        var verdict = _shield.Evaluate(proposal, _policy.Mode, snapshot, stale);
+        var verdict = _shield.Evaluate(proposal, proposingMode, snapshot, stale);
+        if (verdict.Mode != DecisionMode.ShieldStop)
+        {
+            verdict = verdict with { Reason = proposingReason };
+        }
+
         _motors.Submit(verdict.Command);
         _previous = new DriveCommand(verdict.Command.LinearMps, verdict.Command.AngularRadps);
         if (verdict.Mode != _mode || verdict.Reason != _reason)

@@ -43,6 +43,24 @@ public enum DecisionReason : byte
     InvalidProposal = 7,
     /// <summary>The runtime is shutting down.</summary>
     Shutdown = 8,
+    /// <summary>The learned policy's proposal was accepted (model healthy, on time, confident, inputs in distribution).</summary>
+    LearnedPolicy = 9,
+    /// <summary>No valid learned model is loaded (missing, refused, removed).</summary>
+    ModelUnavailable = 10,
+    /// <summary>The inference missed its per-tick deadline.</summary>
+    ModelLate = 11,
+    /// <summary>The inference failed or produced NaN/out-of-range outputs.</summary>
+    ModelFault = 12,
+    /// <summary>The model's confidence is below the escalation band.</summary>
+    LowConfidence = 13,
+    /// <summary>The live inputs drifted from the training statistics in the model manifest.</summary>
+    InputDrift = 14,
+    /// <summary>The model is uncertain: slowing or holding while the cloud is asked.</summary>
+    Escalating = 15,
+    /// <summary>The cloud answered an escalation: the rule policy drives within its advice.</summary>
+    CloudAdvice = 16,
+    /// <summary>The cloud did not answer an escalation within its SLO (or cannot be asked): the rule policy decides.</summary>
+    EscalationTimeout = 17,
 }
 
 /// <summary>Text forms of <see cref="DecisionReason"/> without allocating.</summary>
@@ -52,6 +70,8 @@ public static class DecisionReasonText
     [
         "rule-policy", "emergency-stop", "bumper", "board-fault", "sensor-stale",
         "obstacle-in-stopping-distance", "obstacle-ahead", "invalid-proposal", "shutdown",
+        "learned-policy", "model-unavailable", "model-late", "model-fault", "low-confidence", "input-drift",
+        "escalating", "cloud-advice", "escalation-timeout",
     ];
 
     /// <summary>The kebab-case name used in telemetry and events.</summary>
@@ -107,6 +127,12 @@ public interface IDrivingPolicy
 
     /// <summary>Proposes a command; false when the policy cannot decide this tick. Must not allocate.</summary>
     bool TryDecide(in PolicyInput input, out DriveCommand command);
+
+    /// <summary>
+    /// Why the latest <see cref="TryDecide"/> chose its proposal (read after it, like <see cref="Mode"/>); reported
+    /// when the shield lets the proposal through. Composite policies (runtime assurance) override it.
+    /// </summary>
+    DecisionReason Reason => DecisionReason.RulePolicy;
 }
 
 /// <summary>Kinematic limits shared by the rule policy and the shield.</summary>

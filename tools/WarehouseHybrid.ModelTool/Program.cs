@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using WarehouseHybrid.ModelTool.Packaging;
+using WarehouseHybrid.ModelTool.Training;
+
+namespace WarehouseHybrid.ModelTool;
+
+/// <summary>
+/// wh-model: <c>keygen --private KEY.pem --public KEY.pub.pem</c> writes a P-256 signing key pair;
+/// <c>train-model --out DIR --key KEY.pem [--version V] [--samples N] [--epochs E] [--seed S]</c> generates data
+/// from the rule policy, trains, exports ONNX and writes the signed package.
+/// </summary>
+public static class Program
+{
+    /// <summary>Entry point; returns 0 on success, 2 on bad arguments.</summary>
+    public static int Main(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        try
+        {
+            return args.Length == 0 ? Usage("no command given") : args[0] switch
+            {
+                "keygen" => KeyGen(Options(args)),
+                "train-model" => TrainModel(Options(args)),
+                _ => Usage($"unknown command '{args[0]}'"),
+            };
+        }
+        catch (ArgumentException ex)
+        {
+            return Usage(ex.Message);
+        }
+    }
+
+    private static int KeyGen(Dictionary<string, string> o)
+    {
+        using var key = ModelPackageWriter.NewKey();
+        File.WriteAllText(Required(o, "private"), key.ExportPkcs8PrivateKeyPem());
+        File.WriteAllText(Required(o, "public"), key.ExportSubjectPublicKeyInfoPem());
+        Console.WriteLine($"wrote P-256 key pair: {o["private"]} (keep secret), {o["public"]} (configure as a trusted model key)");
+        return 0;
+    }
+
+    private static int TrainModel(Dictionary<string, string> o)
+    {
+        var output = Required(o, "out");
+        var keyPath = Required(o, "key");
+        if (!File.Exists(keyPath))
+        {
+            throw new ArgumentException($"--key: signing key file '{keyPath}' does not exist (create one with keygen)");
+        }
+
+        using var key = ECDsa.Create();
+        try
+        {
+            key.ImportFromPem(File.ReadAllText(keyPath));
+        }
+        catch (CryptographicException ex)
+        {
+            throw new ArgumentException($"--key: '{keyPath}' is not a PEM EC private key: {ex.Message}", ex);
+        }
+
+        var trainer = new TrainerSettings(Epochs: Int(o, "epochs", 30), Seed: Int(o, "seed", 7));
+        var spec = new PolicyModelSpec(
+            Version: o.GetValueOrDefault("version", "1.0.0"), Samples: Int(o, "samples", 40_000), Seed: Int(o, "data-seed", 20261124), Trainer: trainer);
+        var model = PolicyModelBuilder.BuildPackage(
+            spec, output, key, TimeProvider.System.GetUtcNow(),
+            (epoch, fit) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1,3}: action MAE {fit.ActionMae:F4}, class accuracy {fit.ClassAccuracy:P2}, mean confidence {fit.MeanConfidence:F3}")));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"holdout: action MAE {model.Holdout.ActionMae:F4}, class accuracy {model.Holdout.ClassAccuracy:P2}; package {model.Manifest.Version} written to {output} (onnx sha256 {model.Manifest.OnnxSha256}, data {model.Manifest.TrainingDataDigest})"));
+        return 0;
+    }
+
+    private static Dictionary<string, string> Options(string[] args)
+    {
+        var o = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 1; i < args.Length; i += 2)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"argument {i}: expected '--name value', got '{args[i]}'");
+            }
+
+            o[args[i][2..]] = args[i + 1];
+        }
+
+        return o;
+    }
+
+    private static string Required(Dictionary<string, string> o, string name) =>
+        o.TryGetValue(name, out var v) && v.Length > 0 ? v : throw new ArgumentException($"--{name} is required");
+
+    private static int Int(Dictionary<string, string> o, string name, int fallback) =>
+        !o.TryGetValue(name, out var v) ? fallback
+        : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n
+        : throw new ArgumentException($"--{name}: '{v}' is not a positive integer");
+
+    private static int Usage(string error)
+    {
+        Console.Error.WriteLine($"wh-model: {error}");
+        Console.Error.WriteLine("usage: wh-model keygen --private KEY.pem --public KEY.pub.pem");
+        Console.Error.WriteLine("       wh-model train-model --out DIR --key KEY.pem [--version V] [--samples N] [--epochs E] [--seed S] [--data-seed S]");
+        return 2;
+    }
+}
