@@ -13,6 +13,9 @@ public interface IFleetCommandPublisher
 
     /// <summary>Sends a task assignment on <c>FleetTopics.Task(site, assignment.RobotId)</c>, QoS 1.</summary>
     ValueTask PublishTaskAsync(string siteId, TaskAssignment assignment, CancellationToken cancellationToken = default);
+
+    /// <summary>Publishes a grant extension for steps already sent to a robot.</summary>
+    ValueTask PublishGrantAsync(string siteId, GrantUpdate grant, CancellationToken cancellationToken = default);
 }
 
 /// <summary>A publisher that drops everything (a silo without a broker).</summary>
@@ -23,4 +26,7 @@ public sealed class DiscardingCommandPublisher : IFleetCommandPublisher
 
     /// <inheritdoc />
     public ValueTask PublishTaskAsync(string siteId, TaskAssignment assignment, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+    /// <inheritdoc />
+    public ValueTask PublishGrantAsync(string siteId, GrantUpdate grant, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 }

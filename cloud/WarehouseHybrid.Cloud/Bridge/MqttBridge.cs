@@ -93,6 +93,13 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     }
 
     /// <inheritdoc />
+    public ValueTask PublishGrantAsync(string siteId, GrantUpdate grant, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        return Enqueue(FleetTopics.Grant(siteId, grant.RobotId), grant, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public override void Dispose()
     {
         _client.Dispose();

@@ -42,6 +42,7 @@ public sealed partial class SiteGrain(
     private long _tasksFinished;
     private long _stepsDispatched;
     private long _segmentsPublished;
+    private long _grantsPublished;
     private long _assignmentsPublished;
     private long _confirmTimeouts;
     private long _robotStepsHeld;
@@ -133,6 +134,12 @@ public sealed partial class SiteGrain(
         }
 
         var outcome = _cycle.Confirm(confirmation.RobotId, confirmation.CompletedStep, new RobotPose(confirmation.Cell, confirmation.Heading));
+        var released = _cycle.TakeReleasedGrants();
+        if (released.Count > 0)
+        {
+            PublishGrants(released);
+        }
+
         if (outcome == ConfirmOutcome.CaughtUp)
         {
             TryStartRound();
@@ -169,6 +176,7 @@ public sealed partial class SiteGrain(
             PlanTimeMaxMs = _planTimes.MaxMs,
             StepsDispatched = _stepsDispatched,
             SegmentsPublished = _segmentsPublished,
+            GrantsPublished = _grantsPublished,
             AssignmentsPublished = _assignmentsPublished,
             ConfirmTimeouts = _confirmTimeouts,
             RobotStepsHeld = _robotStepsHeld,
@@ -271,6 +279,40 @@ public sealed partial class SiteGrain(
         }
     }
 
+    // Followers whose leader has confirmed may now enter the cell it left (docs/plan-contract.md).
+    private void PublishGrants(IReadOnlyList<ReleasedGrant> released)
+    {
+        foreach (var g in released)
+        {
+            var grant = new GrantUpdate
+            {
+                RobotId = g.RobotId,
+                PlanId = _planId,
+                Revision = g.Revision,
+                GrantedThroughStep = g.Step,
+                TraceId = NewTraceParent(),
+            };
+            _grantsPublished++;
+            var pending = publisher.PublishGrantAsync(SiteId, grant);
+            if (!pending.IsCompletedSuccessfully)
+            {
+                _ = ObserveAsync(pending);
+            }
+        }
+    }
+
+    private async Task ObserveAsync(ValueTask pending)
+    {
+        try
+        {
+            await pending;
+        }
+        catch (Exception ex)
+        {
+            LogPublishFailed(logger, ex, SiteId, _cycle?.Step ?? 0);
+        }
+    }
+
     private async Task PublishAsync(StepDispatch dispatch, RobotAssignment[] assignments)
     {
         var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
@@ -293,7 +335,7 @@ public sealed partial class SiteGrain(
                 Action = (PlanAction)order.Action,
                 TargetCell = order.Target.Cell,
                 TargetHeading = (ProtoHeading)order.Target.Heading,
-                Granted = true,
+                Granted = order.Granted,
             });
             await publisher.PublishPlanAsync(SiteId, segment);
             _segmentsPublished++;

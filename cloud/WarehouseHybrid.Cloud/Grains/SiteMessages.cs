@@ -129,4 +129,7 @@ public sealed record SiteStats
 
     /// <summary>Confirmations whose reported pose differed from the planned target.</summary>
     [Id(25)] public long PoseMismatches { get; init; }
+
+    /// <summary>Grant updates published to followers whose leader confirmed.</summary>
+    [Id(26)] public long GrantsPublished { get; init; }
 }

@@ -24,7 +24,24 @@ public enum ConfirmOutcome
 /// <param name="Action">The action.</param>
 /// <param name="Target">The pose after the action.</param>
 /// <param name="Revision">The robot's plan revision (increases with every segment sent to it).</param>
-public readonly record struct RobotStepOrder(int RobotIndex, string RobotId, RobotPose Start, RobotAction Action, RobotPose Target, ulong Revision);
+public readonly record struct RobotStepOrder(int RobotIndex, string RobotId, RobotPose Start, RobotAction Action, RobotPose Target, ulong Revision)
+{
+    /// <summary>
+    /// Whether the robot may start the step at once. False for a robot that follows another into the cell
+    /// that robot is leaving: its grant comes when the leader confirms (docs/plan-contract.md).
+    /// </summary>
+    public bool Granted { get; init; } = true;
+
+    /// <summary>The robot whose confirmation grants this step, or -1.</summary>
+    public int GrantedBy { get; init; } = -1;
+}
+
+/// <summary>A grant released by a leader's confirmation: the follower may now run <paramref name="Step"/>.</summary>
+/// <param name="RobotIndex">The follower's index.</param>
+/// <param name="RobotId">The follower's id.</param>
+/// <param name="Step">The step it may run.</param>
+/// <param name="Revision">The plan revision that step was sent in.</param>
+public readonly record struct ReleasedGrant(int RobotIndex, string RobotId, uint Step, ulong Revision);
 
 /// <summary>A snapshot taken when planning of a step starts; hand it back to <see cref="SiteCycle.CompleteRound"/>.</summary>
 public sealed class PlanningRound
@@ -76,6 +93,7 @@ public sealed class SiteCycle
     private readonly Dictionary<string, int> _index;
     private readonly PlanValidator _validator;
     private readonly int[] _occupancy;
+    private readonly List<ReleasedGrant> _released = new();
     private PlanningRound? _round;
 
     /// <summary>Starts the cycle at step 0 with every robot at its start pose, not yet confirmed.</summary>
@@ -165,7 +183,40 @@ public sealed class SiteCycle
         r.ConfirmedStep = completedStep;
         r.Pose = pose;
         r.Target = pose;
+        ReleaseFollowersOf(i);
         return ConfirmOutcome.CaughtUp;
+    }
+
+    /// <summary>
+    /// Grants released by confirmations since the last call (followers whose leader has now left the cell);
+    /// the site publishes them as <c>GrantUpdate</c>s.
+    /// </summary>
+    public IReadOnlyList<ReleasedGrant> TakeReleasedGrants()
+    {
+        if (_released.Count == 0)
+        {
+            return [];
+        }
+
+        var grants = _released.ToArray();
+        _released.Clear();
+        return grants;
+    }
+
+    /// <summary>Robots whose current step still waits for a grant.</summary>
+    public int UngrantedCount => _robots.Count(r => r.WaitingFor >= 0);
+
+    private void ReleaseFollowersOf(int leader)
+    {
+        for (var f = 0; f < _robots.Length; f++)
+        {
+            var follower = _robots[f];
+            if (follower.WaitingFor == leader)
+            {
+                follower.WaitingFor = -1;
+                _released.Add(new ReleasedGrant(f, follower.Id, follower.DispatchedStep, follower.Revision));
+            }
+        }
     }
 
     /// <summary>Takes the snapshot for planning step S+1. Robots still unconfirmed stop being awaited (they are held).</summary>
@@ -241,6 +292,17 @@ public sealed class SiteCycle
         }
 
         var forced = HoldBackMovesIntoBlockedCells(round, chosen);
+
+        // A robot that moves into the cell another robot is leaving in this same step may start only once
+        // that robot has confirmed (a reservation grant): physically the leader may be late. Robots that
+        // would follow each other round a cycle could never be granted, so a cycle waits instead.
+        var leaderOf = FindLeaders(round, chosen);
+        if (BreakFollowCycles(leaderOf, chosen))
+        {
+            forced += HoldBackMovesIntoBlockedCells(round, chosen);
+            leaderOf = FindLeaders(round, chosen);
+        }
+
         var orders = new List<RobotStepOrder>(n);
         var heldCount = 0;
         for (var i = 0; i < n; i++)
@@ -258,12 +320,79 @@ public sealed class SiteCycle
             r.DispatchedStep = round.Step;
             r.Target = target;
             r.Awaited = true;
-            orders.Add(new RobotStepOrder(i, r.Id, start, chosen[i], target, r.Revision));
+            r.WaitingFor = leaderOf[i];
+            orders.Add(new RobotStepOrder(i, r.Id, start, chosen[i], target, r.Revision) { Granted = leaderOf[i] < 0, GrantedBy = leaderOf[i] });
         }
 
         Step = round.Step;
         _round = null;
         return new StepDispatch(round.Step, orders, heldCount, forced, invalid);
+    }
+
+    // For each robot moving forward into a cell another robot occupies now (and leaves in this step), that robot.
+    private int[] FindLeaders(PlanningRound round, RobotAction[] chosen)
+    {
+        var n = chosen.Length;
+        var leaderOf = new int[n];
+        Array.Fill(leaderOf, -1);
+        var startOccupant = new Dictionary<int, int>(n);
+        for (var i = 0; i < n; i++)
+        {
+            startOccupant[round.Poses[i].Cell] = i;
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            if (round.Movable[i] && chosen[i] == RobotAction.Forward)
+            {
+                var into = round.Poses[i].Apply(RobotAction.Forward, _map).Cell;
+                if (startOccupant.TryGetValue(into, out var leader) && leader != i)
+                {
+                    leaderOf[i] = leader;
+                }
+            }
+        }
+
+        return leaderOf;
+    }
+
+    // Turns every robot on a cycle of followers into a wait; true when it changed anything.
+    private static bool BreakFollowCycles(int[] leaderOf, RobotAction[] chosen)
+    {
+        var n = leaderOf.Length;
+        var state = new byte[n]; // 0 unseen, 1 on the current walk, 2 done
+        var walk = new List<int>();
+        var changed = false;
+        for (var start = 0; start < n; start++)
+        {
+            walk.Clear();
+            var at = start;
+            while (at >= 0 && state[at] == 0)
+            {
+                state[at] = 1;
+                walk.Add(at);
+                at = leaderOf[at];
+            }
+
+            if (at >= 0 && state[at] == 1)
+            {
+                // at is on a cycle made by this walk: every robot from it to the walk's end waits.
+                for (var k = walk.IndexOf(at); k < walk.Count; k++)
+                {
+                    chosen[walk[k]] = RobotAction.Wait;
+                    leaderOf[walk[k]] = -1;
+                }
+
+                changed = true;
+            }
+
+            foreach (var m in walk)
+            {
+                state[m] = 2;
+            }
+        }
+
+        return changed;
     }
 
     // Counts, per cell, the robots that may stand there after the step: held robots in both their
@@ -356,5 +485,8 @@ public sealed class SiteCycle
         public ulong Revision { get; set; }
 
         public bool CaughtUp => ConfirmedStep >= DispatchedStep;
+
+        /// <summary>The leader whose confirmation grants this robot's current step, or -1.</summary>
+        public int WaitingFor { get; set; } = -1;
     }
 }

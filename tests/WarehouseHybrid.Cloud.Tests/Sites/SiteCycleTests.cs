@@ -145,4 +145,63 @@ public sealed class SiteCycleTests
         Assert.Equal(0u, cycle.Step);
         Assert.True(cycle.CanPlan(false));
     }
+
+    [Fact]
+    public void A_robot_following_into_a_cell_being_left_is_granted_only_when_the_leader_confirms()
+    {
+        // 5x1 corridor, a at 0 and b at 1 both facing east: a follows b.
+        var map = TestMaps.Open(5, 1, "row");
+        var cycle = new SiteCycle(map, [new RobotSeat("a", 0, Heading.East), new RobotSeat("b", 1, Heading.East)]);
+        ConfirmAll(cycle, 0);
+        var dispatch = cycle.CompleteRound(cycle.BeginRound(false), [RobotAction.Forward, RobotAction.Forward]);
+
+        var follower = dispatch.Orders.Single(o => o.RobotId == "a");
+        var leader = dispatch.Orders.Single(o => o.RobotId == "b");
+        Assert.False(follower.Granted);
+        Assert.Equal(1, follower.GrantedBy);
+        Assert.True(leader.Granted);
+        Assert.Equal(1, cycle.UngrantedCount);
+        Assert.Empty(cycle.TakeReleasedGrants());
+
+        cycle.Confirm("b", 1, new RobotPose(2, Heading.East));
+        var released = Assert.Single(cycle.TakeReleasedGrants());
+        Assert.Equal(new ReleasedGrant(0, "a", 1, follower.Revision), released);
+        Assert.Equal(0, cycle.UngrantedCount);
+        Assert.Empty(cycle.TakeReleasedGrants());
+    }
+
+    [Fact]
+    public void A_chain_of_followers_is_released_one_link_at_a_time()
+    {
+        var map = TestMaps.Open(5, 1, "row");
+        var cycle = new SiteCycle(map, [new RobotSeat("a", 0, Heading.East), new RobotSeat("b", 1, Heading.East), new RobotSeat("c", 2, Heading.East)]);
+        ConfirmAll(cycle, 0);
+        var dispatch = cycle.CompleteRound(cycle.BeginRound(false), [RobotAction.Forward, RobotAction.Forward, RobotAction.Forward]);
+        Assert.Equal([false, false, true], dispatch.Orders.OrderBy(o => o.RobotIndex).Select(o => o.Granted));
+
+        cycle.Confirm("c", 1, new RobotPose(3, Heading.East));
+        Assert.Equal("b", Assert.Single(cycle.TakeReleasedGrants()).RobotId);
+        cycle.Confirm("b", 1, new RobotPose(2, Heading.East));
+        Assert.Equal("a", Assert.Single(cycle.TakeReleasedGrants()).RobotId);
+    }
+
+    [Fact]
+    public void Robots_that_would_follow_each_other_round_a_cycle_wait_instead_of_deadlocking()
+    {
+        // 2x2 open square, four robots rotating clockwise: valid for LoRR, but no one could ever be granted.
+        var map = TestMaps.Open(2, 2, "square");
+        var cycle = new SiteCycle(map,
+        [
+            new RobotSeat("a", 0, Heading.East),  // (0,0) -> (0,1)
+            new RobotSeat("b", 1, Heading.South), // (0,1) -> (1,1)
+            new RobotSeat("c", 3, Heading.West),  // (1,1) -> (1,0)
+            new RobotSeat("d", 2, Heading.North), // (1,0) -> (0,0)
+        ]);
+        ConfirmAll(cycle, 0);
+        var dispatch = cycle.CompleteRound(cycle.BeginRound(false), [RobotAction.Forward, RobotAction.Forward, RobotAction.Forward, RobotAction.Forward]);
+
+        Assert.All(dispatch.Orders, o => Assert.Equal(RobotAction.Wait, o.Action));
+        Assert.All(dispatch.Orders, o => Assert.True(o.Granted));
+        Assert.Equal(0, cycle.UngrantedCount);
+    }
 }

@@ -9,6 +9,25 @@ internal sealed class RecordingPublisher : IFleetCommandPublisher
     private readonly object _lock = new();
     private readonly List<(string Site, PlanSegment Segment)> _plans = new();
     private readonly List<(string Site, TaskAssignment Assignment)> _tasks = new();
+    private readonly List<(string Site, GrantUpdate Grant)> _grants = new();
+
+    public ValueTask PublishGrantAsync(string siteId, GrantUpdate grant, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            _grants.Add((siteId, grant.Clone()));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public IReadOnlyList<GrantUpdate> Grants(string site)
+    {
+        lock (_lock)
+        {
+            return _grants.Where(p => p.Site == site).Select(p => p.Grant).ToList();
+        }
+    }
 
     public ValueTask PublishPlanAsync(string siteId, PlanSegment segment, CancellationToken cancellationToken = default)
     {
