@@ -10,10 +10,10 @@ namespace WarehouseHybrid.Edge.Control;
 public readonly record struct ShieldVerdict(MotorCommand Command, DecisionMode Mode, DecisionReason Reason);
 
 /// <summary>
-/// The last word before the motors (runtime assurance): e-stop, bumper or board fault brake; stale sensors
+/// The last word before the motors (runtime assurance): e-stop (board or site), bumper or board fault brake; stale sensors
 /// stop under control; an obstacle inside the stopping distance (v^2 / 2 decel + margin) in the direction of
 /// motion brakes; otherwise the proposal is limited to what can still stop before the nearest obstacle and
-/// clamped to the top speeds. Pure and allocation-free.
+/// clamped to the top speeds (the zone speed limit from the site, when lower). Pure and allocation-free.
 /// </summary>
 /// <param name="limits">Limits and the stopping model.</param>
 /// <param name="boardTimeoutMs">The board-side watchdog written into every command.</param>
@@ -48,6 +48,12 @@ public sealed class SafetyShield(KinematicLimits limits, ushort boardTimeoutMs)
             }
         }
 
+        // The site's e-stop broadcast (MQTT) brakes like the robot's own; it is kept until the site releases it.
+        if (sensors.Site.HasData && sensors.Site.EmergencyStop)
+        {
+            return Brake(DecisionReason.EmergencyStop);
+        }
+
         if (stale)
         {
             return new ShieldVerdict(Velocity(0, 0), DecisionMode.ShieldStop, DecisionReason.SensorStale);
@@ -69,7 +75,9 @@ public sealed class SafetyShield(KinematicLimits limits, ushort boardTimeoutMs)
             }
         }
 
-        var v = Math.Clamp(proposed.LinearMps, -limits.MaxLinearMps, limits.MaxLinearMps);
+        // The zone speed limit the site publishes for the robot's zone caps the top speed (never raises it).
+        var top = sensors.Site.HasData && sensors.Site.SpeedLimitMps < limits.MaxLinearMps ? sensors.Site.SpeedLimitMps : limits.MaxLinearMps;
+        var v = Math.Clamp(proposed.LinearMps, -top, top);
         var w = Math.Clamp(proposed.AngularRadps, -limits.MaxAngularRadps, limits.MaxAngularRadps);
         if (v != 0)
         {

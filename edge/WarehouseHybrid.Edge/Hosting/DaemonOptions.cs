@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using WarehouseHybrid.Edge.Sensing;
 using WarehouseHybrid.Edge.Serial;
 
 namespace WarehouseHybrid.Edge.Hosting;
@@ -25,6 +26,18 @@ public sealed class DaemonOptions
 
     /// <summary>Health check interval (with a systemd watchdog: half of WatchdogSec when that is shorter).</summary>
     public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Subscribe to the site's sensor topics (e-stop, zone speed limits, occupancy) on the Edge broker.</summary>
+    public bool SiteSensorsEnabled { get; set; }
+
+    /// <summary>The site's zones, each "id:minX,minY,maxX,maxY" in cells (inclusive).</summary>
+    public List<string> SiteZones { get; set; } = [];
+
+    /// <summary>How often the robot's zone is re-resolved from its pose.</summary>
+    public TimeSpan SiteZoneResolveInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The parsed zones (call after <see cref="Validate"/> passed).</summary>
+    public IReadOnlyList<SiteZone> ParseZones() => SiteZones.Select((z, i) => SiteZone.Parse(z, $"{SectionName}:SiteZones:{i}")).ToArray();
 
     /// <summary>The health file path after applying the default.</summary>
     public string? ResolveHealthFile(Func<string, string?>? getEnv = null)
@@ -65,6 +78,28 @@ public sealed class DaemonOptions
         if (HealthCheckInterval < TimeSpan.FromMilliseconds(10) || HealthCheckInterval > TimeSpan.FromMinutes(1))
         {
             errors.Add($"{SectionName}:HealthCheckInterval: {HealthCheckInterval} must be in [10 ms, 1 min]");
+        }
+
+        for (var i = 0; i < SiteZones.Count; i++)
+        {
+            try
+            {
+                _ = SiteZone.Parse(SiteZones[i], $"{SectionName}:SiteZones:{i}");
+            }
+            catch (FormatException ex)
+            {
+                errors.Add(ex.Message);
+            }
+        }
+
+        if (SiteZones.Select(z => z.Split(':')[0]).GroupBy(id => id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } dup)
+        {
+            errors.Add($"{SectionName}:SiteZones: zone id '{dup.Key}' appears more than once");
+        }
+
+        if (SiteZoneResolveInterval < TimeSpan.FromMilliseconds(10) || SiteZoneResolveInterval > TimeSpan.FromSeconds(5))
+        {
+            errors.Add($"{SectionName}:SiteZoneResolveInterval: {SiteZoneResolveInterval} must be in [10 ms, 5 s]");
         }
 
         if (!string.IsNullOrWhiteSpace(HealthFile) && !Path.IsPathFullyQualified(HealthFile))

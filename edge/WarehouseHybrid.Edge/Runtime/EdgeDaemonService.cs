@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WarehouseHybrid.Edge.Control;
 using WarehouseHybrid.Edge.Hosting;
+using WarehouseHybrid.Edge.Sensing;
 using WarehouseHybrid.Edge.Serial;
 
 namespace WarehouseHybrid.Edge.Runtime;
@@ -21,6 +22,7 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
     private EdgeRuntime? _runtime;
     private DaemonSupervisor? _supervisor;
     private SystemdNotifier? _notifier;
+    private SiteSensorSubscriber? _site;
 
     /// <summary>Creates the service.</summary>
     public EdgeDaemonService(IOptions<EdgeOptions> options, IOptions<DaemonOptions> daemon, TimeProvider time, ILoggerFactory loggerFactory)
@@ -45,6 +47,14 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
         var tty = new TtyOptions(o.SerialDevicePath, d.SerialBaudRate, d.SerialWriteTimeout, TimeSpan.FromMilliseconds(50));
         _runtime = new EdgeRuntime(o, new TtyTransport(tty, _time), _time, _loggerFactory);
         await _runtime.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (d.SiteSensorsEnabled)
+        {
+            var runtime = _runtime;
+            _site = new SiteSensorSubscriber(
+                new SiteSensorSettings(o.SiteId, $"{o.RobotId}-site", o.MqttHost, o.MqttPort, d.ParseZones(), d.SiteZoneResolveInterval, o.ReconnectDelay, o.MaxReconnectDelay),
+                runtime.Sensors, () => RobotCell(runtime, o.MapWidth), _time, _loggerFactory.CreateLogger("WarehouseHybrid.Edge.Sensing.Site"));
+            await _site.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
 
         _notifier = SystemdNotifier.FromEnvironment();
         _supervisor = new DaemonSupervisor(
@@ -57,11 +67,19 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _supervisor?.Stopping();
+        if (_site is not null)
+        {
+            await _site.StopAsync(_options.Value.ShutdownTimeout).ConfigureAwait(false);
+        }
+
         if (_runtime is not null)
         {
             await _runtime.StopAsync(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private static (int X, int Y)? RobotCell(EdgeRuntime runtime, int mapWidth) =>
+        runtime.GetStatus().DiscretePose is { } p ? (p.Cell % mapWidth, p.Cell / mapWidth) : null;
 
     /// <inheritdoc />
     public DaemonHealthSample? Sample()
@@ -73,14 +91,21 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
         }
 
         var s = runtime.GetStatus();
+        runtime.Sensors.Read(out var snapshot);
+        double? siteAgeMs = snapshot.Site.HasData ? _time.GetElapsedTime(snapshot.Site.ReceivedTimestamp).TotalMilliseconds : null;
         return new DaemonHealthSample(
             s.Running, s.Loop.Ticks, s.Loop.Overruns, s.Loop.Lateness.P99Us, s.Loop.Work.P99Us, s.Mode.ToString(), s.Reason.ToText(),
-            s.Board, runtime.BoardSilent, s.Serial, _options.Value.CloudLinkEnabled, s.CloudConnected, null);
+            s.Board, runtime.BoardSilent, s.Serial, _options.Value.CloudLinkEnabled, s.CloudConnected, siteAgeMs);
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_site is not null)
+        {
+            await _site.DisposeAsync().ConfigureAwait(false);
+        }
+
         _supervisor?.Dispose();
         _notifier?.Dispose();
         if (_runtime is not null)

@@ -80,6 +80,9 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
     /// <summary>The robot id.</summary>
     public string RobotId => _options.RobotId;
 
+    /// <summary>The sensor snapshot store (a second source, the site sensor subscriber, publishes into it).</summary>
+    public SensorSnapshotStore Sensors => _sensors;
+
     /// <summary>Whether the board sent no sensor frame within <see cref="EdgeOptions.SensorStaleAfter"/> (health reporting).</summary>
     public bool BoardSilent => _board.IsSilent;
 

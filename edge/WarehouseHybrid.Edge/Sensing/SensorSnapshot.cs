@@ -23,6 +23,9 @@ public struct SensorSnapshot
     /// <summary>Cumulative world-frame displacement along y, metres.</summary>
     public double OdometryY;
 
+    /// <summary>The site's sensors (MQTT) as they apply to this robot, with their own age (<see cref="SiteConditions.ReceivedTimestamp"/>).</summary>
+    public SiteConditions Site;
+
     /// <summary>Whether any frame has arrived.</summary>
     public readonly bool HasFrame => FrameCount > 0;
 
@@ -30,7 +33,7 @@ public struct SensorSnapshot
     public readonly double LinearMps => HasFrame ? (Frame.LeftWheelMps + Frame.RightWheelMps) * 0.5 : 0.0;
 }
 
-/// <summary>Where a reading comes from (site sensors over MQTT join the serial board in a later issue).</summary>
+/// <summary>Where a reading comes from.</summary>
 public enum SensorSource : byte
 {
     /// <summary>The controller board over the serial line.</summary>
@@ -77,6 +80,15 @@ public sealed class SensorSnapshotStore
         }
     }
 
+    /// <summary>Replaces the site conditions (the site sensor subscriber, on its own thread).</summary>
+    public void PublishSite(in SiteConditions site)
+    {
+        lock (_gate)
+        {
+            _latest.Site = site;
+        }
+    }
+
     /// <summary>Copies out the latest snapshot.</summary>
     public void Read(out SensorSnapshot snapshot)
     {
@@ -112,6 +124,10 @@ public sealed class SensorFreshness(TimeProvider time, TimeSpan staleAfter)
 
     /// <summary>Age of a reading stamped at <paramref name="receivedTimestamp"/>, at <paramref name="nowTimestamp"/>.</summary>
     public TimeSpan Age(long receivedTimestamp, long nowTimestamp) => time.GetElapsedTime(receivedTimestamp, nowTimestamp);
+
+    /// <summary>Age of the site conditions at <paramref name="nowTimestamp"/>; null when no site message arrived yet.</summary>
+    public TimeSpan? SiteAge(in SensorSnapshot snapshot, long nowTimestamp) =>
+        snapshot.Site.HasData ? Age(snapshot.Site.ReceivedTimestamp, nowTimestamp) : null;
 
     /// <summary>Whether the snapshot is missing or older than the timeout.</summary>
     public bool IsStale(in SensorSnapshot snapshot, long nowTimestamp) =>
