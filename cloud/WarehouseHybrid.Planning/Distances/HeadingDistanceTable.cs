@@ -8,11 +8,8 @@ namespace WarehouseHybrid.Planning.Distances;
 /// Built by one backward breadth-first search; one <see cref="ushort"/> per state (8 bytes per
 /// passable cell). Immutable once built; safe to share between threads and robots.
 /// </summary>
-public sealed class HeadingDistanceTable
+public sealed class HeadingDistanceTable : GoalDistanceTable
 {
-    /// <summary>The value of a state from which the goal cannot be reached.</summary>
-    public const int Unreachable = ushort.MaxValue;
-
     [ThreadStatic]
     private static int[]? t_queue;
 
@@ -20,23 +17,23 @@ public sealed class HeadingDistanceTable
     private readonly CompactGrid _grid;
 
     private HeadingDistanceTable(CompactGrid grid, int goalCell, ushort[] dist)
+        : base(goalCell)
     {
         _grid = grid;
-        GoalCell = goalCell;
         _dist = dist;
     }
 
-    /// <summary>The goal cell.</summary>
-    public int GoalCell { get; }
-
     /// <summary>Bytes held by the table.</summary>
-    public long SizeBytes => (long)_dist.Length * sizeof(ushort);
+    public override long SizeBytes => (long)_dist.Length * sizeof(ushort);
+
+    /// <inheritdoc />
+    public override bool IsExact => true;
 
     /// <summary>Bytes one table for <paramref name="grid"/> holds (all tables of a grid are the same size).</summary>
     public static long SizeFor(CompactGrid grid) => (long)grid.Count * 4 * sizeof(ushort);
 
-    /// <summary>Steps from (<paramref name="cell"/>, <paramref name="heading"/>) to the goal, or <see cref="Unreachable"/>.</summary>
-    public int Distance(int cell, Heading heading)
+    /// <inheritdoc />
+    public override int Distance(int cell, Heading heading)
     {
         var d = _grid.DenseOf(cell);
         return d < 0 || (uint)heading > 3 ? Unreachable : _dist[(d * 4) + (int)heading];
@@ -45,8 +42,8 @@ public sealed class HeadingDistanceTable
     /// <summary>Steps from a dense state (dense id * 4 + heading).</summary>
     internal int DistanceOfState(int state) => _dist[state];
 
-    /// <summary>Steps from <paramref name="cell"/> in its best heading, or <see cref="Unreachable"/>.</summary>
-    public int MinOverHeadings(int cell)
+    /// <inheritdoc />
+    public override int MinOverHeadings(int cell)
     {
         var d = _grid.DenseOf(cell);
         if (d < 0)

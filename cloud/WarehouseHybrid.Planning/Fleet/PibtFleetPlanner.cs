@@ -27,7 +27,11 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     private readonly OpenTask?[] _robotTasks;
     private readonly int[] _sinceProgress;
     private readonly int[] _tieBreak;
-    private readonly HeadingDistanceTable?[] _tables;
+    private readonly GoalDistanceTable?[] _tables;
+    private readonly GoalTableStore? _store;
+    private readonly Dictionary<int, ManhattanEstimate> _estimates = new();
+    private readonly List<int> _missing = new();
+    private readonly HashSet<int> _missingSet = new();
     private readonly int[] _order;
     private readonly long[] _orderKey;
     private readonly List<int> _goals = new();
@@ -44,14 +48,29 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         _time = _options.TimeProvider;
         RobotCount = robotCount;
         Grid = new CompactGrid(map);
-        _cache = new DistanceTableCache(Grid, _options.DistanceCacheBytes);
+        Lazy = _options.TableMode == DistanceTableMode.Lazy
+            || (_options.TableMode == DistanceTableMode.Auto && Grid.Count > _options.LazyTablesAboveCells);
+        var scheduling = _options.SchedulingDistance == SchedulingDistance.Auto
+            ? (Lazy ? SchedulingDistance.Manhattan : SchedulingDistance.Exact)
+            : _options.SchedulingDistance;
+        if (Lazy)
+        {
+            // Lazy mode keeps its tables in the store; the exact cache only serves Exact scheduling.
+            _store = new GoalTableStore(Grid, _options.LazyTableKind, _options.DistanceCacheBytes, Math.Max(1, _options.MaxParallelism - 1));
+            _cache = new DistanceTableCache(Grid, scheduling == SchedulingDistance.Exact ? _options.DistanceCacheBytes / 4 : 1);
+        }
+        else
+        {
+            _cache = new DistanceTableCache(Grid, _options.DistanceCacheBytes);
+        }
+
         _tasks = new TaskBook(map);
-        _assigner = new GreedyTaskAssigner(_cache, _options.SchedulingDistance);
+        _assigner = new GreedyTaskAssigner(_cache, scheduling);
         _router = new PibtRouter(Grid);
         _rng = new Random(_options.Seed);
         _robotTasks = new OpenTask?[robotCount];
         _sinceProgress = new int[robotCount];
-        _tables = new HeadingDistanceTable?[robotCount];
+        _tables = new GoalDistanceTable?[robotCount];
         _order = new int[robotCount];
         _orderKey = new long[robotCount];
         _tieBreak = new int[robotCount];
@@ -73,8 +92,14 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     /// <summary>The indexed map the planner routes on.</summary>
     public CompactGrid Grid { get; }
 
-    /// <summary>The shared distance tables (exposed for metrics and prewarming).</summary>
+    /// <summary>The shared exact distance tables of up-front mode (exposed for metrics and prewarming).</summary>
     public DistanceTableCache DistanceTables => _cache;
+
+    /// <summary>True when tables are computed lazily (<see cref="DistanceTableMode.Lazy"/>, or Auto on a large map).</summary>
+    public bool Lazy { get; }
+
+    /// <summary>The lazily computed tables (null in up-front mode).</summary>
+    public GoalTableStore? GoalTables => _store;
 
     /// <summary>Running totals.</summary>
     public PlannerCounters Counters { get; } = new();
@@ -105,9 +130,13 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         }
 
         // A budget too large to add to a timestamp means "no deadline".
-        var budgetTicks = budget.TotalSeconds * _time.TimestampFrequency;
+        var budgetTicks = budget.TotalSeconds * _time.TimestampFrequency * _options.BudgetUse;
         var deadline = budgetTicks >= long.MaxValue / 4 ? long.MaxValue : start + (long)budgetTicks;
         bool Late() => cancellationToken.IsCancellationRequested || (deadline != long.MaxValue && _time.GetTimestamp() >= deadline);
+        if (_store is not null)
+        {
+            return PlanLazy(poses, result, start, budgetTicks, Late, cancellationToken);
+        }
 
         // Scheduling.
         _cache.Prefetch(_assigner.GoalsNeeded(_tasks.Open), _options.MaxParallelism, Late, cancellationToken);
@@ -152,6 +181,100 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         return result;
     }
 
+    // Lazy mode: scheduling on Manhattan costs until 40% of the budget, missing goal tables on this
+    // thread (while the background workers take the rest of the queue) until 60%, then PIBT with
+    // the Manhattan estimate for goals whose table is not ready; late routing gives all-wait.
+    private PlannerStepResult PlanLazy(ReadOnlySpan<RobotPose> poses, PlannerStepResult result, long start, double budgetTicks, Func<bool> late, CancellationToken cancellationToken)
+    {
+        var store = _store!;
+        var unlimited = budgetTicks >= long.MaxValue / 4;
+        var scheduleEnd = unlimited ? long.MaxValue : start + (long)(budgetTicks * 0.4);
+        var tablesEnd = unlimited ? long.MaxValue : start + (long)(budgetTicks * 0.6);
+        bool Until(long end) => cancellationToken.IsCancellationRequested || (end != long.MaxValue && _time.GetTimestamp() >= end);
+
+        var posesCopy = poses.ToArray();
+        Counters.Assignments += _assigner.Assign(posesCopy, _robotTasks, _tasks.Open, () => Until(scheduleEnd));
+        if (late())
+        {
+            return Fallback(result, start);
+        }
+
+        // Missing goal tables: queue them all for the workers, compute on this thread meanwhile.
+        _missing.Clear();
+        _missingSet.Clear();
+        for (var i = 0; i < RobotCount; i++)
+        {
+            if (_robotTasks[i] is { } t && store.TryGet(t.GoalCell) is null && _missingSet.Add(t.GoalCell))
+            {
+                _missing.Add(t.GoalCell);
+                store.Request(t.GoalCell);
+            }
+        }
+
+        if (_missing.Count > 0)
+        {
+            Counters.TablesComputedInline += store.ComputeNow(_missing, () => Until(tablesEnd));
+        }
+
+        for (var i = 0; i < RobotCount; i++)
+        {
+            if (_robotTasks[i] is not { } t)
+            {
+                _tables[i] = null;
+                continue;
+            }
+
+            var table = store.TryGet(t.GoalCell);
+            if (table is null)
+            {
+                Counters.FallbackEstimates++;
+                if (!_estimates.TryGetValue(t.GoalCell, out var est))
+                {
+                    if (_estimates.Count > 4 * RobotCount)
+                    {
+                        _estimates.Clear();
+                    }
+
+                    est = new ManhattanEstimate(_map, t.GoalCell);
+                    _estimates[t.GoalCell] = est;
+                }
+
+                table = est;
+            }
+
+            _tables[i] = table;
+        }
+
+        // Prefetch the errand after the current one while memory allows.
+        if (store.Bytes + ((long)store.Queued * store.TableBytes) < store.BudgetBytes / 2)
+        {
+            for (var i = 0; i < RobotCount; i++)
+            {
+                if (_robotTasks[i] is { } t && t.NextErrand + 1 < t.Task.Errands.Count)
+                {
+                    store.Request(t.Task.Errands[t.NextErrand + 1]);
+                }
+            }
+        }
+
+        if (late())
+        {
+            return Fallback(result, start);
+        }
+
+        BuildOrder(poses);
+        var illegal = _router.Plan(poses, _order, _tables, _rng, result.Actions, late);
+        if (illegal < 0)
+        {
+            return Fallback(result, start);
+        }
+
+        Counters.IllegalPoses += illegal;
+        FillAssignments(result);
+        result.Elapsed = _time.GetElapsedTime(start);
+        return result;
+    }
+
     // LoRR semantics: an errand is reached when the robot stands on its cell, whatever the heading.
     private void RecordProgress(ReadOnlySpan<RobotPose> poses, PlannerStepResult result)
     {
@@ -164,8 +287,10 @@ public sealed class PibtFleetPlanner : IFleetPlanner
                 continue;
             }
 
+            // At most one errand per step, as the LoRR Start-Kit counts them (a task may repeat a
+            // cell in consecutive errands; the robot then stands there for two steps).
             var progressed = false;
-            while (poses[i].Cell == t.GoalCell)
+            if (poses[i].Cell == t.GoalCell)
             {
                 progressed = true;
                 Counters.ErrandsReached++;
@@ -176,11 +301,12 @@ public sealed class PibtFleetPlanner : IFleetPlanner
                     _tasks.Finish(t);
                     _robotTasks[i] = null;
                     anyFinished = true;
-                    break;
                 }
-
-                result.ErrandsReached.Add((i, t.Task.Id, t.NextErrand));
-                t.NextErrand++;
+                else
+                {
+                    result.ErrandsReached.Add((i, t.Task.Id, t.NextErrand));
+                    t.NextErrand++;
+                }
             }
 
             _sinceProgress[i] = progressed ? 0 : _sinceProgress[i] + 1;

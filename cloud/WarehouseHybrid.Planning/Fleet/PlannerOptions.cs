@@ -1,3 +1,4 @@
+using WarehouseHybrid.Planning.Distances;
 using WarehouseHybrid.Planning.Scheduling;
 
 namespace WarehouseHybrid.Planning.Fleet;
@@ -8,14 +9,29 @@ public sealed class PlannerOptions
     /// <summary>Seed of every random choice (tie-breaks); the same seed and inputs give the same actions.</summary>
     public int Seed { get; set; }
 
-    /// <summary>Memory budget of the distance-table cache in bytes (default 512 MiB).</summary>
-    public long DistanceCacheBytes { get; set; } = 512L * 1024 * 1024;
+    /// <summary>Memory budget of the distance tables in bytes (default 1.5 GiB).</summary>
+    public long DistanceCacheBytes { get; set; } = 1536L * 1024 * 1024;
+
+    /// <summary>How distance tables are computed: all up front each step, or lazily in the background.</summary>
+    public DistanceTableMode TableMode { get; set; } = DistanceTableMode.Auto;
+
+    /// <summary>In <see cref="DistanceTableMode.Auto"/>, maps with more passable cells than this use lazy tables (default 20,000).</summary>
+    public int LazyTablesAboveCells { get; set; } = 20_000;
+
+    /// <summary>The table computed per goal in lazy mode (default per cell with a heading correction).</summary>
+    public GoalTableKind LazyTableKind { get; set; } = GoalTableKind.PerCell;
+
+    /// <summary>
+    /// Share of each step's budget the planner aims to use (default 0.85); the rest is slack for
+    /// the caller. Phases (scheduling, tables, routing) check the clock against it.
+    /// </summary>
+    public double BudgetUse { get; set; } = 0.85;
 
     /// <summary>Threads used to compute distance tables (PIBT itself is sequential). Default: all cores.</summary>
     public int MaxParallelism { get; set; } = Environment.ProcessorCount;
 
     /// <summary>How the scheduler measures robot-to-task and errand-to-errand distances.</summary>
-    public SchedulingDistance SchedulingDistance { get; set; } = SchedulingDistance.Exact;
+    public SchedulingDistance SchedulingDistance { get; set; } = SchedulingDistance.Auto;
 
     /// <summary>Clock for budgets and elapsed times (inject a fake one in tests).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -31,6 +47,26 @@ public sealed class PlannerOptions
         if (MaxParallelism < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxParallelism), MaxParallelism, "PlannerOptions.MaxParallelism must be at least 1");
+        }
+
+        if (!Enum.IsDefined(TableMode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(TableMode), TableMode, "PlannerOptions.TableMode is not a known mode");
+        }
+
+        if (!Enum.IsDefined(LazyTableKind))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LazyTableKind), LazyTableKind, "PlannerOptions.LazyTableKind is not a known kind");
+        }
+
+        if (LazyTablesAboveCells < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(LazyTablesAboveCells), LazyTablesAboveCells, "PlannerOptions.LazyTablesAboveCells must not be negative");
+        }
+
+        if (!(BudgetUse > 0 && BudgetUse <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(BudgetUse), BudgetUse, "PlannerOptions.BudgetUse must be in (0, 1]");
         }
 
         if (!Enum.IsDefined(SchedulingDistance))
@@ -65,4 +101,26 @@ public sealed class PlannerCounters
 
     /// <summary>Task assignments made (including takeovers).</summary>
     public long Assignments { get; internal set; }
+
+    /// <summary>Robot-steps routed on the Manhattan fallback because the goal's table was not ready (lazy mode).</summary>
+    public long FallbackEstimates { get; internal set; }
+
+    /// <summary>Tables the planning thread computed itself within its budget (lazy mode).</summary>
+    public long TablesComputedInline { get; internal set; }
+}
+
+/// <summary>How <see cref="PibtFleetPlanner"/> gets its distance tables.</summary>
+public enum DistanceTableMode
+{
+    /// <summary>Up front on small maps, lazily above <see cref="PlannerOptions.LazyTablesAboveCells"/> passable cells.</summary>
+    Auto = 0,
+
+    /// <summary>Every needed exact (cell, heading) table is computed (in parallel) before routing; deterministic; for small maps.</summary>
+    UpFront = 1,
+
+    /// <summary>
+    /// Tables computed by background workers and by the step within its budget; robots whose
+    /// goal table is not ready route on an admissible Manhattan estimate; never blocks on tables.
+    /// </summary>
+    Lazy = 2,
 }

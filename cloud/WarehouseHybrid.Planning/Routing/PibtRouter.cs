@@ -28,7 +28,7 @@ public sealed class PibtRouter
     private readonly int[] _moverInto; // cell -> robot moving forward into it (fix-up), or -1
     private int[] _next = [];
     private int[] _queue = [];
-    private HeadingDistanceTable?[] _tables = [];
+    private GoalDistanceTable?[] _tables = [];
     private RobotPose[] _poses = [];
     private bool[] _fixed = [];
     private Random _rng = new(0);
@@ -58,7 +58,7 @@ public sealed class PibtRouter
     public int Plan(
         ReadOnlySpan<RobotPose> poses,
         ReadOnlySpan<int> order,
-        HeadingDistanceTable?[] tables,
+        GoalDistanceTable?[] tables,
         Random rng,
         Span<RobotAction> actions,
         Func<bool> shouldStop)
@@ -187,7 +187,7 @@ public sealed class PibtRouter
         }
 
         var rest = table.Distance(v, (Heading)dir);
-        return rest >= HeadingDistanceTable.Unreachable ? HeadingDistanceTable.Unreachable + 8 : turns + 1 + rest;
+        return rest >= GoalDistanceTable.Unreachable ? GoalDistanceTable.Unreachable + 8 : turns + 1 + rest;
     }
 
     private bool Pibt(int i, int parent, int depth)

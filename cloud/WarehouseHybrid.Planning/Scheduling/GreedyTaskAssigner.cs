@@ -12,6 +12,9 @@ public enum SchedulingDistance
 
     /// <summary>Manhattan distance: no tables, for thousands of open tasks on large maps.</summary>
     Manhattan = 1,
+
+    /// <summary>Exact with up-front tables, Manhattan with lazy tables (the planner decides).</summary>
+    Auto = 2,
 }
 
 /// <summary>
@@ -24,6 +27,11 @@ public enum SchedulingDistance
 public sealed class GreedyTaskAssigner
 {
     private const int CandidatesPerRobot = 8;
+    private const int BlockSize = 8;
+    private readonly int _blockColumns;
+    private readonly int _blockRows;
+    private List<int>[] _buckets = [];
+    private bool _spatial;
     private readonly DistanceTableCache _cache;
     private readonly GridMap _map;
     private readonly SchedulingDistance _mode;
@@ -34,8 +42,24 @@ public sealed class GreedyTaskAssigner
     {
         _cache = cache ?? throw new ArgumentNullException(nameof(cache));
         _map = cache.Grid.Map;
-        _mode = mode;
+        _mode = mode == SchedulingDistance.Manhattan ? SchedulingDistance.Manhattan : SchedulingDistance.Exact;
+        _blockColumns = (_map.Width + BlockSize - 1) / BlockSize;
+        _blockRows = (_map.Height + BlockSize - 1) / BlockSize;
     }
+
+    /// <summary>
+    /// In Manhattan mode, once idle robots times open tasks exceeds this, each robot scans only the
+    /// unassigned tasks whose first errand lies in nearby blocks of the map (nearest rings first,
+    /// stopping when no farther task can beat its candidates), instead of every open task; such
+    /// rounds make no takeovers (later steps with few idle robots do).
+    /// </summary>
+    public int SpatialScanAbovePairs { get; init; } = 200_000;
+
+    /// <summary>Greedy rounds made with spatial scans before the remaining idle robots take their best free task in turn.</summary>
+    public int SpatialRounds { get; init; } = 3;
+
+    /// <summary>In a spatial scan, a robot holding its candidates stops after this many tasks (the nearest rings).</summary>
+    public int SpatialScanTasks { get; init; } = 96;
 
     /// <summary>The goal cells whose tables <see cref="Assign"/> will read (empty in Manhattan mode).</summary>
     public List<int> GoalsNeeded(IReadOnlyList<OpenTask> open)
@@ -88,7 +112,7 @@ public sealed class GreedyTaskAssigner
 
         // Each round: every idle robot proposes its cheapest few tasks; pairs are taken greedily.
         // A robot left without a task (its candidates were taken) proposes again next round.
-        for (var round = 0; round < 64; round++)
+        for (var round = 0; round < 1024; round++)
         {
             if (shouldStop())
             {
@@ -96,11 +120,39 @@ public sealed class GreedyTaskAssigner
             }
 
             _pairs.Clear();
+            var idle = 0;
+            for (var r = 0; r < robotTasks.Length && r < poses.Length; r++)
+            {
+                if (robotTasks[r] is null)
+                {
+                    idle++;
+                }
+            }
+
+            _spatial = _mode == SchedulingDistance.Manhattan && (long)idle * open.Count > SpatialScanAbovePairs;
+            if (_spatial)
+            {
+                BuildBuckets(open);
+                if (round >= SpatialRounds)
+                {
+                    // Rounds have settled the contested pairs; the rest take their best free task in turn.
+                    made += AssignInTurn(poses, robotTasks, open, shouldStop);
+                    break;
+                }
+            }
+
+            var stopped = false;
             for (var r = 0; r < robotTasks.Length && r < poses.Length; r++)
             {
                 if (robotTasks[r] is not null || !_map.IsPassable(poses[r].Cell))
                 {
                     continue;
+                }
+
+                if ((r & 255) == 255 && shouldStop())
+                {
+                    stopped = true;
+                    break;
                 }
 
                 Propose(r, poses, open);
@@ -139,9 +191,9 @@ public sealed class GreedyTaskAssigner
                 progress = true;
             }
 
-            if (!progress)
+            if (!progress || stopped)
             {
-                break;
+                break; // a round cut short by the clock still hands out what it proposed
             }
         }
 
@@ -154,56 +206,180 @@ public sealed class GreedyTaskAssigner
         Span<long> bestCost = stackalloc long[CandidatesPerRobot];
         Span<int> bestTask = stackalloc int[CandidatesPerRobot];
         var count = 0;
-        for (var ti = 0; ti < open.Count; ti++)
+        if (_spatial)
         {
-            var t = open[ti];
-            if (t.Finished || t.Started || t.Length >= HeadingDistanceTable.Unreachable)
+            var br = _map.Row(pose.Cell) / BlockSize;
+            var bc = _map.Column(pose.Cell) / BlockSize;
+            var maxRing = Math.Max(_blockRows, _blockColumns);
+            var scanned = 0;
+            for (var ring = 0; ring <= maxRing; ring++)
             {
-                continue;
-            }
-
-            var d = CostFrom(pose, t);
-            if (d >= HeadingDistanceTable.Unreachable)
-            {
-                continue;
-            }
-
-            long cost = d + t.Length;
-            if (t.Robot >= 0)
-            {
-                // Only worth proposing when strictly closer than the holder.
-                if (CostFrom(poses[t.Robot], t) <= d)
+                // Every cell of a block `ring` blocks away is at least this far (Manhattan); past
+                // SpatialScanTasks tasks the robot settles for its candidates among the nearest.
+                var lower = ring == 0 ? 0 : ((ring - 1) * BlockSize) + 1;
+                if (count == CandidatesPerRobot && (scanned >= SpatialScanTasks || bestCost[Worst(bestCost, count)] <= lower))
                 {
-                    continue;
+                    break;
+                }
+
+                for (var r = br - ring; r <= br + ring; r++)
+                {
+                    if ((uint)r >= (uint)_blockRows)
+                    {
+                        continue;
+                    }
+
+                    var edgeRow = r == br - ring || r == br + ring;
+                    for (var c = bc - ring; c <= bc + ring; c += edgeRow || ring == 0 ? 1 : 2 * ring)
+                    {
+                        if ((uint)c >= (uint)_blockColumns)
+                        {
+                            continue;
+                        }
+
+                        var bucket = _buckets[(r * _blockColumns) + c];
+                        scanned += bucket.Count;
+                        foreach (var ti in bucket)
+                        {
+                            Consider(ti, pose, poses, open, bestCost, bestTask, ref count);
+                        }
+                    }
                 }
             }
-
-            if (count < CandidatesPerRobot)
+        }
+        else
+        {
+            for (var ti = 0; ti < open.Count; ti++)
             {
-                bestCost[count] = cost;
-                bestTask[count++] = ti;
-                continue;
-            }
-
-            var worst = 0;
-            for (var k = 1; k < count; k++)
-            {
-                if (bestCost[k] > bestCost[worst])
-                {
-                    worst = k;
-                }
-            }
-
-            if (cost < bestCost[worst])
-            {
-                bestCost[worst] = cost;
-                bestTask[worst] = ti;
+                Consider(ti, pose, poses, open, bestCost, bestTask, ref count);
             }
         }
 
         for (var k = 0; k < count; k++)
         {
             _pairs.Add((bestCost[k], robot, bestTask[k]));
+        }
+    }
+
+    private int AssignInTurn(ReadOnlySpan<RobotPose> poses, OpenTask?[] robotTasks, IReadOnlyList<OpenTask> open, Func<bool> shouldStop)
+    {
+        var made = 0;
+        for (var r = 0; r < robotTasks.Length && r < poses.Length; r++)
+        {
+            if (robotTasks[r] is not null || !_map.IsPassable(poses[r].Cell))
+            {
+                continue;
+            }
+
+            if ((made & 255) == 255 && shouldStop())
+            {
+                break;
+            }
+
+            _pairs.Clear();
+            Propose(r, poses, open);
+            if (_pairs.Count == 0)
+            {
+                continue;
+            }
+
+            var best = _pairs[0];
+            foreach (var p in _pairs)
+            {
+                if (p.CompareTo(best) < 0)
+                {
+                    best = p;
+                }
+            }
+
+            var t = open[best.Task];
+            t.Robot = r;
+            robotTasks[r] = t;
+            var e0 = t.Task.Errands[0];
+            _buckets[((_map.Row(e0) / BlockSize) * _blockColumns) + (_map.Column(e0) / BlockSize)].Remove(best.Task);
+            made++;
+        }
+
+        return made;
+    }
+
+    private static int Worst(Span<long> bestCost, int count)
+    {
+        var worst = 0;
+        for (var k = 1; k < count; k++)
+        {
+            if (bestCost[k] > bestCost[worst])
+            {
+                worst = k;
+            }
+        }
+
+        return worst;
+    }
+
+    private void Consider(int ti, RobotPose pose, ReadOnlySpan<RobotPose> poses, IReadOnlyList<OpenTask> open, Span<long> bestCost, Span<int> bestTask, ref int count)
+    {
+        var t = open[ti];
+        if (t.Finished || t.Started || t.Length >= GoalDistanceTable.Unreachable)
+        {
+            return;
+        }
+
+        var d = CostFrom(pose, t);
+        if (d >= GoalDistanceTable.Unreachable)
+        {
+            return;
+        }
+
+        long cost = d + t.Length;
+
+        // An assigned task is only worth proposing when strictly closer than the holder.
+        if (t.Robot >= 0 && CostFrom(poses[t.Robot], t) <= d)
+        {
+            return;
+        }
+
+        if (count < CandidatesPerRobot)
+        {
+            bestCost[count] = cost;
+            bestTask[count++] = ti;
+            return;
+        }
+
+        var worst = Worst(bestCost, count);
+        if (cost < bestCost[worst])
+        {
+            bestCost[worst] = cost;
+            bestTask[worst] = ti;
+        }
+    }
+
+    private void BuildBuckets(IReadOnlyList<OpenTask> open)
+    {
+        if (_buckets.Length == 0)
+        {
+            _buckets = new List<int>[_blockRows * _blockColumns];
+            for (var b = 0; b < _buckets.Length; b++)
+            {
+                _buckets[b] = new List<int>();
+            }
+        }
+
+        foreach (var b in _buckets)
+        {
+            b.Clear();
+        }
+
+        for (var ti = 0; ti < open.Count; ti++)
+        {
+            var t = open[ti];
+            if (t.Finished || t.Started || t.Robot >= 0)
+            {
+                continue;
+            }
+
+            var e0 = t.Task.Errands[0];
+            _buckets[((_map.Row(e0) / BlockSize) * _blockColumns) + (_map.Column(e0) / BlockSize)].Add(ti);
         }
     }
 
@@ -224,14 +400,14 @@ public sealed class GreedyTaskAssigner
             var d = _mode == SchedulingDistance.Exact
                 ? _cache.Get(errands[e]).MinOverHeadings(errands[e - 1])
                 : _map.Manhattan(errands[e - 1], errands[e]);
-            if (d >= HeadingDistanceTable.Unreachable)
+            if (d >= GoalDistanceTable.Unreachable)
             {
-                return HeadingDistanceTable.Unreachable;
+                return GoalDistanceTable.Unreachable;
             }
 
             sum += d;
         }
 
-        return (int)Math.Min(sum, HeadingDistanceTable.Unreachable - 1);
+        return (int)Math.Min(sum, GoalDistanceTable.Unreachable - 1);
     }
 }

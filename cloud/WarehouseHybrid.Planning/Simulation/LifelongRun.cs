@@ -126,8 +126,9 @@ public sealed class LifelongRun
                     continue;
                 }
 
+                // One errand per step at most, as the LoRR Start-Kit counts them.
                 var k = observedNext.GetValueOrDefault(id);
-                while (k < errands.Count && poses[i].Cell == errands[k])
+                if (k < errands.Count && poses[i].Cell == errands[k])
                 {
                     k++;
                 }

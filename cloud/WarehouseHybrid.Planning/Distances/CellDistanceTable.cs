@@ -1,0 +1,137 @@
+using WarehouseHybrid.Domain.Grid;
+
+namespace WarehouseHybrid.Planning.Distances;
+
+/// <summary>
+/// Exact shortest number of forward steps from every passable cell to one goal cell (one
+/// breadth-first search over cells, one <see cref="ushort"/> per passable cell: a quarter of a
+/// <see cref="HeadingDistanceTable"/>), read with a one-step heading correction:
+/// <c>Distance(c, h) = min over neighbours n of c in direction k of turns(h, k) + 1 + cells(n)</c>,
+/// and 0 on the goal. The correction charges the turns to face the first move exactly but not the
+/// turns later on the path, so the value is admissible (never above the exact (cell, heading)
+/// cost-to-go), never below the cell distance, and exact whenever some shortest continuation
+/// from the first move needs no further turn (straight aisles, the last leg to a goal).
+/// </summary>
+public sealed class CellDistanceTable : GoalDistanceTable
+{
+    [ThreadStatic]
+    private static int[]? t_queue;
+
+    private readonly ushort[] _dist;
+    private readonly CompactGrid _grid;
+
+    private CellDistanceTable(CompactGrid grid, int goalCell, ushort[] dist)
+        : base(goalCell)
+    {
+        _grid = grid;
+        _dist = dist;
+    }
+
+    /// <inheritdoc />
+    public override long SizeBytes => (long)_dist.Length * sizeof(ushort);
+
+    /// <inheritdoc />
+    public override bool IsExact => false;
+
+    /// <summary>Bytes one table for <paramref name="grid"/> holds.</summary>
+    public static long SizeFor(CompactGrid grid)
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        return (long)grid.Count * sizeof(ushort);
+    }
+
+    /// <summary>Forward steps from <paramref name="cell"/> to the goal ignoring headings, or <see cref="GoalDistanceTable.Unreachable"/>.</summary>
+    public int CellDistance(int cell)
+    {
+        var d = _grid.DenseOf(cell);
+        return d < 0 ? Unreachable : _dist[d];
+    }
+
+    /// <inheritdoc />
+    public override int Distance(int cell, Heading heading)
+    {
+        var d = _grid.DenseOf(cell);
+        if (d < 0 || (uint)heading > 3)
+        {
+            return Unreachable;
+        }
+
+        var here = _dist[d];
+        if (here == 0 || here == Unreachable)
+        {
+            return here;
+        }
+
+        var best = Unreachable;
+        var h = (int)heading;
+        for (var k = 0; k < 4; k++)
+        {
+            var n = _grid.Next(d, k);
+            if (n < 0)
+            {
+                continue;
+            }
+
+            var rest = _dist[n];
+            if (rest == Unreachable)
+            {
+                continue;
+            }
+
+            var turns = (k - h) & 3;
+            var cost = (turns == 3 ? 1 : turns) + 1 + rest;
+            if (cost < best)
+            {
+                best = cost;
+            }
+        }
+
+        return Math.Min(best, Unreachable - 1);
+    }
+
+    /// <inheritdoc />
+    public override int MinOverHeadings(int cell) => CellDistance(cell);
+
+    /// <summary>Runs the breadth-first search from <paramref name="goalCell"/>. An impassable goal yields an all-unreachable table.</summary>
+    public static CellDistanceTable Compute(CompactGrid grid, int goalCell)
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        var n = grid.Count;
+        var dist = new ushort[n];
+        Array.Fill(dist, (ushort)Unreachable);
+        var goal = grid.DenseOf(goalCell);
+        if (goal < 0)
+        {
+            return new CellDistanceTable(grid, goalCell, dist);
+        }
+
+        var queue = t_queue;
+        if (queue is null || queue.Length < n)
+        {
+            queue = new int[n];
+            t_queue = queue;
+        }
+
+        int head = 0, tail = 0;
+        dist[goal] = 0;
+        queue[tail++] = goal;
+        while (head < tail)
+        {
+            var c = queue[head++];
+            var nd = Math.Min(dist[c] + 1, Unreachable - 1);
+
+            // The grid is 4-connected and symmetric: a neighbour of c can step into c.
+            for (var k = 0; k < 4; k++)
+            {
+                var p = grid.Next(c, k);
+                if (p >= 0 && dist[p] == Unreachable)
+                {
+                    dist[p] = (ushort)nd;
+                    queue[tail++] = p;
+                }
+            }
+        }
+
+        return new CellDistanceTable(grid, goalCell, dist);
+    }
+}
