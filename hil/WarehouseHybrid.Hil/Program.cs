@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using WarehouseHybrid.Hil.Cli;
 
 namespace WarehouseHybrid.Hil;
@@ -7,13 +8,25 @@ namespace WarehouseHybrid.Hil;
 public static class Program
 {
     /// <summary>Entry point.</summary>
-    public static Task<int> Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
         var root = new RootCommand("WarehouseHybrid hardware-in-the-loop rig: the demo, the LoRR bench and scenarios.")
         {
             DemoCommand.Create(),
             LorrCommand.Create(),
         };
-        return root.Parse(args).InvokeAsync();
+
+        // Ctrl+C and SIGTERM (systemd, CI, kill) cancel the running command, which then shuts down cleanly.
+        // Handled here, once, so no hosted component's console lifetime can swallow the signal.
+        using var stop = new CancellationTokenSource();
+        void Cancel(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token);
     }
 }

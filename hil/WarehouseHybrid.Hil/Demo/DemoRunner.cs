@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using WarehouseHybrid.Cloud.Grains;
@@ -56,6 +57,8 @@ public static class DemoRunner
             ApplicationName = "WarehouseHybrid.Demo",
             EnvironmentName = Environments.Production,
         });
+        // The demo owns Ctrl+C / SIGTERM (Program.cs): the silo must not install a console lifetime of its own.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning)
             .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
@@ -74,7 +77,7 @@ public static class DemoRunner
                 o.Cycle.PlanBudget = options.PlanBudget;
             });
         var cloud = builder.Build();
-        await cloud.StartAsync(cancellationToken);
+        await cloud.StartAsync(CancellationToken.None); // a stop request during start-up is honoured once everything is up, so it all shuts down
         var site = cloud.GetSite(SiteId);
         await site.InitializeAsync(SiteDefinition.Create(map, seats));
         output.WriteLine($"  Orleans silo up (localhost clustering, in-memory storage), site '{SiteId}' initialized");
@@ -107,7 +110,7 @@ public static class DemoRunner
         driver.Start();
         foreach (var edge in edges)
         {
-            await edge.StartAsync(cancellationToken);
+            await edge.StartAsync(CancellationToken.None);
         }
 
         output.WriteLine($"  {options.Robots} edge runtimes up ({options.ControlRateHz} Hz control loops, serial over in-memory lines)");
