@@ -4,6 +4,7 @@ using WarehouseHybrid.Contracts.Serial;
 using WarehouseHybrid.Edge.Sensing;
 using WarehouseHybrid.Edge.Serial;
 using WarehouseHybrid.Edge.Tests.Doubles;
+using Xunit.Abstractions;
 
 namespace WarehouseHybrid.Edge.Tests.Serial;
 
@@ -16,10 +17,12 @@ public sealed class PtyBoardLinkTests : IDisposable
 
     private readonly SocatPtyPair _pty = SocatPtyPair.Start();
     private readonly SensorSnapshotStore _store = new();
+    private readonly ITestOutputHelper _output;
     private readonly BoardLink _link;
 
-    public PtyBoardLinkTests()
+    public PtyBoardLinkTests(ITestOutputHelper output)
     {
+        _output = output;
         _link = new BoardLink(new TtyTransport(new TtyOptions(_pty.DaemonPath), TimeProvider.System), _store, TimeProvider.System, NullLogger.Instance, FastSettings);
     }
 
@@ -103,6 +106,7 @@ public sealed class PtyBoardLinkTests : IDisposable
         _pty.Replug();
         await Wait.UntilAsync(() => _link.State == BoardLinkState.Connected, Timeout, "the link to reopen the replugged pty");
         var reconnectMs = replugged.Elapsed.TotalMilliseconds;
+        _output.WriteLine($"replug -> connected {reconnectMs:F0} ms (backoff {FastSettings.ReconnectDelay.TotalMilliseconds}-{FastSettings.MaxReconnectDelay.TotalMilliseconds} ms), downtime {_link.LastDowntime!.Value.TotalMilliseconds:F0} ms, open failures {_link.Counters.OpenFailures}");
         Assert.Equal(1, _link.Counters.Reconnects);
         Assert.NotNull(_link.LastDowntime);
         Assert.True(reconnectMs < FastSettings.MaxReconnectDelay.TotalMilliseconds + 1000, $"reconnect took {reconnectMs} ms");
