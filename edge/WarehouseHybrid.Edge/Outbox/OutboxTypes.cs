@@ -124,7 +124,7 @@ public sealed record OutboxRecord(long Seq, OutboxRecordClass Class, string Devi
 
 /// <summary>Counters of the outbox (every drop and failure is counted).</summary>
 /// <param name="Appended">Records acknowledged.</param>
-/// <param name="Delivered">Records marked delivered.</param>
+/// <param name="Delivered">How far the delivery cursor advanced, in seqs (telemetry dropped before delivery included).</param>
 /// <param name="TelemetryDropped">Undelivered telemetry records dropped by the cap policy (oldest first).</param>
 /// <param name="TelemetryRefused">Telemetry appends refused at the cap.</param>
 /// <param name="ProtectedRefused">Protected appends refused at the hard cap.</param>
