@@ -66,7 +66,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
 
         _tasks = new TaskBook(map);
         _assigner = new GreedyTaskAssigner(_cache, scheduling);
-        _router = new PibtRouter(Grid);
+        _router = new PibtRouter(Grid) { PreferFreeCellsOnTies = _options.PreferFreeCellsOnTies ?? !Lazy };
         _rng = new Random(_options.Seed);
         _robotTasks = new OpenTask?[robotCount];
         _sinceProgress = new int[robotCount];

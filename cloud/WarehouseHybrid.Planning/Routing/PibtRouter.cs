@@ -33,6 +33,9 @@ public sealed class PibtRouter
     private bool[] _fixed = [];
     private Random _rng = new(0);
 
+    /// <summary>Break ties between equally good cells in favour of cells no robot occupies now (default false; see <see cref="Fleet.PlannerOptions.PreferFreeCellsOnTies"/>).</summary>
+    public bool PreferFreeCellsOnTies { get; set; }
+
     /// <summary>Creates a router for one grid.</summary>
     public PibtRouter(CompactGrid grid)
     {
@@ -199,7 +202,7 @@ public sealed class PibtRouter
         var m = 0;
         cells[m] = cur;
         scores[m] = Score(i, cur, -1);
-        tie[m++] = _rng.Next();
+        tie[m++] = _rng.Next() & ((1 << 30) - 1);
         var dense = _grid.DenseOf(cur);
         for (var d = 0; d < 4; d++)
         {
@@ -212,7 +215,10 @@ public sealed class PibtRouter
             var v = _grid.CellOf(nb);
             cells[m] = v;
             scores[m] = Score(i, v, d);
-            tie[m++] = _rng.Next();
+
+            // Equal scores: a free cell before one another robot would have to be pushed out of.
+            var occupied = PreferFreeCellsOnTies && _occNow[v] != None ? 1 << 30 : 0;
+            tie[m++] = occupied | (_rng.Next() & ((1 << 30) - 1));
         }
 
         // Insertion sort by (score, random tie) - at most five entries.
