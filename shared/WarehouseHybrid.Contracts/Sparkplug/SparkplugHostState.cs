@@ -43,25 +43,33 @@ public readonly record struct SparkplugHostState(bool Online, long TimestampMs)
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var name = reader.GetString();
+                // Compare the raw UTF-8 name: GetString() would throw on invalid UTF-8.
+                var isOnline = reader.ValueTextEquals("online"u8);
+                var isTimestamp = !isOnline && reader.ValueTextEquals("timestamp"u8);
                 reader.Read();
-                switch (name)
+                if (isOnline)
                 {
-                    case "online" when reader.TokenType is JsonTokenType.True or JsonTokenType.False:
-                        online = reader.GetBoolean();
-                        break;
-                    case "online":
+                    if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
+                    {
                         error = $"STATE payload: 'online' is {reader.TokenType}, expected true or false";
                         return false;
-                    case "timestamp" when reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var ms) && ms >= 0:
-                        timestamp = ms;
-                        break;
-                    case "timestamp":
+                    }
+
+                    online = reader.GetBoolean();
+                }
+                else if (isTimestamp)
+                {
+                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var ms) || ms < 0)
+                    {
                         error = "STATE payload: 'timestamp' is not a non-negative integer of milliseconds";
                         return false;
-                    default:
-                        reader.Skip();
-                        break;
+                    }
+
+                    timestamp = ms;
+                }
+                else
+                {
+                    reader.Skip();
                 }
             }
 
@@ -74,6 +82,11 @@ public readonly record struct SparkplugHostState(bool Online, long TimestampMs)
         catch (JsonException ex)
         {
             error = $"STATE payload is not valid JSON at byte {ex.BytePositionInLine}: {ex.Message}";
+            return false;
+        }
+        catch (InvalidOperationException ex)
+        {
+            error = $"STATE payload is not valid UTF-8 JSON: {ex.Message}";
             return false;
         }
 

@@ -169,6 +169,21 @@ public sealed class SparkplugPayloadTests
         }, iter: 3000);
     }
 
+    [Fact]
+    public void Hostile_state_payloads_never_throw_and_are_refused_with_a_reason()
+    {
+        var valid = new SparkplugHostState(true, 1_700_000_000_000).Encode();
+        Gen.OneOf(
+            Gen.Byte.Array[0, 80],
+            Gen.Select(Gen.Int[0, valid.Length - 1], Gen.Byte).Select((at, b) => { var m = valid.ToArray(); m[at] = b; return m; }),
+            Gen.Int[0, valid.Length].Select(n => valid[..n]))
+            .Sample(bytes =>
+            {
+                var ok = SparkplugHostState.TryParse(bytes, out _, out var error);
+                Assert.True(ok || error.Length > 0);
+            }, iter: 3000);
+    }
+
     [Theory]
     [InlineData("{\"online\":true,\"timestamp\":1700000000000}", true, 1700000000000L)]
     [InlineData("{\"timestamp\":5,\"online\":false,\"extra\":[1,2]}", false, 5L)]
