@@ -48,7 +48,10 @@ public sealed class DaemonHostTests
             Assert.Equal(BoardLinkState.Connected, daemon.Runtime!.GetStatus().Board);
 
             await Wait.UntilAsync(() => HealthTicks(health) > 0, Timeout, "a health file with loop ticks");
-            Assert.Equal(1, HealthCommand.Run([health], new StringWriter(), TimeProvider.System)); // board silent: degraded
+
+            // No board talks on the other end: after Edge:SensorStaleAfter the link reports silence, the daemon is degraded.
+            await Wait.UntilAsync(() => HealthCommand.Run([health], new StringWriter(), TimeProvider.System) == 1, Timeout, "the health command to report the silent board");
+            Assert.True(daemon.Runtime.BoardSilent);
             await host.StopAsync();
             using var doc = JsonDocument.Parse(File.ReadAllBytes(health));
             Assert.Equal("stopping", doc.RootElement.GetProperty("phase").GetString());
