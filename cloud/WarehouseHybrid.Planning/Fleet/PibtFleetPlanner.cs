@@ -56,7 +56,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         if (Lazy)
         {
             // Lazy mode keeps its tables in the store; the exact cache only serves Exact scheduling.
-            _store = new GoalTableStore(Grid, _options.LazyTableKind, _options.DistanceCacheBytes, Math.Max(1, _options.MaxParallelism - 1));
+            _store = new GoalTableStore(Grid, _options.LazyTableKind, _options.DistanceCacheBytes, _options.BackgroundTableWorkers ?? Math.Max(1, _options.MaxParallelism - 1));
             _cache = new DistanceTableCache(Grid, scheduling == SchedulingDistance.Exact ? _options.DistanceCacheBytes / 4 : 1);
         }
         else

@@ -37,6 +37,13 @@ public sealed class PlannerOptions
     /// <summary>Threads used to compute distance tables (PIBT itself is sequential). Default: all cores.</summary>
     public int MaxParallelism { get; set; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Background threads computing lazy distance tables between steps; null means
+    /// <c>max(1, MaxParallelism - 1)</c>, 0 means only the planning step itself computes tables
+    /// (deterministic, for tests and replays).
+    /// </summary>
+    public int? BackgroundTableWorkers { get; set; }
+
     /// <summary>How the scheduler measures robot-to-task and errand-to-errand distances.</summary>
     public SchedulingDistance SchedulingDistance { get; set; } = SchedulingDistance.Auto;
 
@@ -54,6 +61,11 @@ public sealed class PlannerOptions
         if (MaxParallelism < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxParallelism), MaxParallelism, "PlannerOptions.MaxParallelism must be at least 1");
+        }
+
+        if (BackgroundTableWorkers is < 0 or > 256)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BackgroundTableWorkers), BackgroundTableWorkers, "PlannerOptions.BackgroundTableWorkers must be 0-256 (or null for the default)");
         }
 
         if (!Enum.IsDefined(TableMode))

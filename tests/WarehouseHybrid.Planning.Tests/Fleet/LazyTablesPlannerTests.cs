@@ -44,10 +44,10 @@ public sealed class LazyTablesPlannerTests(ITestOutputHelper output)
     public void Lazy_step_whose_table_phase_ran_out_routes_on_the_fallback_estimate_within_its_budget()
     {
         // Every clock read advances 1 ms: the step's table phase (until 60% of 85% of 40 ms) ends
-        // long before 30 tables could be computed on this thread, and no worker has run yet.
+        // long before 30 tables could be computed on this thread, and there is no background worker.
         var map = TestData.LoadMap(RepoPaths.Data("movingai/mapf-map/random-32-32-20.map"));
         var clock = new FakeTimeProvider { AutoAdvanceAmount = TimeSpan.FromMilliseconds(1) };
-        var planner = new PibtFleetPlanner(map, 30, new PlannerOptions { TimeProvider = clock, TableMode = DistanceTableMode.Lazy, SchedulingDistance = SchedulingDistance.Manhattan });
+        var planner = new PibtFleetPlanner(map, 30, new PlannerOptions { TimeProvider = clock, TableMode = DistanceTableMode.Lazy, SchedulingDistance = SchedulingDistance.Manhattan, BackgroundTableWorkers = 0 });
         var cells = TestData.RandomCells(map, 90, seed: 8);
         for (var i = 0; i < 30; i++)
         {
