@@ -131,7 +131,7 @@ public sealed class PtyBoardLinkTests : IDisposable
         var silentSince = Stopwatch.StartNew();
         await Wait.UntilAsync(() => _link.IsSilent, Timeout, "the silence to be detected");
         var detectedMs = silentSince.Elapsed.TotalMilliseconds;
-        Assert.True(detectedMs < FastSettings.SilentAfter.TotalMilliseconds + 1000, $"silence detected after {detectedMs} ms");
+        Assert.True(detectedMs < FastSettings.SilentAfter.TotalMilliseconds + 5000, $"silence detected after {detectedMs} ms");
         Assert.True(_link.SinceLastSensorFrame >= FastSettings.SilentAfter, "reported silent before the timeout");
         Assert.Equal(episodes + 1, _link.Counters.SilentEpisodes);
         Assert.Equal(BoardLinkState.Connected, _link.State);
