@@ -100,7 +100,7 @@ public sealed class PtyBoardLinkTests : IDisposable
         // Commands while unplugged are dropped, never block the caller.
         var submit = Stopwatch.StartNew();
         _link.Submit(new MotorCommand { Flags = MotorFlags.Brake, TimeoutMs = 200 });
-        Assert.True(submit.ElapsedMilliseconds < 50);
+        Assert.True(submit.ElapsedMilliseconds < 1000, $"submit took {submit.ElapsedMilliseconds} ms"); // blocking would mean seconds
 
         var replugged = Stopwatch.StartNew();
         _pty.Replug();
@@ -109,7 +109,7 @@ public sealed class PtyBoardLinkTests : IDisposable
         _output.WriteLine($"replug -> connected {reconnectMs:F0} ms (backoff {FastSettings.ReconnectDelay.TotalMilliseconds}-{FastSettings.MaxReconnectDelay.TotalMilliseconds} ms), downtime {_link.LastDowntime!.Value.TotalMilliseconds:F0} ms, open failures {_link.Counters.OpenFailures}");
         Assert.Equal(1, _link.Counters.Reconnects);
         Assert.NotNull(_link.LastDowntime);
-        Assert.True(reconnectMs < FastSettings.MaxReconnectDelay.TotalMilliseconds + 1000, $"reconnect took {reconnectMs} ms");
+        Assert.True(reconnectMs < FastSettings.MaxReconnectDelay.TotalMilliseconds + 5000, $"reconnect took {reconnectMs} ms");
 
         using var board2 = OpenBoard();
         board2.Write(Encode(Frame(40), 2));
@@ -177,7 +177,7 @@ public sealed class PtyBoardLinkTests : IDisposable
         _link.Start();
         var watch = Stopwatch.StartNew();
         Assert.True(_link.Stop(TimeSpan.FromSeconds(2)));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"stop took {watch.Elapsed}");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"stop took {watch.Elapsed}");
         Assert.Equal(BoardLinkState.Stopped, _link.State);
     }
 
