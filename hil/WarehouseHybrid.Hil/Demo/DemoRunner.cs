@@ -10,7 +10,7 @@ using WarehouseHybrid.Domain.Grid;
 using WarehouseHybrid.Edge.Runtime;
 using WarehouseHybrid.Hil.Board;
 using WarehouseHybrid.Hil.Broker;
-using WarehouseHybrid.Hil.Transport;
+using WarehouseHybrid.Edge.Serial;
 using WarehouseHybrid.Hil.World;
 using WarehouseHybrid.Planning.Fleet;
 

@@ -34,7 +34,7 @@ public class EdgeOptionsTests
     {
         var o = Valid();
         o.SiteId = string.Empty;
-        var line = new InMemorySerialLine();
+        using var line = InMemorySerialPair.Create();
         var ex = Assert.Throws<ArgumentException>(() => new EdgeRuntime(o, line.DaemonEnd, TimeProvider.System, NullLoggerFactory.Instance));
         Assert.Contains("Edge:SiteId", ex.Message, StringComparison.Ordinal);
     }

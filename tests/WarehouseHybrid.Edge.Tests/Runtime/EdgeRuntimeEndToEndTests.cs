@@ -21,7 +21,7 @@ public sealed class EdgeRuntimeEndToEndTests
     {
         await using var broker = await TestBroker.StartAsync();
         await broker.SubscribeAsync(FleetTopics.Telemetry("site-a", "robot-7"));
-        var line = new InMemorySerialLine();
+        using var line = InMemorySerialPair.Create();
         using var board = new BoardDouble(line.BoardEnd, new KinematicRobot(1.5, 1.5, 0));
         var options = new EdgeOptions
         {

@@ -9,7 +9,7 @@ namespace WarehouseHybrid.Edge.Tests.Serial;
 public sealed class BoardLinkTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-    private readonly InMemorySerialLine _line = new();
+    private readonly InMemorySerialPair _line = InMemorySerialPair.Create();
     private readonly SensorSnapshotStore _store = new();
     private readonly BoardLink _link;
 
@@ -22,7 +22,7 @@ public sealed class BoardLinkTests : IDisposable
     public void Dispose()
     {
         _link.Dispose();
-        _line.BoardEnd.Dispose();
+        _line.Dispose();
     }
 
     private static byte[] Encode(SensorFrame frame, ushort seq)

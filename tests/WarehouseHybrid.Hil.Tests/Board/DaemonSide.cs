@@ -1,5 +1,5 @@
 using WarehouseHybrid.Contracts.Serial;
-using WarehouseHybrid.Hil.Transport;
+using WarehouseHybrid.Edge.Serial;
 
 namespace WarehouseHybrid.Hil.Tests.Board;
 

@@ -3,7 +3,7 @@ using WarehouseHybrid.Contracts.Serial;
 using WarehouseHybrid.Domain.Grid;
 using WarehouseHybrid.Hil.Board;
 using WarehouseHybrid.Hil.Tests.World;
-using WarehouseHybrid.Hil.Transport;
+using WarehouseHybrid.Edge.Serial;
 using WarehouseHybrid.Hil.World;
 
 namespace WarehouseHybrid.Hil.Tests.Board;

@@ -1,4 +1,4 @@
-namespace WarehouseHybrid.Hil.Transport;
+namespace WarehouseHybrid.Edge.Serial;
 
 /// <summary>What a write does when the in-memory serial line's buffer has no room for it.</summary>
 public enum SerialOverflowMode

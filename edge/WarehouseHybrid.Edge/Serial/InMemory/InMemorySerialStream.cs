@@ -1,4 +1,4 @@
-namespace WarehouseHybrid.Hil.Transport;
+namespace WarehouseHybrid.Edge.Serial;
 
 /// <summary>
 /// One end of an in-memory serial line (see <see cref="InMemorySerialPair"/>): reads come from the peer's

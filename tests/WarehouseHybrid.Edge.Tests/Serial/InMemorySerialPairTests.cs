@@ -1,6 +1,6 @@
-using WarehouseHybrid.Hil.Transport;
+using WarehouseHybrid.Edge.Serial;
 
-namespace WarehouseHybrid.Hil.Tests.Transport;
+namespace WarehouseHybrid.Edge.Tests.Serial;
 
 public sealed class InMemorySerialPairTests
 {

@@ -1,4 +1,4 @@
-namespace WarehouseHybrid.Hil.Transport;
+namespace WarehouseHybrid.Edge.Serial;
 
 /// <summary>
 /// Options of an in-memory serial line. The defaults model a board that never blocks (its frames are

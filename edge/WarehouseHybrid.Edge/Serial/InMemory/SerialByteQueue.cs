@@ -1,4 +1,4 @@
-namespace WarehouseHybrid.Hil.Transport;
+namespace WarehouseHybrid.Edge.Serial;
 
 /// <summary>
 /// One direction of an in-memory serial line: a bounded byte ring with one writer end and one reader end.
