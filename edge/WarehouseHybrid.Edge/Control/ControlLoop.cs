@@ -119,6 +119,7 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
         _localization = new DeadReckoning();
         _sample.PlanId = string.Empty;
         _sample.TraceId = string.Empty;
+        _sample.ModelVersion = string.Empty;
         _sample.TaskId = string.Empty;
         if (settings.StartPose is { } start)
         {
@@ -262,6 +263,7 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
             _sample.PlanId = _plan.PlanId;
             _sample.PlanRevision = _plan.Revision;
             _sample.TraceId = _plan.TraceId;
+            _sample.ModelVersion = _policy.ModelVersion;
             _sample.Mode = verdict.Mode;
             _sample.Reason = verdict.Reason;
             _sample.Activity = Activity(verdict, snapshot);

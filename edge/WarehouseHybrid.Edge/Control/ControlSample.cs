@@ -52,6 +52,8 @@ public struct ControlSample
     public ulong PlanRevision;
     /// <summary>Trace id of the latest plan message.</summary>
     public string TraceId;
+    /// <summary>Version of the learned model in use (empty when none is loaded).</summary>
+    public string ModelVersion;
     /// <summary>Current decision mode.</summary>
     public DecisionMode Mode;
     /// <summary>Why.</summary>

@@ -133,6 +133,9 @@ public interface IDrivingPolicy
     /// when the shield lets the proposal through. Composite policies (runtime assurance) override it.
     /// </summary>
     DecisionReason Reason => DecisionReason.RulePolicy;
+
+    /// <summary>Version of the learned model behind this policy (empty when there is none); read after <see cref="TryDecide"/>.</summary>
+    string ModelVersion => string.Empty;
 }
 
 /// <summary>Kinematic limits shared by the rule policy and the shield.</summary>

@@ -125,6 +125,9 @@ public sealed partial class RuntimeAssurancePolicy : IDrivingPolicy
     /// <summary>The drift monitor of the current model (null without a model).</summary>
     public DriftMonitor? Drift => _drift;
 
+    /// <inheritdoc />
+    public string ModelVersion => _active?.Manifest.Version ?? string.Empty;
+
     /// <summary>The model in use at the latest tick.</summary>
     public ActiveModel? ActiveModel => _active;
 

@@ -33,8 +33,9 @@ public static class TelemetryMapper
         },
         DecisionMode = (Contracts.Fleet.DecisionMode)(int)sample.Mode,
         TraceId = sample.TraceId ?? string.Empty,
-        FallbackReason = sample.Reason.ToText(),
+        // The proto: why the rule policy or the shield acted, empty while the learned policy drives.
+        FallbackReason = sample.Mode == Control.DecisionMode.Learned ? string.Empty : sample.Reason.ToText(),
         MinRangeM = sample.MinRangeMetres, // +infinity when nothing echoes
-        ModelVersion = string.Empty,
+        ModelVersion = sample.ModelVersion ?? string.Empty,
     };
 }

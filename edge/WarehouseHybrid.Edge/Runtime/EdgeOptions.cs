@@ -1,6 +1,8 @@
 using System.ComponentModel.DataAnnotations;
 using WarehouseHybrid.Contracts.Topics;
 using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Edge.Decision;
+using WarehouseHybrid.Edge.Inference;
 
 namespace WarehouseHybrid.Edge.Runtime;
 
@@ -126,6 +128,78 @@ public sealed class EdgeOptions
     /// <summary>Longest reconnect delay.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Directory of the signed learned-policy package installed at start (docs/models.md); null or empty: no
+    /// model, the rule policy drives alone. A package that fails verification or its self-test is logged with the
+    /// reason and the rule policy drives; it never fails the start.
+    /// </summary>
+    public string? ModelPackagePath { get; set; }
+
+    /// <summary>
+    /// Public keys (P-256) a model package's signature must verify against: each entry is either the PEM text
+    /// ("-----BEGIN PUBLIC KEY-----...") or the path of a PEM file.
+    /// </summary>
+    public IList<string> TrustedModelKeys { get; set; } = [];
+
+    /// <summary>
+    /// ONNX Runtime execution providers to try in order ("TensorRT", "CUDA", "CPU", case-insensitive), each
+    /// self-tested at start; CPU is always the final fallback. Null or empty means ["CPU"].
+    /// (Null by default because the configuration binder appends to a non-empty default list.)
+    /// </summary>
+    public IList<string>? ExecutionProviders { get; set; }
+
+    /// <summary>Per-tick inference deadline: a later result is discarded and the rule policy acts.</summary>
+    public TimeSpan InferenceDeadline { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Runtime-assurance thresholds around the learned policy (confidence bands, drift, recovery, escalation SLO).</summary>
+    public RuntimeAssuranceOptions RuntimeAssurance { get; set; } = new();
+
+    /// <summary>The configured execution providers parsed, in order (["CPU"] when none are configured).</summary>
+    /// <exception cref="ArgumentException">A name is not a known provider (see <see cref="Validate"/>).</exception>
+    public IReadOnlyList<ExecutionProviderKind> ParsedExecutionProviders()
+    {
+        if (ExecutionProviders is not { Count: > 0 } names)
+        {
+            return [ExecutionProviderKind.Cpu];
+        }
+
+        var kinds = new List<ExecutionProviderKind>(names.Count);
+        for (var i = 0; i < names.Count; i++)
+        {
+            kinds.Add(ParseProvider(names[i])
+                ?? throw new ArgumentException($"Edge:ExecutionProviders:{i}: '{names[i]}' is not one of TensorRT, CUDA, CPU", nameof(ExecutionProviders)));
+        }
+
+        return kinds;
+    }
+
+    /// <summary>The trusted keys as PEM text, reading the entries that are file paths.</summary>
+    /// <exception cref="ArgumentException">A key file cannot be read (names the entry and the path).</exception>
+    public IReadOnlyList<string> ResolveTrustedModelKeys()
+    {
+        var keys = new List<string>(TrustedModelKeys.Count);
+        for (var i = 0; i < TrustedModelKeys.Count; i++)
+        {
+            var entry = TrustedModelKeys[i];
+            if (IsPem(entry))
+            {
+                keys.Add(entry);
+                continue;
+            }
+
+            try
+            {
+                keys.Add(File.ReadAllText(entry));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                throw new ArgumentException($"Edge:TrustedModelKeys:{i}: cannot read key file '{entry}': {ex.Message}", nameof(TrustedModelKeys), ex);
+            }
+        }
+
+        return keys;
+    }
+
     /// <summary>The control period.</summary>
     public TimeSpan ControlPeriod => TimeSpan.FromSeconds(1.0 / ControlRateHz);
 
@@ -133,7 +207,13 @@ public sealed class EdgeOptions
     public GridGeometry Geometry => new(CellSizeMetres);
 
     /// <summary>A copy (the runtime keeps its own so later edits by the caller do not leak in).</summary>
-    public EdgeOptions Clone() => (EdgeOptions)MemberwiseClone();
+    public EdgeOptions Clone()
+    {
+        var copy = (EdgeOptions)MemberwiseClone();
+        copy.TrustedModelKeys = [.. TrustedModelKeys];
+        copy.ExecutionProviders = ExecutionProviders is null ? null : [.. ExecutionProviders];
+        return copy;
+    }
 
     /// <summary>
     /// Every problem with these options, each naming the option and the bad value; empty when valid.
@@ -201,6 +281,73 @@ public sealed class EdgeOptions
             errors.Add($"Edge:ReconnectDelay/MaxReconnectDelay: {ReconnectDelay}/{MaxReconnectDelay} must be positive and ordered");
         }
 
+        ValidateModel(errors);
         return errors;
+    }
+
+    private static bool IsPem(string entry) => entry.TrimStart().StartsWith("-----BEGIN", StringComparison.Ordinal);
+
+    private static ExecutionProviderKind? ParseProvider(string? name) => name?.Trim().ToUpperInvariant() switch
+    {
+        "CPU" => ExecutionProviderKind.Cpu,
+        "CUDA" => ExecutionProviderKind.Cuda,
+        "TENSORRT" => ExecutionProviderKind.TensorRT,
+        _ => null,
+    };
+
+    private void ValidateModel(List<string> errors)
+    {
+        if (ModelPackagePath is { Length: > 0 } path && path.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+        {
+            errors.Add($"Edge:ModelPackagePath: '{path}' is not a valid path");
+        }
+
+        if (TrustedModelKeys is null)
+        {
+            errors.Add("Edge:TrustedModelKeys: must be a list (empty for none)");
+        }
+        else
+        {
+            for (var i = 0; i < TrustedModelKeys.Count; i++)
+            {
+                var entry = TrustedModelKeys[i];
+                if (string.IsNullOrWhiteSpace(entry))
+                {
+                    errors.Add($"Edge:TrustedModelKeys:{i}: empty; give PEM text or the path of a PEM file");
+                }
+                else if (!IsPem(entry) && !File.Exists(entry))
+                {
+                    errors.Add($"Edge:TrustedModelKeys:{i}: key file '{entry}' does not exist");
+                }
+            }
+        }
+
+        if (ExecutionProviders is { } names)
+        {
+            for (var i = 0; i < names.Count; i++)
+            {
+                if (ParseProvider(names[i]) is null)
+                {
+                    errors.Add($"Edge:ExecutionProviders:{i}: '{names[i]}' is not one of TensorRT, CUDA, CPU");
+                }
+            }
+        }
+
+        if (InferenceDeadline <= TimeSpan.Zero || InferenceDeadline > TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"Edge:InferenceDeadline: {InferenceDeadline} must be in (0, 1 s]");
+        }
+
+        if (RuntimeAssurance is null)
+        {
+            errors.Add("Edge:RuntimeAssurance: must not be null");
+        }
+        else
+        {
+            foreach (var e in RuntimeAssurance.Validate())
+            {
+                errors.Add("Edge:RuntimeAssurance:" + (e.StartsWith("LearnedPolicy:", StringComparison.Ordinal) ? e["LearnedPolicy:".Length..] : e));
+            }
+        }
     }
 }

@@ -2,7 +2,10 @@ using Microsoft.Extensions.Logging;
 using WarehouseHybrid.Domain.Actions;
 using WarehouseHybrid.Domain.Grid;
 using WarehouseHybrid.Edge.Control;
+using WarehouseHybrid.Edge.Decision;
+using WarehouseHybrid.Edge.Inference;
 using WarehouseHybrid.Edge.Link;
+using WarehouseHybrid.Edge.Models;
 using WarehouseHybrid.Edge.Plans;
 using WarehouseHybrid.Edge.Sensing;
 using WarehouseHybrid.Edge.Serial;
@@ -13,6 +16,9 @@ namespace WarehouseHybrid.Edge.Runtime;
 /// One robot's edge runtime: board link, sensor snapshot, dead reckoning, plan executor, rule policy, safety shield,
 /// control loop and cloud link, composed from <see cref="EdgeOptions"/>. Holds no static state, so a process can
 /// host many (the demo runs 20 robots in-process); the daemon hosts one.
+/// With <see cref="EdgeOptions.ModelPackagePath"/> set, the driving policy is <see cref="RuntimeAssurancePolicy"/>
+/// (the learned model through a <see cref="ModelManager"/>, the rule policy as fallback); the package is installed
+/// at start, and a refused package leaves the rule policy driving (the reason is logged and in the status).
 /// </summary>
 public sealed partial class EdgeRuntime : IAsyncDisposable
 {
@@ -22,6 +28,8 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
     private readonly BoardLink _board;
     private readonly ControlLoop _loop;
     private readonly CloudLink? _cloud;
+    private readonly ModelManager? _models;
+    private readonly RuntimeAssurancePolicy? _assurance;
     private readonly SensorSnapshotStore _sensors = new();
     private readonly Lock _lifecycle = new();
     private int _state; // 0 created, 1 started, 2 stopped
@@ -61,6 +69,11 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
         _board = new BoardLink(transport, _sensors, time, loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Serial.{_options.RobotId}"),
             new BoardLinkSettings(_options.ReconnectDelay, _options.MaxReconnectDelay, _options.SensorStaleAfter, _options.ShutdownTimeout));
         var loopLogger = loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Control.{_options.RobotId}");
+        if (!string.IsNullOrEmpty(_options.ModelPackagePath))
+        {
+            _models = CreateModelManager(_options, time, loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Models.{_options.RobotId}"));
+        }
+
         if (_options.CloudLinkEnabled)
         {
             var inbox = new DeferredInbox();
@@ -68,12 +81,14 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
                 new CloudLinkSettings(_options.RobotId, _options.SiteId, _options.MqttHost, _options.MqttPort,
                     TimeSpan.FromSeconds(1.0 / _options.TelemetryRateHz), _options.ReconnectDelay, _options.MaxReconnectDelay, _options.MapWidth),
                 inbox, time, loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Link.{_options.RobotId}"));
-            _loop = new ControlLoop(settings, _sensors, plan, new RulePolicy(limits), shield, _board, _cloud, _cloud, time, loopLogger);
+            _assurance = CreateAssurance(_models, limits, _cloud, time, loggerFactory);
+            _loop = new ControlLoop(settings, _sensors, plan, (IDrivingPolicy?)_assurance ?? new RulePolicy(limits), shield, _board, _cloud, _cloud, time, loopLogger);
             inbox.Target = _loop;
         }
         else
         {
-            _loop = new ControlLoop(settings, _sensors, plan, new RulePolicy(limits), shield, _board, NullSinks.Instance, NullSinks.Instance, time, loopLogger);
+            _assurance = CreateAssurance(_models, limits, NullSinks.Instance, time, loggerFactory);
+            _loop = new ControlLoop(settings, _sensors, plan, (IDrivingPolicy?)_assurance ?? new RulePolicy(limits), shield, _board, NullSinks.Instance, NullSinks.Instance, time, loopLogger);
         }
     }
 
@@ -102,6 +117,7 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
             _state = 1;
         }
 
+        InstallModel();
         _board.Start();
         _loop.Start();
         if (_cloud is not null)
@@ -142,6 +158,12 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
             LogStopIncomplete(_logger, RobotId, loopJoined, boardJoined);
         }
 
+        if (loopJoined)
+        {
+            // The control thread owns the session while it runs; once it has ended the ONNX session can go.
+            _models?.Dispose();
+        }
+
         LogStopped(_logger, RobotId);
     }
 
@@ -149,6 +171,7 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
     public EdgeStatus GetStatus()
     {
         var s = _loop.Latest;
+        var active = _models?.Current;
         return new EdgeStatus(
             RobotId,
             Volatile.Read(ref _state) == 1,
@@ -166,7 +189,14 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
             _cloud?.IsConnected ?? false,
             _loop.Counters,
             _board.Counters,
-            _cloud?.Counters ?? default);
+            _cloud?.Counters ?? default)
+        {
+            ModelVersion = active?.Manifest.Version ?? string.Empty,
+            ExecutionProvider = active?.Provider,
+            ProviderAttempts = active?.ProviderAttempts ?? [],
+            ModelInstall = _models?.LastInstall,
+            Decisions = _assurance?.Counters,
+        };
     }
 
     /// <inheritdoc />
@@ -180,6 +210,49 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
 
         _loop.Dispose();
         _board.Dispose();
+        _models?.Dispose();
+    }
+
+    private static ModelManager CreateModelManager(EdgeOptions options, TimeProvider time, ILogger logger)
+    {
+        ModelPackageLoader loader;
+        try
+        {
+            loader = new ModelPackageLoader(options.ResolveTrustedModelKeys());
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"invalid edge options: Edge:TrustedModelKeys: {ex.Message}", nameof(options), ex);
+        }
+
+        var inference = new InferenceOptions { ExecutionProviders = [.. options.ParsedExecutionProviders()], Deadline = options.InferenceDeadline };
+        return new ModelManager(loader, inference, time, logger);
+    }
+
+    private RuntimeAssurancePolicy? CreateAssurance(ModelManager? models, KinematicLimits limits, IRobotEventSink events, TimeProvider time, ILoggerFactory loggerFactory) =>
+        models is null
+            ? null
+            : new RuntimeAssurancePolicy(_options.RuntimeAssurance, limits, models, NullEscalationClient.Instance, events, time,
+                loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Decision.{_options.RobotId}"), _options.RobotId);
+
+    private void InstallModel()
+    {
+        if (_models is null || _options.ModelPackagePath is not { Length: > 0 } path)
+        {
+            return;
+        }
+
+        // Verification, session start and self-test throw nothing the robot cannot drive without: any refusal
+        // leaves the rule policy in charge.
+        var result = _models.TryInstall(path);
+        if (result.Installed)
+        {
+            LogModelInstalled(_logger, RobotId, result.Detail);
+        }
+        else
+        {
+            LogModelRefused(_logger, RobotId, path, result.Refusal, result.Detail);
+        }
     }
 
     private static GridMap OpenMap(int width, int height)
@@ -197,6 +270,12 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Edge runtime {RobotId}: threads did not end in time (control {LoopJoined}, serial {BoardJoined})")]
     private static partial void LogStopIncomplete(ILogger logger, string robotId, bool loopJoined, bool boardJoined);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Edge runtime {RobotId}: learned policy installed: {Detail}")]
+    private static partial void LogModelInstalled(ILogger logger, string robotId, string detail);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Edge runtime {RobotId}: model package {Path} refused ({Refusal}): {Detail}; the rule policy drives")]
+    private static partial void LogModelRefused(ILogger logger, string robotId, string path, ModelRefusal refusal, string detail);
 
     /// <summary>Breaks the construction cycle loop to link to loop.</summary>
     private sealed class DeferredInbox : IPlanInbox

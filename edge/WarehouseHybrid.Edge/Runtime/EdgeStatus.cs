@@ -1,7 +1,10 @@
 using WarehouseHybrid.Domain.Actions;
 using WarehouseHybrid.Edge.Control;
+using WarehouseHybrid.Edge.Decision;
+using WarehouseHybrid.Edge.Inference;
 using WarehouseHybrid.Edge.Link;
 using WarehouseHybrid.Edge.Localization;
+using WarehouseHybrid.Edge.Models;
 using WarehouseHybrid.Edge.Serial;
 
 namespace WarehouseHybrid.Edge.Runtime;
@@ -43,6 +46,21 @@ public sealed record EdgeStatus(
     BoardLinkCounters Serial,
     CloudLinkCounters Cloud)
 {
+    /// <summary>Version of the active learned model; empty when none is loaded (the rule policy drives alone).</summary>
+    public string ModelVersion { get; init; } = string.Empty;
+
+    /// <summary>The execution provider the active model runs on; null without a model.</summary>
+    public ExecutionProviderKind? ExecutionProvider { get; init; }
+
+    /// <summary>Every execution provider tried for the active model, in order, with the reason each failed.</summary>
+    public IReadOnlyList<ExecutionProviderAttempt> ProviderAttempts { get; init; } = [];
+
+    /// <summary>Outcome of the latest model package install (with the refusal reason); null when no package is configured.</summary>
+    public ModelInstallResult? ModelInstall { get; init; }
+
+    /// <summary>Decision-module counters (learned ticks, fallback ticks per reason, ...); null when no package is configured.</summary>
+    public DecisionCounters? Decisions { get; init; }
+
     /// <summary>One line for a console table.</summary>
     public override string ToString() =>
         $"{RobotId}: {Activity} {Mode}/{Reason.ToText()} step {LastCompletedStep} " +
