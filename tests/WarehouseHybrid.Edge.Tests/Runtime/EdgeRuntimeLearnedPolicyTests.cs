@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using WarehouseHybrid.Contracts.Fleet;
 using WarehouseHybrid.Edge.Decision;
@@ -115,6 +116,33 @@ public sealed class EdgeRuntimeLearnedPolicyTests
         Assert.Contains(errors, e => e.StartsWith("Edge:ExecutionProviders:1:", StringComparison.Ordinal) && e.Contains("FPGA", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Edge:TrustedModelKeys:0:", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Edge:RuntimeAssurance:AcceptConfidence:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Model_settings_bind_from_configuration_without_mixing_in_defaults()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Edge:RobotId"] = "r1",
+            ["Edge:SiteId"] = "s1",
+            ["Edge:ModelPackagePath"] = ShippedPackage,
+            ["Edge:TrustedModelKeys:0"] = DevKey,
+            ["Edge:ExecutionProviders:0"] = "TensorRT",
+            ["Edge:ExecutionProviders:1"] = "cpu",
+            ["Edge:InferenceDeadline"] = "00:00:00.003",
+            ["Edge:RuntimeAssurance:AcceptConfidence"] = "0.7",
+            ["Edge:RuntimeAssurance:DriftWindow"] = "50",
+        }).Build();
+
+        var options = config.GetSection(EdgeOptions.SectionName).Get<EdgeOptions>()!;
+
+        Assert.Empty(options.Validate());
+        Assert.Equal(ShippedPackage, options.ModelPackagePath);
+        Assert.Equal([DevKey], options.TrustedModelKeys);
+        Assert.Equal([ExecutionProviderKind.TensorRT, ExecutionProviderKind.Cpu], options.ParsedExecutionProviders());
+        Assert.Equal(TimeSpan.FromMilliseconds(3), options.InferenceDeadline);
+        Assert.Equal(0.7, options.RuntimeAssurance.AcceptConfidence);
+        Assert.Equal(50, options.RuntimeAssurance.DriftWindow);
     }
 
     [Fact]
