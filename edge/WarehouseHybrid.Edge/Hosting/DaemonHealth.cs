@@ -22,7 +22,20 @@ namespace WarehouseHybrid.Edge.Hosting;
 /// <param name="SiteAgeMs">Age of the latest site sensor message, ms (null: none yet or site sensing off).</param>
 public sealed record DaemonHealthSample(
     bool LoopRunning, long LoopTicks, long LoopOverruns, double LatenessP99Us, double WorkP99Us, string Mode, string Reason,
-    BoardLinkState Board, bool BoardSilent, BoardLinkCounters Serial, bool CloudEnabled, bool CloudConnected, double? SiteAgeMs);
+    BoardLinkState Board, bool BoardSilent, BoardLinkCounters Serial, bool CloudEnabled, bool CloudConnected, double? SiteAgeMs)
+{
+    /// <summary>Version of the active learned model; empty when none is loaded.</summary>
+    public string ModelVersion { get; init; } = string.Empty;
+
+    /// <summary>Execution provider of the active model; empty when none is loaded.</summary>
+    public string ExecutionProvider { get; init; } = string.Empty;
+
+    /// <summary>Why the configured model package was refused; empty when it was installed or none is configured.</summary>
+    public string ModelRefusal { get; init; } = string.Empty;
+
+    /// <summary>Ticks the learned policy decided.</summary>
+    public long LearnedTicks { get; init; }
+}
 
 /// <summary>Where the supervisor takes its samples (the hosted runtime).</summary>
 public interface IDaemonHealthSource
@@ -113,6 +126,12 @@ public static class HealthFile
                 w.WriteStartObject("cloud");
                 w.WriteBoolean("enabled", sample.CloudEnabled);
                 w.WriteBoolean("connected", sample.CloudConnected);
+                w.WriteEndObject();
+                w.WriteStartObject("model");
+                w.WriteString("version", sample.ModelVersion);
+                w.WriteString("executionProvider", sample.ExecutionProvider);
+                w.WriteString("refusal", sample.ModelRefusal);
+                w.WriteNumber("learnedTicks", sample.LearnedTicks);
                 w.WriteEndObject();
                 w.WriteStartObject("site");
                 if (sample.SiteAgeMs is { } age)

@@ -95,7 +95,13 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
         double? siteAgeMs = snapshot.Site.HasData ? _time.GetElapsedTime(snapshot.Site.ReceivedTimestamp).TotalMilliseconds : null;
         return new DaemonHealthSample(
             s.Running, s.Loop.Ticks, s.Loop.Overruns, s.Loop.Lateness.P99Us, s.Loop.Work.P99Us, s.Mode.ToString(), s.Reason.ToText(),
-            s.Board, runtime.BoardSilent, s.Serial, _options.Value.CloudLinkEnabled, s.CloudConnected, siteAgeMs);
+            s.Board, runtime.BoardSilent, s.Serial, _options.Value.CloudLinkEnabled, s.CloudConnected, siteAgeMs)
+        {
+            ModelVersion = s.ModelVersion,
+            ExecutionProvider = s.ExecutionProvider?.ToString() ?? string.Empty,
+            ModelRefusal = s.ModelInstall is { Installed: false } refused ? $"{refused.Refusal}: {refused.Detail}" : string.Empty,
+            LearnedTicks = s.Decisions?.LearnedTicks ?? 0,
+        };
     }
 
     /// <inheritdoc />
