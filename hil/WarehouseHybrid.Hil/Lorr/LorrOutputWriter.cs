@@ -92,25 +92,7 @@ public static class LorrOutputWriter
 
         w.WritePropertyName("plannerPaths");
         WritePaths(r, r.PlannerTape, w, s, is2026);
-        w.WriteStartArray("plannerTimes");
-        foreach (var t in r.PlannerTimes)
-        {
-            w.WriteNumberValue(t);
-        }
-
-        w.WriteEndArray();
-        w.WriteStartArray("errors");
-        foreach (var e in r.Errors)
-        {
-            w.WriteStartArray();
-            w.WriteNumberValue(e.Robot1);
-            w.WriteNumberValue(e.Robot2);
-            w.WriteNumberValue(e.Timestep);
-            w.WriteStringValue(e.Message);
-            w.WriteEndArray();
-        }
-
-        w.WriteEndArray();
+        WritePlannerTimesAndErrors(r, w);
         WriteSchedule(w, s, "actualSchedule", r.ActualSchedule);
         WriteSchedule(w, s, "plannerSchedule", r.PlannerSchedule);
         w.WriteStartArray("scheduleErrors");
@@ -135,21 +117,9 @@ public static class LorrOutputWriter
         w.WriteEndObject();
     }
 
-    private static void Write2023(LorrRunRecord r, Utf8JsonWriter w, Stream s)
+    // "plannerTimes" and "errors" ([robot1, robot2, timestep, message]) are the same in every generation.
+    private static void WritePlannerTimesAndErrors(LorrRunRecord r, Utf8JsonWriter w)
     {
-        var cols = r.Instance.Map.Width;
-        w.WriteStartObject();
-        w.WriteString("actionModel", "MAPF_T");
-        w.WriteString("AllValid", r.Errors.Count == 0 ? "Yes" : "No");
-        w.WriteNumber("teamSize", r.Instance.TeamSize);
-        WriteStarts(r, w);
-        w.WriteNumber("numTaskFinished", r.NumTaskFinished);
-        w.WriteNumber("sumOfCost", r.SolutionCosts.Sum());
-        w.WriteNumber("makespan", r.SolutionCosts.Length == 0 ? 0 : r.SolutionCosts.Max());
-        w.WritePropertyName("actualPaths");
-        WritePaths(r, r.ActualTape, w, s, false);
-        w.WritePropertyName("plannerPaths");
-        WritePaths(r, r.PlannerTape, w, s, false);
         w.WriteStartArray("plannerTimes");
         foreach (var t in r.PlannerTimes)
         {
@@ -169,6 +139,24 @@ public static class LorrOutputWriter
         }
 
         w.WriteEndArray();
+    }
+
+    private static void Write2023(LorrRunRecord r, Utf8JsonWriter w, Stream s)
+    {
+        var cols = r.Instance.Map.Width;
+        w.WriteStartObject();
+        w.WriteString("actionModel", "MAPF_T");
+        w.WriteString("AllValid", r.Errors.Count == 0 ? "Yes" : "No");
+        w.WriteNumber("teamSize", r.Instance.TeamSize);
+        WriteStarts(r, w);
+        w.WriteNumber("numTaskFinished", r.NumTaskFinished);
+        w.WriteNumber("sumOfCost", r.SolutionCosts.Sum());
+        w.WriteNumber("makespan", r.SolutionCosts.Length == 0 ? 0 : r.SolutionCosts.Max());
+        w.WritePropertyName("actualPaths");
+        WritePaths(r, r.ActualTape, w, s, false);
+        w.WritePropertyName("plannerPaths");
+        WritePaths(r, r.PlannerTape, w, s, false);
+        WritePlannerTimesAndErrors(r, w);
 
         // Per agent: [task_id, timestep, "assigned" | "finished"].
         var byAgent = new List<LorrEvent>[r.Instance.TeamSize];
