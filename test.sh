@@ -7,15 +7,21 @@ cd "$(dirname "$0")"
 
 # --- system packages the tests start for real (binary -> Debian package) ---------------------
 declare -A NEED=()
-# (Integration tests of later issues add their servers here, e.g. NEED[mosquitto]=mosquitto.)
+# Real servers the integration tests start themselves on loopback (tests/Common/Servers).
+NEED[mosquitto]=mosquitto
+NEED[redis-server]=redis-server
+NEED[chromium]=chromium
 NEED[node]=nodejs
 NEED[npm]=npm
 NEED[socat]=socat
 NEED[systemd-analyze]=systemd
 missing=()
 for bin in "${!NEED[@]}"; do
-  command -v "$bin" >/dev/null 2>&1 || missing+=("${NEED[$bin]}")
+  command -v "$bin" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$bin" >/dev/null 2>&1 \
+    || missing+=("${NEED[$bin]}")
 done
+# PostgreSQL's server binaries are not on PATH (Debian keeps them under /usr/lib/postgresql/<major>/bin).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

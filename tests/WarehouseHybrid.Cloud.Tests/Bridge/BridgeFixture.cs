@@ -6,6 +6,7 @@ using MQTTnet.Server;
 using WarehouseHybrid.Cloud.Bridge;
 using WarehouseHybrid.Cloud.Hosting;
 using WarehouseHybrid.Cloud.Tests.Support;
+using WarehouseHybrid.Tests.Common;
 
 namespace WarehouseHybrid.Cloud.Tests.Bridge;
 

@@ -8,6 +8,7 @@ using WarehouseHybrid.Cloud.Hosting;
 using WarehouseHybrid.Cloud.Tests.Support;
 using WarehouseHybrid.Contracts.Fleet;
 using WarehouseHybrid.Contracts.Topics;
+using WarehouseHybrid.Tests.Common;
 
 namespace WarehouseHybrid.Cloud.Tests.Bridge;
 

@@ -2,6 +2,7 @@ using WarehouseHybrid.Cloud.Grains;
 using WarehouseHybrid.Cloud.Tests.Support;
 using WarehouseHybrid.Contracts.Fleet;
 using DomainHeading = WarehouseHybrid.Domain.Grid.Heading;
+using WarehouseHybrid.Tests.Common;
 
 namespace WarehouseHybrid.Cloud.Tests.Grains;
 

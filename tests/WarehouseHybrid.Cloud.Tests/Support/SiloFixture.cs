@@ -6,6 +6,7 @@ using WarehouseHybrid.Cloud.Bridge;
 using WarehouseHybrid.Cloud.Grains;
 using WarehouseHybrid.Cloud.Hosting;
 using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Tests.Common;
 
 namespace WarehouseHybrid.Cloud.Tests.Support;
 

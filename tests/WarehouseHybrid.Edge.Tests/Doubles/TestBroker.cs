@@ -5,6 +5,7 @@ using Google.Protobuf;
 using MQTTnet;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
+using WarehouseHybrid.Tests.Common;
 
 namespace WarehouseHybrid.Edge.Tests.Doubles;
 
@@ -28,7 +29,7 @@ internal sealed class TestBroker : IAsyncDisposable
 
     public static async Task<TestBroker> StartAsync()
     {
-        var port = FreePort();
+        var port = FreePort.Next();
         var server = new MqttServerFactory().CreateMqttServer(new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
             .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
@@ -63,30 +64,4 @@ internal sealed class TestBroker : IAsyncDisposable
         _server.Dispose();
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}
-
-internal static class Wait
-{
-    /// <summary>Polls a condition until it holds or the timeout passes (no fixed sleeps: returns as soon as it holds).</summary>
-    public static async Task UntilAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        while (!condition())
-        {
-            try
-            {
-                await Task.Delay(10, cts.Token);
-            }
-            catch (TaskCanceledException)
-            {
-                throw new Xunit.Sdk.XunitException($"timed out after {timeout} waiting for {what}");
-            }
-        }
-    }
 }

@@ -7,6 +7,7 @@ using WarehouseHybrid.Edge.Runtime;
 using WarehouseHybrid.Edge.Serial;
 using WarehouseHybrid.Edge.Tests.Doubles;
 using WarehouseHybrid.Edge.Tests.Serial;
+using WarehouseHybrid.Tests.Common;
 
 namespace WarehouseHybrid.Edge.Tests.Hosting;
 
@@ -47,10 +48,10 @@ public sealed class DaemonHostTests
             var daemon = host.Services.GetRequiredService<EdgeDaemonService>();
             Assert.Equal(BoardLinkState.Connected, daemon.Runtime!.GetStatus().Board);
 
-            await Wait.UntilAsync(() => HealthTicks(health) > 0, Timeout, "a health file with loop ticks");
+            await Eventually.UntilAsync(() => HealthTicks(health) > 0, Timeout, "a health file with loop ticks");
 
             // No board talks on the other end: after Edge:SensorStaleAfter the link reports silence, the daemon is degraded.
-            await Wait.UntilAsync(() => HealthCommand.Run([health], new StringWriter(), TimeProvider.System) == 1, Timeout, "the health command to report the silent board");
+            await Eventually.UntilAsync(() => HealthCommand.Run([health], new StringWriter(), TimeProvider.System) == 1, Timeout, "the health command to report the silent board");
             Assert.True(daemon.Runtime.BoardSilent);
             await host.StopAsync();
             using var doc = JsonDocument.Parse(File.ReadAllBytes(health));

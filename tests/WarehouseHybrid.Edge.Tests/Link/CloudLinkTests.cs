@@ -9,6 +9,7 @@ using WarehouseHybrid.Edge.Tests.Doubles;
 using DomainHeading = WarehouseHybrid.Domain.Grid.Heading;
 
 using DecisionMode = WarehouseHybrid.Edge.Control.DecisionMode;
+using WarehouseHybrid.Tests.Common;
 
 namespace WarehouseHybrid.Edge.Tests.Link;
 
@@ -25,7 +26,7 @@ public sealed class CloudLinkTests : IAsyncLifetime
         _broker = await TestBroker.StartAsync();
         _link = new CloudLink(Settings(_broker.Port), _inbox, TimeProvider.System, NullLogger.Instance);
         await _link.StartAsync(CancellationToken.None);
-        await Wait.UntilAsync(() => _link.IsConnected, Timeout, "the cloud link to connect");
+        await Eventually.UntilAsync(() => _link.IsConnected, Timeout, "the cloud link to connect");
     }
 
     public async Task DisposeAsync()
@@ -45,7 +46,7 @@ public sealed class CloudLinkTests : IAsyncLifetime
         await _broker.PublishAsync(FleetTopics.Grant("s1", "r1"), new GrantUpdate { RobotId = "r1", PlanId = "p1", Revision = 1, GrantedThroughStep = 1 });
         await _broker.PublishAsync(FleetTopics.Task("s1", "r1"), new TaskAssignment { RobotId = "r1", TaskId = "t9", Errands = { 3, 4 } });
 
-        await Wait.UntilAsync(() => _inbox.Messages.Count == 3, Timeout, "three commands");
+        await Eventually.UntilAsync(() => _inbox.Messages.Count == 3, Timeout, "three commands");
         Assert.Contains(_inbox.Messages, m => m is PlanSegment p && p.Equals(seg));
         Assert.Contains(_inbox.Messages, m => m is GrantUpdate { GrantedThroughStep: 1 });
         Assert.Contains(_inbox.Messages, m => m is TaskAssignment { TaskId: "t9" });
@@ -56,10 +57,10 @@ public sealed class CloudLinkTests : IAsyncLifetime
     {
         await _broker.PublishAsync(FleetTopics.Plan("s1", "r1"), [0xFF, 0xFF, 0xFF]);
         await _broker.PublishAsync(FleetTopics.Grant("s1", "r1"), new GrantUpdate { RobotId = "someone-else", GrantedThroughStep = 3 });
-        await Wait.UntilAsync(() => _link.Counters.MalformedCommands == 2, Timeout, "two malformed commands counted");
+        await Eventually.UntilAsync(() => _link.Counters.MalformedCommands == 2, Timeout, "two malformed commands counted");
 
         await _broker.PublishAsync(FleetTopics.Grant("s1", "r1"), new GrantUpdate { RobotId = "r1", GrantedThroughStep = 4 });
-        await Wait.UntilAsync(() => _inbox.Messages.Count == 1, Timeout, "the good command after the bad ones");
+        await Eventually.UntilAsync(() => _inbox.Messages.Count == 1, Timeout, "the good command after the bad ones");
         Assert.True(_link.IsConnected);
     }
 
@@ -75,7 +76,7 @@ public sealed class CloudLinkTests : IAsyncLifetime
         };
         _link.Offer(sample, urgent: true);
 
-        await Wait.UntilAsync(() => _broker.Received.Any(m => Telemetry.Parser.ParseFrom(m.Payload).Progress.LastCompletedStep == 7), Timeout, "telemetry for step 7");
+        await Eventually.UntilAsync(() => _broker.Received.Any(m => Telemetry.Parser.ParseFrom(m.Payload).Progress.LastCompletedStep == 7), Timeout, "telemetry for step 7");
         var t = Telemetry.Parser.ParseFrom(_broker.Received.Last().Payload);
         Assert.Equal("r1", t.RobotId);
         Assert.Equal(12, t.Pose.Cell);
@@ -90,7 +91,7 @@ public sealed class CloudLinkTests : IAsyncLifetime
         _link.Offer(new RobotEventRecord("mode-change", "Rule->ShieldStop: bumper", DateTimeOffset.UnixEpoch, "tr"));
         _link.Offer(default(ControlSample) with { PlanId = "", TraceId = "", TaskId = "" }, urgent: true);
 
-        await Wait.UntilAsync(() => _broker.Received.Any(m => m.Topic.EndsWith("/events", StringComparison.Ordinal)), Timeout, "a robot event");
+        await Eventually.UntilAsync(() => _broker.Received.Any(m => m.Topic.EndsWith("/events", StringComparison.Ordinal)), Timeout, "a robot event");
         var e = RobotEvent.Parser.ParseFrom(_broker.Received.First(m => m.Topic.EndsWith("/events", StringComparison.Ordinal)).Payload);
         Assert.Equal("mode-change", e.Kind);
         Assert.Equal("tr", e.TraceId);
@@ -99,12 +100,12 @@ public sealed class CloudLinkTests : IAsyncLifetime
     [Fact]
     public async Task Without_a_broker_telemetry_is_dropped_and_counted_never_thrown()
     {
-        await using var orphan = new CloudLink(Settings(TestBroker.FreePort()), _inbox, TimeProvider.System, NullLogger.Instance);
+        await using var orphan = new CloudLink(Settings(FreePort.Next()), _inbox, TimeProvider.System, NullLogger.Instance);
         await orphan.StartAsync(CancellationToken.None);
         orphan.Offer(default(ControlSample) with { PlanId = "", TraceId = "", TaskId = "" }, urgent: true);
 
-        await Wait.UntilAsync(() => orphan.Counters.TelemetryDropped >= 1, Timeout, "dropped telemetry");
-        await Wait.UntilAsync(() => orphan.Counters.ConnectFailures >= 2, Timeout, "connection retries");
+        await Eventually.UntilAsync(() => orphan.Counters.TelemetryDropped >= 1, Timeout, "dropped telemetry");
+        await Eventually.UntilAsync(() => orphan.Counters.ConnectFailures >= 2, Timeout, "connection retries");
         Assert.False(orphan.IsConnected);
         Assert.Equal(0, orphan.Counters.TelemetryPublished);
     }

@@ -8,6 +8,7 @@ using WarehouseHybrid.Edge.Serial;
 using WarehouseHybrid.Edge.Tests.Doubles;
 
 using DecisionMode = WarehouseHybrid.Edge.Control.DecisionMode;
+using WarehouseHybrid.Tests.Common;
 
 namespace WarehouseHybrid.Edge.Tests.Runtime;
 
@@ -32,13 +33,13 @@ public sealed class EdgeRuntimeEndToEndTests
         await using var runtime = new EdgeRuntime(options, line.DaemonEnd, TimeProvider.System, NullLoggerFactory.Instance);
         await runtime.StartAsync();
         board.Start();
-        await Wait.UntilAsync(() => runtime.GetStatus().CloudConnected, Timeout, "the robot to connect to the broker");
+        await Eventually.UntilAsync(() => runtime.GetStatus().CloudConnected, Timeout, "the robot to connect to the broker");
 
         var segment = Builders.Segment(1, 11, Heading.East, 1, Builders.Step(1, PlanAction.Forward, 12, Heading.East));
         segment.RobotId = "robot-7";
         await broker.PublishAsync(FleetTopics.Plan("site-a", "robot-7"), segment);
 
-        await Wait.UntilAsync(
+        await Eventually.UntilAsync(
             () => broker.Received.Any(m => Telemetry.Parser.ParseFrom(m.Payload) is { Progress.LastCompletedStep: 1, Pose.Cell: 12 }),
             Timeout,
             "telemetry confirming step 1 at cell 12");
@@ -51,7 +52,7 @@ public sealed class EdgeRuntimeEndToEndTests
 
         await runtime.StopAsync();
         Assert.False(runtime.GetStatus().Running);
-        await Wait.UntilAsync(() => board.LastCommandWasBrake, Timeout, "the brake command at shutdown");
+        await Eventually.UntilAsync(() => board.LastCommandWasBrake, Timeout, "the brake command at shutdown");
     }
 }
 

@@ -53,7 +53,7 @@ public sealed class EdgeRuntimeLearnedPolicyTests
         Assert.Contains(started.ProviderAttempts, a => a.Provider == ExecutionProviderKind.Cpu && a.Succeeded);
 
         runtime.PlanInbox.Post(Builders.Segment(1, 11, Heading.East, 1, Builders.Step(1, PlanAction.Forward, 12, Heading.East)));
-        await Wait.UntilAsync(() => runtime.GetStatus().Decisions!.LearnedTicks > 0, Timeout, "a tick decided by the learned policy");
+        await Eventually.UntilAsync(() => runtime.GetStatus().Decisions!.LearnedTicks > 0, Timeout, "a tick decided by the learned policy");
 
         var status = runtime.GetStatus();
         Assert.True(status.Decisions!.LearnedTicks > 0);
@@ -99,7 +99,7 @@ public sealed class EdgeRuntimeLearnedPolicyTests
         Assert.Null(started.ExecutionProvider);
 
         runtime.PlanInbox.Post(Builders.Segment(1, 11, Heading.East, 1, Builders.Step(1, PlanAction.Forward, 12, Heading.East)));
-        await Wait.UntilAsync(() => runtime.GetStatus().LastCompletedStep == 1, Timeout, "the rule policy completing step 1");
+        await Eventually.UntilAsync(() => runtime.GetStatus().LastCompletedStep == 1, Timeout, "the rule policy completing step 1");
         var status = runtime.GetStatus();
         Assert.Equal(0, status.Decisions!.LearnedTicks);
         Assert.True(status.Decisions.FallbackTicks[(int)DecisionReason.ModelUnavailable] > 0);

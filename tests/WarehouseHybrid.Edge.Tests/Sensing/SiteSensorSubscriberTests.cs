@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using WarehouseHybrid.Edge.Sensing;
 using WarehouseHybrid.Edge.Tests.Doubles;
+using WarehouseHybrid.Tests.Common;
 
 namespace WarehouseHybrid.Edge.Tests.Sensing;
 
@@ -20,13 +21,13 @@ public sealed class SiteSensorSubscriberTests
             TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500));
         await using var subscriber = new SiteSensorSubscriber(settings, store, () => cell, TimeProvider.System, NullLogger.Instance);
         await subscriber.StartAsync();
-        await Wait.UntilAsync(() => subscriber.IsConnected && subscriber.Connects == 1, Timeout, "the subscriber to connect");
+        await Eventually.UntilAsync(() => subscriber.IsConnected && subscriber.Connects == 1, Timeout, "the subscriber to connect");
 
         await broker.PublishAsync(SiteSensorTopics.SpeedLimit("site-1", "aisle-1"), Encoding.UTF8.GetBytes("{\"maxMps\":0.3}"));
-        await Wait.UntilAsync(() => { store.Read(out var s); return s.Site.SpeedLimitMps == 0.3; }, Timeout, "the zone limit");
+        await Eventually.UntilAsync(() => { store.Read(out var s); return s.Site.SpeedLimitMps == 0.3; }, Timeout, "the zone limit");
 
         await broker.PublishAsync(SiteSensorTopics.EmergencyStop("site-1"), Encoding.UTF8.GetBytes("{\"engaged\":true}"));
-        await Wait.UntilAsync(() => { store.Read(out var s); return s.Site.EmergencyStop; }, Timeout, "the site e-stop");
+        await Eventually.UntilAsync(() => { store.Read(out var s); return s.Site.EmergencyStop; }, Timeout, "the site e-stop");
         store.Read(out var snap);
         var age = new SensorFreshness(TimeProvider.System, TimeSpan.FromSeconds(1)).SiteAge(snap, TimeProvider.System.GetTimestamp());
         Assert.NotNull(age);
@@ -34,10 +35,10 @@ public sealed class SiteSensorSubscriberTests
 
         // The robot drives out of the zone: the periodic re-resolution lifts the limit without a new message.
         cell = (1, 1);
-        await Wait.UntilAsync(() => { store.Read(out var s); return double.IsPositiveInfinity(s.Site.SpeedLimitMps); }, Timeout, "the limit to lift outside the zone");
+        await Eventually.UntilAsync(() => { store.Read(out var s); return double.IsPositiveInfinity(s.Site.SpeedLimitMps); }, Timeout, "the limit to lift outside the zone");
 
         await broker.PublishAsync(SiteSensorTopics.EmergencyStop("site-1"), Encoding.UTF8.GetBytes("garbage"));
-        await Wait.UntilAsync(() => subscriber.Rejected == 1, Timeout, "the malformed message to be refused");
+        await Eventually.UntilAsync(() => subscriber.Rejected == 1, Timeout, "the malformed message to be refused");
         store.Read(out var after);
         Assert.True(after.Site.EmergencyStop, "a malformed message must not release the e-stop");
     }

@@ -3,6 +3,7 @@ using WarehouseHybrid.Contracts.Serial;
 using WarehouseHybrid.Edge.Sensing;
 using WarehouseHybrid.Edge.Serial;
 using WarehouseHybrid.Edge.Tests.Doubles;
+using WarehouseHybrid.Tests.Common;
 
 namespace WarehouseHybrid.Edge.Tests.Serial;
 
@@ -44,12 +45,12 @@ public sealed class BoardLinkTests : IDisposable
         _line.BoardEnd.Write([0x13, 0x37, 0xAB, 0xCD, 0xEF, 0x00]); // a run that is no frame
         _line.BoardEnd.Write(Encode(second, 2));
 
-        await Wait.UntilAsync(() => { _store.Read(out var s); return s.FrameCount == 2; }, Timeout, "two sensor frames");
+        await Eventually.UntilAsync(() => { _store.Read(out var s); return s.FrameCount == 2; }, Timeout, "two sensor frames");
         _store.Read(out var snap);
         Assert.Equal(0.75f, snap.Frame.HeadingRad);
         Assert.Equal(20u, snap.Frame.BoardTimeMs);
         Assert.Equal(2, _link.Counters.SensorFrames);
-        await Wait.UntilAsync(() => _link.Counters.Decoder.FramesRejected == 1, Timeout, "the garbage run to be counted");
+        await Eventually.UntilAsync(() => _link.Counters.Decoder.FramesRejected == 1, Timeout, "the garbage run to be counted");
     }
 
     [Fact]
@@ -81,9 +82,9 @@ public sealed class BoardLinkTests : IDisposable
         }, TaskCreationOptions.LongRunning);
 
         _link.Submit(new MotorCommand { LinearMps = 0.5f, AngularRadps = -0.25f, TimeoutMs = 200 });
-        await Wait.UntilAsync(() => { lock (received) { return received.Count >= 1; } }, Timeout, "a motor command frame");
+        await Eventually.UntilAsync(() => { lock (received) { return received.Count >= 1; } }, Timeout, "a motor command frame");
         _link.Submit(new MotorCommand { Flags = MotorFlags.Brake, TimeoutMs = 200 });
-        await Wait.UntilAsync(() => { lock (received) { return received.Count >= 2; } }, Timeout, "the brake frame");
+        await Eventually.UntilAsync(() => { lock (received) { return received.Count >= 2; } }, Timeout, "the brake frame");
 
         lock (received)
         {
@@ -104,7 +105,7 @@ public sealed class BoardLinkTests : IDisposable
 
         _line.BoardEnd.Dispose();
 
-        await Wait.UntilAsync(() => _link.State == BoardLinkState.Disconnected, Timeout, "the link to report the stream end");
+        await Eventually.UntilAsync(() => _link.State == BoardLinkState.Disconnected, Timeout, "the link to report the stream end");
         Assert.Equal(1, _link.Counters.ReadFailures);
         _link.Submit(new MotorCommand { Flags = MotorFlags.Brake }); // writing to a dead line must not throw here
         Assert.True(_link.Stop(Timeout));

@@ -6,6 +6,7 @@ using WarehouseHybrid.Edge.Runtime;
 using WarehouseHybrid.Edge.Serial;
 using WarehouseHybrid.Edge.Tests.Doubles;
 using Xunit.Abstractions;
+using WarehouseHybrid.Tests.Common;
 
 namespace WarehouseHybrid.Edge.Tests.Serial;
 
@@ -64,17 +65,17 @@ public sealed class DangerToBrakeTests(ITestOutputHelper output) : IAsyncLifetim
     [Trait("Category", "Measure")]
     public async Task A_dangerous_range_reading_on_the_pty_gets_a_brake_command_back_every_time_and_the_latency_is_reported()
     {
-        await Wait.UntilAsync(() => Interlocked.Read(ref _commandsRead) > 20, Timeout, "the loop to drive the line");
+        await Eventually.UntilAsync(() => Interlocked.Read(ref _commandsRead) > 20, Timeout, "the loop to drive the line");
         var ticks = new double[Trials];
         for (var i = 0; i < Trials; i++)
         {
             // Safe frames for a while, so the loop has stopped braking from the last trial.
             var sent = Interlocked.Read(ref _framesSent);
-            await Wait.UntilAsync(() => Interlocked.Read(ref _framesSent) > sent + 10 && !_lastBraked, Timeout, "safe driving");
+            await Eventually.UntilAsync(() => Interlocked.Read(ref _framesSent) > sent + 10 && !_lastBraked, Timeout, "safe driving");
             Interlocked.Exchange(ref _brakeReadAt, 0);
             Interlocked.Exchange(ref _dangerWrittenAt, 0);
             _danger = true;
-            await Wait.UntilAsync(() => Interlocked.Read(ref _brakeReadAt) != 0, Timeout, $"a brake command in trial {i}");
+            await Eventually.UntilAsync(() => Interlocked.Read(ref _brakeReadAt) != 0, Timeout, $"a brake command in trial {i}");
             _danger = false;
             var elapsed = Stopwatch.GetElapsedTime(Interlocked.Read(ref _dangerWrittenAt), Interlocked.Read(ref _brakeReadAt));
             ticks[i] = elapsed.TotalMilliseconds * RateHz / 1000.0;
@@ -96,21 +97,21 @@ public sealed class DangerToBrakeTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task A_silent_board_is_stale_within_the_timeout_and_the_loop_commands_a_stop()
     {
-        await Wait.UntilAsync(() => Interlocked.Read(ref _commandsRead) > 20, Timeout, "the loop to drive the line");
+        await Eventually.UntilAsync(() => Interlocked.Read(ref _commandsRead) > 20, Timeout, "the loop to drive the line");
         Assert.False(_runtime.GetStatus().SensorsStale);
 
         _silent = true;
         var since = Stopwatch.StartNew();
-        await Wait.UntilAsync(() => _runtime.GetStatus().Reason == DecisionReason.SensorStale, Timeout, "the loop to see stale sensors");
+        await Eventually.UntilAsync(() => _runtime.GetStatus().Reason == DecisionReason.SensorStale, Timeout, "the loop to see stale sensors");
         output.WriteLine($"stale stop after {since.Elapsed.TotalMilliseconds:F0} ms of silence (timeout 100 ms)");
         Assert.True(since.Elapsed < TimeSpan.FromSeconds(10), $"stale stop only after {since.Elapsed}");
         var read = Interlocked.Read(ref _commandsRead);
-        await Wait.UntilAsync(() => Interlocked.Read(ref _commandsRead) > read + 2, Timeout, "commands after the stop");
+        await Eventually.UntilAsync(() => Interlocked.Read(ref _commandsRead) > read + 2, Timeout, "commands after the stop");
         Assert.Equal(0f, _lastLinear);
-        await Wait.UntilAsync(() => _runtime.BoardSilent, Timeout, "the board link to report the silence");
+        await Eventually.UntilAsync(() => _runtime.BoardSilent, Timeout, "the board link to report the silence");
 
         _silent = false;
-        await Wait.UntilAsync(() => !_runtime.GetStatus().SensorsStale && !_runtime.BoardSilent, Timeout, "fresh frames to clear it");
+        await Eventually.UntilAsync(() => !_runtime.GetStatus().SensorsStale && !_runtime.BoardSilent, Timeout, "fresh frames to clear it");
     }
 
     private async Task SendFramesAsync()

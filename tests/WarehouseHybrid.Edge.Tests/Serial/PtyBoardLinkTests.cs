@@ -5,6 +5,7 @@ using WarehouseHybrid.Edge.Sensing;
 using WarehouseHybrid.Edge.Serial;
 using WarehouseHybrid.Edge.Tests.Doubles;
 using Xunit.Abstractions;
+using WarehouseHybrid.Tests.Common;
 
 namespace WarehouseHybrid.Edge.Tests.Serial;
 
@@ -57,7 +58,7 @@ public sealed class PtyBoardLinkTests : IDisposable
 
         board.Write(Encode(Frame(10), 1));
         board.Write(Encode(Frame(30), 2));
-        await Wait.UntilAsync(() => { _store.Read(out var s); return s.FrameCount == 2; }, Timeout, "two frames over the pty");
+        await Eventually.UntilAsync(() => { _store.Read(out var s); return s.FrameCount == 2; }, Timeout, "two frames over the pty");
         _store.Read(out var snap);
         Assert.Equal(30u, snap.Frame.BoardTimeMs);
 
@@ -78,8 +79,8 @@ public sealed class PtyBoardLinkTests : IDisposable
         board.Write([0xde, 0xad, 0xbe, 0xef, 0x00]);
         board.Write(Encode(Frame(20), 2));
 
-        await Wait.UntilAsync(() => _link.Counters.SensorFrames == 1, Timeout, "the clean frame after the garbage");
-        await Wait.UntilAsync(() => _link.Counters.Decoder.FramesRejected == 2, Timeout, "two rejected frames");
+        await Eventually.UntilAsync(() => _link.Counters.SensorFrames == 1, Timeout, "the clean frame after the garbage");
+        await Eventually.UntilAsync(() => _link.Counters.Decoder.FramesRejected == 2, Timeout, "two rejected frames");
         _store.Read(out var snap);
         Assert.Equal(20u, snap.Frame.BoardTimeMs);
     }
@@ -90,12 +91,12 @@ public sealed class PtyBoardLinkTests : IDisposable
         _link.Start();
         var board = OpenBoard();
         board.Write(Encode(Frame(10), 1));
-        await Wait.UntilAsync(() => _link.Counters.SensorFrames == 1, Timeout, "the first frame");
+        await Eventually.UntilAsync(() => _link.Counters.SensorFrames == 1, Timeout, "the first frame");
 
         _pty.Unplug();
         board.Dispose();
-        await Wait.UntilAsync(() => _link.State == BoardLinkState.Disconnected, Timeout, "the link to see the hang-up");
-        await Wait.UntilAsync(() => _link.Counters.OpenFailures >= 2, Timeout, "reopen attempts while the device is gone");
+        await Eventually.UntilAsync(() => _link.State == BoardLinkState.Disconnected, Timeout, "the link to see the hang-up");
+        await Eventually.UntilAsync(() => _link.Counters.OpenFailures >= 2, Timeout, "reopen attempts while the device is gone");
 
         // Commands while unplugged are dropped, never block the caller.
         var submit = Stopwatch.StartNew();
@@ -104,7 +105,7 @@ public sealed class PtyBoardLinkTests : IDisposable
 
         var replugged = Stopwatch.StartNew();
         _pty.Replug();
-        await Wait.UntilAsync(() => _link.State == BoardLinkState.Connected, Timeout, "the link to reopen the replugged pty");
+        await Eventually.UntilAsync(() => _link.State == BoardLinkState.Connected, Timeout, "the link to reopen the replugged pty");
         var reconnectMs = replugged.Elapsed.TotalMilliseconds;
         _output.WriteLine($"replug -> connected {reconnectMs:F0} ms (backoff {FastSettings.ReconnectDelay.TotalMilliseconds}-{FastSettings.MaxReconnectDelay.TotalMilliseconds} ms), downtime {_link.LastDowntime!.Value.TotalMilliseconds:F0} ms, open failures {_link.Counters.OpenFailures}");
         Assert.Equal(1, _link.Counters.Reconnects);
@@ -113,7 +114,7 @@ public sealed class PtyBoardLinkTests : IDisposable
 
         using var board2 = OpenBoard();
         board2.Write(Encode(Frame(40), 2));
-        await Wait.UntilAsync(() => _link.Counters.SensorFrames == 2, Timeout, "a frame on the new session");
+        await Eventually.UntilAsync(() => _link.Counters.SensorFrames == 2, Timeout, "a frame on the new session");
         _link.Submit(new MotorCommand { LinearMps = 0.2f, TimeoutMs = 200 });
         Assert.Equal(0.2f, ReadCommand(board2, Timeout).LinearMps);
     }
@@ -124,12 +125,12 @@ public sealed class PtyBoardLinkTests : IDisposable
         _link.Start();
         using var board = OpenBoard();
         board.Write(Encode(Frame(10), 1));
-        await Wait.UntilAsync(() => _link.Counters.SensorFrames == 1, Timeout, "the first frame");
+        await Eventually.UntilAsync(() => _link.Counters.SensorFrames == 1, Timeout, "the first frame");
         Assert.False(_link.IsSilent);
         var episodes = _link.Counters.SilentEpisodes; // a loaded machine may have counted the wait for the first frame
 
         var silentSince = Stopwatch.StartNew();
-        await Wait.UntilAsync(() => _link.IsSilent, Timeout, "the silence to be detected");
+        await Eventually.UntilAsync(() => _link.IsSilent, Timeout, "the silence to be detected");
         var detectedMs = silentSince.Elapsed.TotalMilliseconds;
         Assert.True(detectedMs < FastSettings.SilentAfter.TotalMilliseconds + 5000, $"silence detected after {detectedMs} ms");
         Assert.True(_link.SinceLastSensorFrame >= FastSettings.SilentAfter, "reported silent before the timeout");
@@ -137,7 +138,7 @@ public sealed class PtyBoardLinkTests : IDisposable
         Assert.Equal(BoardLinkState.Connected, _link.State);
 
         board.Write(Encode(Frame(500), 2));
-        await Wait.UntilAsync(() => !_link.IsSilent, Timeout, "the next frame to clear the silence");
+        await Eventually.UntilAsync(() => !_link.IsSilent, Timeout, "the next frame to clear the silence");
     }
 
     [Fact]

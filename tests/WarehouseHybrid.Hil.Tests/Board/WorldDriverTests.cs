@@ -5,6 +5,7 @@ using WarehouseHybrid.Hil.Board;
 using WarehouseHybrid.Hil.Tests.World;
 using WarehouseHybrid.Edge.Serial;
 using WarehouseHybrid.Hil.World;
+using WarehouseHybrid.Tests.Common;
 
 namespace WarehouseHybrid.Hil.Tests.Board;
 

@@ -14,15 +14,3 @@ internal static class TestMaps
     public static GridMap Open(int width, int height) =>
         FromRows([.. Enumerable.Repeat(new string('.', width), height)]);
 }
-
-/// <summary>Condition waits with a deadline (no fixed sleeps).</summary>
-internal static class Eventually
-{
-    public static void True(Func<bool> condition, string what, int timeoutMs = 5000)
-    {
-        if (!SpinWait.SpinUntil(condition, timeoutMs))
-        {
-            Assert.Fail($"timed out after {timeoutMs} ms waiting for: {what}");
-        }
-    }
-}

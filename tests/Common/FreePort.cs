@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace WarehouseHybrid.Cloud.Tests.Support;
+namespace WarehouseHybrid.Tests.Common;
 
+/// <summary>Loopback ports for servers the tests start (never a fixed port: several test runs share a machine).</summary>
 internal static class FreePort
 {
     /// <summary>A loopback TCP port free right now (the OS picks it).</summary>
