@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Threading.Channels;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -8,8 +11,12 @@ using MQTTnet.Protocol;
 using Polly;
 using Polly.Retry;
 using WarehouseHybrid.Contracts.Fleet;
+using WarehouseHybrid.Contracts.Security;
+using WarehouseHybrid.Contracts.Sparkplug;
 using WarehouseHybrid.Contracts.Topics;
+using WarehouseHybrid.Contracts.Tracing;
 using WarehouseHybrid.Edge.Control;
+using WarehouseHybrid.Edge.Outbox;
 
 namespace WarehouseHybrid.Edge.Link;
 
@@ -23,52 +30,71 @@ namespace WarehouseHybrid.Edge.Link;
 /// <param name="MaxReconnectDelay">Longest reconnect delay.</param>
 /// <param name="MapWidth">Map width, to turn cell ids back into poses for telemetry.</param>
 public sealed record CloudLinkSettings(
-    string RobotId, string SiteId, string Host, int Port, TimeSpan TelemetryPeriod, TimeSpan ReconnectDelay, TimeSpan MaxReconnectDelay, int MapWidth);
-
-/// <summary>Cloud link counters.</summary>
-/// <param name="Connects">Successful connections.</param>
-/// <param name="ConnectFailures">Failed connection attempts.</param>
-/// <param name="TelemetryPublished">Telemetry messages published.</param>
-/// <param name="TelemetryDropped">Telemetry not published (disconnected or publish failed).</param>
-/// <param name="EventsPublished">Events published.</param>
-/// <param name="EventsDropped">Events dropped (queue full or publish failed).</param>
-/// <param name="CommandsReceived">Plan, grant and task messages accepted by the parser.</param>
-/// <param name="MalformedCommands">Command payloads that failed to parse or were addressed to another robot.</param>
-public readonly record struct CloudLinkCounters(
-    long Connects, long ConnectFailures, long TelemetryPublished, long TelemetryDropped, long EventsPublished, long EventsDropped,
-    long CommandsReceived, long MalformedCommands);
+    string RobotId, string SiteId, string Host, int Port, TimeSpan TelemetryPeriod, TimeSpan ReconnectDelay, TimeSpan MaxReconnectDelay, int MapWidth)
+{
+    /// <summary>State directory, TLS, outbox, Sparkplug and delivery settings.</summary>
+    public CloudLinkOptions Link { get; init; } = new();
+}
 
 /// <summary>
-/// The robot's MQTT 5 link to the cloud (MQTTnet): subscribes to its command topics and hands plan, grant and task
-/// messages to the control loop's inbox; publishes protobuf <see cref="Telemetry"/> periodically and at once when
-/// a step completes, and <see cref="RobotEvent"/>s. Reconnects with exponential backoff (Polly). Never blocks the
-/// control loop: the loop offers its latest state into a slot and events into a bounded queue. While disconnected
-/// routine telemetry is dropped and counted (the durable outbox of a later issue replaces that).
+/// The robot's one MQTT 5 connection to the site broker (MQTTnet), owning its reconnect loop (Polly, exponential
+/// backoff with jitter). Outbound, every telemetry record and event goes through the <see cref="DurableOutbox"/>:
+/// the control loop only offers its latest sample into a slot and events into a bounded queue (never waiting on
+/// disk or network); the link's append loop stamps each record with the next outbox seq and the record stream id,
+/// appends it (acknowledged by the group commit), and the sender loop delivers durable records in order at QoS 1
+/// with a window of <see cref="CloudLinkOptions.MaxInFlight"/>, marking them delivered on PUBACK. The same telemetry
+/// is mirrored as Sparkplug B 3.0 through a <see cref="SparkplugSession"/> (NBIRTH/DBIRTH, DDATA by alias, NDEATH as
+/// the MQTT Will with the persisted bdSeq, rebirth on NCMD); while the primary host's STATE is offline, Sparkplug
+/// data is held and the outbox delivers nothing. Inbound: plans, grants and tasks go to the control loop's inbox,
+/// escalation answers to <see cref="Escalation"/>, and other subscribers of the robot (site sensors) get theirs
+/// through <see cref="AddSubscription"/>.
 /// </summary>
 public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncDisposable
 {
+    private const string StreamIdFile = "stream-id";
+    private const string BdSeqFile = "sparkplug-bdseq";
+    private static readonly TimeSpan OutboxRetryPeriod = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan TransientRefusalPause = TimeSpan.FromMilliseconds(500);
+
     private readonly CloudLinkSettings _settings;
+    private readonly CloudLinkOptions _link;
     private readonly IPlanInbox _inbox;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly MqttClientFactory _factory = new();
     private readonly IMqttClient _client;
-    private readonly MqttClientOptions _clientOptions;
     private readonly string _telemetryTopic;
     private readonly string _eventsTopic;
     private readonly string _commandsFilter;
-    private readonly Channel<RobotEventRecord> _events = Channel.CreateBounded<RobotEventRecord>(
-        new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    private readonly string _commandsPrefix;
+    private readonly string _escalationRequestTopic;
+    private readonly string _escalationResponseTopic;
+    private readonly string _clientId;
+    private readonly List<ILinkSubscription> _subscriptions = [];
+    private readonly Channel<(RobotEventRecord Record, OutboxRecordClass Class)> _events;
+    private readonly Channel<SparkplugMessage> _sparkplugOut = Channel.CreateBounded<SparkplugMessage>(
+        new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly Lock _slotGate = new();
-    private readonly SemaphoreSlim _urgent = new(0, 1);
+    private readonly Lock _sparkplugGate = new();
+    private readonly SemaphoreSlim _work = new(0, 1);
+    private readonly SemaphoreSlim _sendPulse = new(0, 1);
     private readonly SemaphoreSlim _disconnected = new(0, 1);
     private readonly ResiliencePipeline _connectPipeline;
+    private readonly SparkplugValue[] _metricValues = new SparkplugValue[RobotMetrics.Definitions.Count];
+    private LoadedClientTls? _tls;
+    private SparkplugSession? _sparkplug;
+    private DurableOutbox? _outbox;
+    private long _outboxRetryAt;
+    private string _stateDirectory = string.Empty;
+    private bool _temporaryState;
+    private ulong _streamId;
     private ControlSample _latest;
     private bool _hasSample;
+    private int _urgentRequested;
     private CancellationTokenSource? _cts;
     private Task _connectLoop = Task.CompletedTask;
-    private Task _publishLoop = Task.CompletedTask;
-    private ulong _telemetrySeq;
-    private ulong _eventSeq;
+    private Task _appendLoop = Task.CompletedTask;
+    private Task _sendLoop = Task.CompletedTask;
     private long _connects;
     private long _connectFailures;
     private long _telemetryPublished;
@@ -77,37 +103,44 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
     private long _eventsDropped;
     private long _commandsReceived;
     private long _malformed;
+    private long _stored;
+    private long _syncFailures;
+    private long _refusedByBroker;
+    private long _publishFailures;
+    private long _sparkplugPublished;
+    private long _sparkplugDropped;
 
-    /// <summary>Creates a link; nothing connects until <see cref="StartAsync"/>.</summary>
+    /// <summary>Creates a link; nothing connects or touches the disk until <see cref="StartAsync"/>.</summary>
     public CloudLink(CloudLinkSettings settings, IPlanInbox inbox, TimeProvider time, ILogger logger)
     {
         _settings = settings ?? throw new ArgumentNullException(nameof(settings));
         _inbox = inbox ?? throw new ArgumentNullException(nameof(inbox));
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _link = (settings.Link ?? new CloudLinkOptions()).Clone();
         _telemetryTopic = FleetTopics.Telemetry(settings.SiteId, settings.RobotId);
         _eventsTopic = FleetTopics.Events(settings.SiteId, settings.RobotId);
         _commandsFilter = FleetTopics.RobotCommandsFilter(settings.SiteId, settings.RobotId);
+        _commandsPrefix = _commandsFilter[..^1]; // ".../cmd/"
+        _escalationRequestTopic = FleetTopics.EscalationRequest(settings.SiteId, settings.RobotId);
+        _escalationResponseTopic = FleetTopics.EscalationResponse(settings.SiteId, settings.RobotId);
+        _clientId = $"edge-{settings.SiteId}-{settings.RobotId}";
+        _events = Channel.CreateBounded<(RobotEventRecord, OutboxRecordClass)>(new BoundedChannelOptions(_link.EventQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full: the offer is counted as dropped, never blocks
+        });
+        Escalation = new MqttEscalationClient(settings.RobotId, 64, time, () => _client!.IsConnected, () => Pulse(_sendPulse));
 
-        var factory = new MqttClientFactory();
-        _client = factory.CreateMqttClient();
-        _clientOptions = factory.CreateClientOptionsBuilder()
-            .WithTcpServer(settings.Host, settings.Port)
-            .WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithClientId($"edge-{settings.SiteId}-{settings.RobotId}")
-            .WithCleanStart(true)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(10))
-            .WithTimeout(TimeSpan.FromSeconds(5))
-            .Build();
+        _client = _factory.CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
         _client.DisconnectedAsync += OnDisconnectedAsync;
-
         _connectPipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
                 BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
+                UseJitter = true, // decorrelated jitter: a site's robots do not come back in one wave after a broker restart
                 Delay = settings.ReconnectDelay,
                 MaxDelay = settings.MaxReconnectDelay,
                 MaxRetryAttempts = int.MaxValue,
@@ -124,13 +157,62 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
     /// <summary>Whether the client is connected now.</summary>
     public bool IsConnected => _client.IsConnected;
 
+    /// <summary>The escalation client over this connection (for the runtime-assurance policy).</summary>
+    public MqttEscalationClient Escalation { get; }
+
+    /// <summary>The outbox once open (null before start or when its directory could not be opened).</summary>
+    public DurableOutbox? Outbox => Volatile.Read(ref _outbox);
+
+    /// <summary>The Sparkplug session's state (Disconnected when Sparkplug is off).</summary>
+    public SparkplugSessionState SparkplugState
+    {
+        get
+        {
+            lock (_sparkplugGate)
+            {
+                return _sparkplug?.State ?? SparkplugSessionState.Disconnected;
+            }
+        }
+    }
+
+    /// <summary>The record stream id stamped on every telemetry record and event (0 before start).</summary>
+    public ulong StreamId => _streamId;
+
     /// <summary>Counters.</summary>
     public CloudLinkCounters Counters => new(
         Interlocked.Read(ref _connects), Interlocked.Read(ref _connectFailures), Interlocked.Read(ref _telemetryPublished),
         Interlocked.Read(ref _telemetryDropped), Interlocked.Read(ref _eventsPublished), Interlocked.Read(ref _eventsDropped),
-        Interlocked.Read(ref _commandsReceived), Interlocked.Read(ref _malformed));
+        Interlocked.Read(ref _commandsReceived), Interlocked.Read(ref _malformed))
+    {
+        RecordsStored = Interlocked.Read(ref _stored),
+        SyncFailures = Interlocked.Read(ref _syncFailures),
+        RefusedByBroker = Interlocked.Read(ref _refusedByBroker),
+        PublishFailures = Interlocked.Read(ref _publishFailures),
+        Backlog = Outbox is { } o ? Math.Max(0, o.DurableSeq - o.DeliveredSeq) : 0,
+        SparkplugPublished = Interlocked.Read(ref _sparkplugPublished),
+        SparkplugDropped = Interlocked.Read(ref _sparkplugDropped),
+        WaitingForHost = _client.IsConnected && !DeliveryAllowed,
+        OutboxOpen = Outbox is not null,
+    };
 
-    /// <summary>Starts connecting (in the background, with retries) and publishing.</summary>
+    /// <summary>Adds a subscriber on this connection (before <see cref="StartAsync"/>).</summary>
+    public void AddSubscription(ILinkSubscription subscription)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        if (_cts is not null)
+        {
+            throw new InvalidOperationException("subscriptions are added before the link starts");
+        }
+
+        _subscriptions.Add(subscription);
+    }
+
+    /// <summary>
+    /// Opens the state directory (outbox, bdSeq, stream id), loads the TLS files and starts connecting (in the
+    /// background, with retries), appending and delivering. An outbox that cannot be opened is reported and retried;
+    /// the robot drives on.
+    /// </summary>
+    /// <exception cref="CryptographicException">The TLS files cannot be loaded (validated at start before this).</exception>
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (_cts is not null)
@@ -138,31 +220,73 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
             throw new InvalidOperationException("the cloud link is already started");
         }
 
+        _stateDirectory = _link.ResolveStateDirectory(_settings.SiteId, _settings.RobotId, out _temporaryState);
+        if (_temporaryState)
+        {
+            LogTemporaryState(_logger, _stateDirectory);
+        }
+
+        if (_link.Tls.Enabled)
+        {
+            _tls = _link.Tls.Load();
+        }
+
+        TryOpenOutbox();
+        if (_link.SparkplugEnabled)
+        {
+            var options = new SparkplugSessionOptions(
+                _link.SparkplugGroupId.Length > 0 ? _link.SparkplugGroupId : _settings.SiteId,
+                _link.SparkplugEdgeNodeId.Length > 0 ? _link.SparkplugEdgeNodeId : _settings.RobotId)
+            {
+                PrimaryHostId = _link.PrimaryHostId.Length > 0 ? _link.PrimaryHostId : null,
+                MaxHeldSamples = _link.MaxHeldSamples,
+            };
+            Directory.CreateDirectory(_stateDirectory);
+            var bdSeq = new FileBdSeqStore(Path.Combine(_stateDirectory, BdSeqFile));
+            _sparkplug = new SparkplugSession(options, RobotMetrics.Definitions, bdSeq, _time);
+            if (bdSeq.TryLoad(out _) is false && bdSeq.LastLoadError is { } problem)
+            {
+                LogBdSeqUnreadable(_logger, problem);
+            }
+        }
+
         _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var ct = _cts.Token;
         _disconnected.Release();
-        _connectLoop = Task.Run(() => ConnectLoopAsync(_cts.Token), CancellationToken.None);
-        _publishLoop = Task.Run(() => PublishLoopAsync(_cts.Token), CancellationToken.None);
+        _connectLoop = Task.Run(() => ConnectLoopAsync(ct), CancellationToken.None);
+        _appendLoop = Task.Run(() => AppendLoopAsync(ct), CancellationToken.None);
+        _sendLoop = Task.Run(() => SendLoopAsync(ct), CancellationToken.None);
         return Task.CompletedTask;
     }
 
-    /// <summary>Publishes a last telemetry message if connected, stops the loops and disconnects.</summary>
+    /// <summary>
+    /// Appends a last telemetry record, gives the sender up to <paramref name="timeout"/> to deliver the backlog,
+    /// stops the loops and disconnects (with the Will, so Sparkplug consumers see the NDEATH). Records not delivered
+    /// stay in the outbox for the next start.
+    /// </summary>
     public async Task StopAsync(TimeSpan timeout)
     {
-        if (_cts is null)
+        if (_cts is null || _cts.IsCancellationRequested)
         {
             return;
         }
 
-        if (_client.IsConnected)
+        var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+        Interlocked.Exchange(ref _urgentRequested, 1);
+        Pulse(_work);
+        if (Outbox is { } outbox)
         {
-            using var lastCts = new CancellationTokenSource(timeout, _time);
-            await PublishTelemetryAsync(lastCts.Token).ConfigureAwait(false);
+            // Wait (bounded) until the last sample is stored and, when connected, delivered.
+            while (_time.GetTimestamp() < deadline && (Volatile.Read(ref _urgentRequested) == 1 || (_client.IsConnected && DeliveryAllowed && outbox.DeliveredSeq < outbox.DurableSeq)))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(5), _time).ConfigureAwait(false);
+            }
         }
 
         await _cts.CancelAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(_connectLoop, _publishLoop).WaitAsync(timeout, _time).ConfigureAwait(false);
+            await Task.WhenAll(_connectLoop, _appendLoop, _sendLoop).WaitAsync(timeout, _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -174,13 +298,28 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
             using var disconnectCts = new CancellationTokenSource(timeout, _time);
             try
             {
-                await _client.DisconnectAsync(
-                    new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(),
-                    disconnectCts.Token).ConfigureAwait(false);
+                // Sparkplug: an edge node going away on purpose still publishes its NDEATH (the registered Will).
+                var reason = _sparkplug is null ? MqttClientDisconnectOptionsReason.NormalDisconnection : MqttClientDisconnectOptionsReason.DisconnectWithWillMessage;
+                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(reason).Build(), disconnectCts.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 LogDisconnectFailed(_logger, ex);
+            }
+        }
+
+        var open = Interlocked.Exchange(ref _outbox, null);
+        open?.Flush();
+        open?.Dispose();
+        if (_temporaryState)
+        {
+            try
+            {
+                Directory.Delete(_stateDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temporary directory left behind is harmless.
             }
         }
     }
@@ -194,26 +333,52 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
             _hasSample = true;
         }
 
-        if (urgent && _urgent.CurrentCount == 0)
+        if (urgent)
         {
-            try
-            {
-                _urgent.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already signalled: one publication carries the latest state anyway.
-            }
+            Interlocked.Exchange(ref _urgentRequested, 1);
+            Pulse(_work);
         }
     }
 
     /// <inheritdoc />
-    public void Offer(RobotEventRecord record)
+    public void Offer(RobotEventRecord record) => Offer(record, ClassOf(record?.Kind ?? string.Empty));
+
+    /// <summary>Offers an event of a known class (audit records come here with <see cref="OutboxRecordClass.Audit"/>); never blocks.</summary>
+    public void Offer(RobotEventRecord record, OutboxRecordClass recordClass)
     {
-        if (!_events.Writer.TryWrite(record))
+        ArgumentNullException.ThrowIfNull(record);
+        if (!_events.Writer.TryWrite((record, recordClass)))
         {
             Interlocked.Increment(ref _eventsDropped);
+            LogEventQueueFull(_logger, record.Kind, _link.EventQueueCapacity);
+            return;
         }
+
+        Pulse(_work);
+    }
+
+    /// <summary>
+    /// The outbox class of an event kind: safety-related kinds (shield, e-stop, board faults) are
+    /// <see cref="OutboxRecordClass.Safety"/>, task and errand kinds <see cref="OutboxRecordClass.Task"/>, audit kinds
+    /// <see cref="OutboxRecordClass.Audit"/>; all others <see cref="OutboxRecordClass.Event"/>. None is ever dropped by the cap.
+    /// </summary>
+    public static OutboxRecordClass ClassOf(string kind)
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        if (kind.StartsWith("audit", StringComparison.Ordinal))
+        {
+            return OutboxRecordClass.Audit;
+        }
+
+        if (kind.Contains("estop", StringComparison.Ordinal) || kind.Contains("shield", StringComparison.Ordinal)
+            || kind.Contains("safety", StringComparison.Ordinal) || kind.Contains("fault", StringComparison.Ordinal))
+        {
+            return OutboxRecordClass.Safety;
+        }
+
+        return kind.StartsWith("task", StringComparison.Ordinal) || kind.StartsWith("errand", StringComparison.Ordinal)
+            ? OutboxRecordClass.Task
+            : OutboxRecordClass.Event;
     }
 
     /// <inheritdoc />
@@ -226,9 +391,282 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
         }
 
         _client.Dispose();
-        _urgent.Dispose();
+        _tls?.Dispose();
+        _work.Dispose();
+        _sendPulse.Dispose();
         _disconnected.Dispose();
     }
+
+    private bool DeliveryAllowed
+    {
+        get
+        {
+            lock (_sparkplugGate)
+            {
+                return _sparkplug is null || _sparkplug.HostStateTopic is null || _sparkplug.State == SparkplugSessionState.Online;
+            }
+        }
+    }
+
+    private static void Pulse(SemaphoreSlim signal)
+    {
+        if (signal.CurrentCount == 0)
+        {
+            try
+            {
+                signal.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already signalled.
+            }
+            catch (ObjectDisposedException)
+            {
+                // Stopped.
+            }
+        }
+    }
+
+    // Waits for a signal or the timeout on the injected clock (SemaphoreSlim's own timeout would use the wall clock).
+    private async Task WaitAsync(SemaphoreSlim signal, TimeSpan timeout, CancellationToken ct)
+    {
+        using var timer = new CancellationTokenSource(timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
+        try
+        {
+            await signal.WaitAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // Timed out.
+        }
+    }
+
+    // ---- outbox and stream id -------------------------------------------------------------------------------
+
+    private void TryOpenOutbox()
+    {
+        var directory = Path.Combine(_stateDirectory, "outbox");
+        try
+        {
+            var outbox = DurableOutbox.Open(new OutboxOptions
+            {
+                Directory = directory,
+                FsyncPolicy = _link.FsyncPolicy,
+                GroupCommitInterval = _link.GroupCommitInterval,
+                MaxBytes = _link.OutboxMaxBytes,
+                HardMaxBytes = _link.OutboxHardMaxBytes,
+                SegmentBytes = Math.Min(4L * 1024 * 1024, _link.OutboxMaxBytes),
+                MaxRecordBytes = Math.Min(256 * 1024, (int)Math.Min(int.MaxValue, Math.Min(4L * 1024 * 1024, _link.OutboxMaxBytes) - 300)),
+            }, time: _time, logger: _logger);
+            foreach (var q in outbox.Recovery.Quarantined)
+            {
+                LogOutboxQuarantined(_logger, q.Segment, q.QuarantinedAs, q.Offset, q.Reason, q.RecordsKept);
+            }
+
+            _streamId = LoadStreamId(fresh: outbox.Recovery.Segments == 0);
+            Volatile.Write(ref _outbox, outbox);
+            LogOutboxOpen(_logger, directory, outbox.Recovery.Pending, _streamId.ToString("x16", CultureInfo.InvariantCulture));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            _outboxRetryAt = _time.GetTimestamp() + (long)(OutboxRetryPeriod.TotalSeconds * _time.TimestampFrequency);
+            LogOutboxUnavailable(_logger, directory, ex.Message);
+        }
+    }
+
+    private ulong LoadStreamId(bool fresh)
+    {
+        // A new stream id whenever the outbox starts empty: its seq restarts at 0, and the cloud must not take the
+        // new records for duplicates of the old stream's.
+        var path = Path.Combine(_stateDirectory, StreamIdFile);
+        if (!fresh && File.Exists(path)
+            && ulong.TryParse(File.ReadAllText(path).Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var known) && known != 0)
+        {
+            return known;
+        }
+
+        Span<byte> bytes = stackalloc byte[8];
+        ulong id;
+        do
+        {
+            RandomNumberGenerator.Fill(bytes);
+            id = BitConverter.ToUInt64(bytes);
+        }
+        while (id == 0);
+
+        var tmp = path + ".tmp";
+        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(Encoding.ASCII.GetBytes(id.ToString("x16", CultureInfo.InvariantCulture) + "\n"));
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(tmp, path, overwrite: true);
+        return id;
+    }
+
+    // ---- append loop: the link's thread that stamps and stores records ----------------------------------------
+
+    private async Task AppendLoopAsync(CancellationToken ct)
+    {
+        var periodTicks = (long)(_settings.TelemetryPeriod.TotalSeconds * _time.TimestampFrequency);
+        var nextTelemetry = _time.GetTimestamp() + periodTicks;
+        var acks = new List<(ValueTask<OutboxAppendResult> Ack, OutboxRecordClass Class)>(64);
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var wait = TimeSpan.FromSeconds(Math.Max(0, nextTelemetry - _time.GetTimestamp()) / (double)_time.TimestampFrequency);
+                if (wait > TimeSpan.Zero && Volatile.Read(ref _urgentRequested) == 0 && _events.Reader.Count == 0)
+                {
+                    await WaitAsync(_work, wait, ct).ConfigureAwait(false);
+                }
+
+                if (Outbox is null && _time.GetTimestamp() >= _outboxRetryAt)
+                {
+                    TryOpenOutbox();
+                }
+
+                while (_events.Reader.TryRead(out var item))
+                {
+                    StoreEvent(item.Record, item.Class, acks);
+                }
+
+                var now = _time.GetTimestamp();
+                var urgent = Interlocked.Exchange(ref _urgentRequested, 0) == 1;
+                if (urgent || now >= nextTelemetry)
+                {
+                    StoreTelemetry(acks);
+                    nextTelemetry = now + periodTicks;
+                }
+
+                foreach (var (ack, recordClass) in acks)
+                {
+                    Acknowledged(await ack.ConfigureAwait(false), recordClass);
+                }
+
+                if (acks.Count > 0)
+                {
+                    acks.Clear();
+                    Pulse(_sendPulse);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    private void StoreTelemetry(List<(ValueTask<OutboxAppendResult>, OutboxRecordClass)> acks)
+    {
+        ControlSample sample;
+        lock (_slotGate)
+        {
+            if (!_hasSample)
+            {
+                return;
+            }
+
+            sample = _latest;
+        }
+
+        var outbox = Outbox;
+        var seq = outbox?.NextSeq ?? 0;
+        var telemetry = TelemetryMapper.ToTelemetry(sample, _settings.RobotId, _settings.SiteId, (ulong)seq, _time.GetUtcNow());
+        telemetry.StreamId = _streamId;
+        if (!TraceParent.IsValid(telemetry.TraceId))
+        {
+            // Telemetry without a plan starts a trace of its own, which the optimizer continues.
+            telemetry.TraceId = TraceParent.NewRoot();
+        }
+
+        MirrorToSparkplug(telemetry);
+        if (outbox is null)
+        {
+            Interlocked.Increment(ref _telemetryDropped);
+            return;
+        }
+
+        acks.Add((outbox.AppendAsync(_settings.RobotId, OutboxRecordClass.Telemetry, telemetry.ToByteArray()), OutboxRecordClass.Telemetry));
+    }
+
+    private void StoreEvent(RobotEventRecord record, OutboxRecordClass recordClass, List<(ValueTask<OutboxAppendResult>, OutboxRecordClass)> acks)
+    {
+        var outbox = Outbox;
+        if (outbox is null)
+        {
+            Interlocked.Increment(ref _eventsDropped);
+            LogEventLost(_logger, record.Kind, "the outbox is not open");
+            return;
+        }
+
+        var evt = new RobotEvent
+        {
+            RobotId = _settings.RobotId,
+            Seq = (ulong)outbox.NextSeq,
+            TimestampUnixMs = record.Timestamp.ToUnixTimeMilliseconds(),
+            Kind = record.Kind,
+            Detail = record.Detail,
+            TraceId = record.TraceId ?? string.Empty,
+            StreamId = _streamId,
+            EventClass = recordClass.ToString().ToLowerInvariant(),
+        };
+        acks.Add((outbox.AppendAsync(_settings.RobotId, recordClass, evt.ToByteArray()), recordClass));
+    }
+
+    private void Acknowledged(OutboxAppendResult result, OutboxRecordClass recordClass)
+    {
+        switch (result.Rejection)
+        {
+            case OutboxRejection.None:
+                Interlocked.Increment(ref _stored);
+                break;
+            case OutboxRejection.SyncFailed:
+                // Written but maybe not on the platter: it is still delivered (it is in the log), counted apart.
+                Interlocked.Increment(ref _stored);
+                Interlocked.Increment(ref _syncFailures);
+                break;
+            default:
+                Interlocked.Increment(ref recordClass == OutboxRecordClass.Telemetry ? ref _telemetryDropped : ref _eventsDropped);
+                LogAppendRefused(_logger, recordClass, result.Rejection, result.Detail ?? string.Empty);
+                break;
+        }
+    }
+
+    private void MirrorToSparkplug(Telemetry telemetry)
+    {
+        if (_sparkplug is null)
+        {
+            return;
+        }
+
+        lock (_sparkplugGate)
+        {
+            RobotMetrics.Fill(telemetry, _metricValues);
+            EnqueueSparkplug(_sparkplug.SetDevice(_settings.RobotId, _metricValues));
+        }
+    }
+
+    // Called under _sparkplugGate so the queue order is the session's order.
+    private void EnqueueSparkplug(IReadOnlyList<SparkplugMessage> messages)
+    {
+        foreach (var m in messages)
+        {
+            if (!_sparkplugOut.Writer.TryWrite(m))
+            {
+                Interlocked.Increment(ref _sparkplugDropped);
+            }
+        }
+
+        if (messages.Count > 0)
+        {
+            Pulse(_sendPulse);
+        }
+    }
+
+    // ---- connection ------------------------------------------------------------------------------------------
 
     private async Task ConnectLoopAsync(CancellationToken ct)
     {
@@ -253,22 +691,92 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
             return;
         }
 
-        var result = await _client.ConnectAsync(_clientOptions, ct).ConfigureAwait(false);
+        var builder = _factory.CreateClientOptionsBuilder()
+            .WithTcpServer(_settings.Host, _settings.Port)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithClientId(_clientId)
+            .WithCleanStart(true)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(10))
+            .WithTimeout(TimeSpan.FromSeconds(5));
+        if (_tls is { } tls)
+        {
+            var serverName = _link.Tls.ServerName.Length > 0 ? _link.Tls.ServerName : _settings.Host;
+            builder.WithTlsOptions(o => o.UseTls()
+                .WithTargetHost(serverName)
+                .WithClientCertificates([tls.Client])
+                .WithCertificateValidationHandler(args => tls.ValidateServer(args.Certificate, args.SslPolicyErrors)));
+        }
+
+        if (_sparkplug is not null)
+        {
+            SparkplugMessage will;
+            lock (_sparkplugGate)
+            {
+                will = _sparkplug.BeginConnect(); // the next bdSeq, persisted before it is registered
+            }
+
+            builder.WithWillTopic(will.Topic).WithWillPayload(will.Payload).WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        var result = await _client.ConnectAsync(builder.Build(), ct).ConfigureAwait(false);
         if (result.ResultCode != MqttClientConnectResultCode.Success)
         {
             throw new InvalidOperationException($"broker {_settings.Host}:{_settings.Port} refused the connection: {result.ResultCode} {result.ReasonString}");
         }
 
-        var subscribe = new MqttClientSubscribeOptionsBuilder()
-            .WithTopicFilter(_commandsFilter, MqttQualityOfServiceLevel.AtLeastOnce)
-            .Build();
-        await _client.SubscribeAsync(subscribe, ct).ConfigureAwait(false);
+        var subscribe = _factory.CreateSubscribeOptionsBuilder().WithTopicFilter(_commandsFilter, MqttQualityOfServiceLevel.AtLeastOnce);
+        if (_sparkplug is not null)
+        {
+            subscribe.WithTopicFilter(_sparkplug.NodeCommandTopic, MqttQualityOfServiceLevel.AtMostOnce);
+            if (_sparkplug.HostStateTopic is { } state)
+            {
+                subscribe.WithTopicFilter(state, MqttQualityOfServiceLevel.AtLeastOnce);
+            }
+        }
+
+        foreach (var s in _subscriptions)
+        {
+            subscribe.WithTopicFilter(s.TopicFilter, MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        var granted = await _client.SubscribeAsync(subscribe.Build(), ct).ConfigureAwait(false);
+        foreach (var item in granted.Items)
+        {
+            if ((int)item.ResultCode > (int)MqttClientSubscribeResultCode.GrantedQoS2)
+            {
+                LogSubscriptionRefused(_logger, item.TopicFilter.Topic, item.ResultCode.ToString());
+            }
+        }
+
+        if (_sparkplug is not null)
+        {
+            lock (_sparkplugGate)
+            {
+                // Whatever was queued for the previous MQTT session would now precede the birth: drop it (QoS 0 data).
+                while (_sparkplugOut.Reader.TryRead(out _))
+                {
+                    Interlocked.Increment(ref _sparkplugDropped);
+                }
+
+                EnqueueSparkplug(_sparkplug.OnConnected());
+            }
+        }
+
         Interlocked.Increment(ref _connects);
-        LogConnected(_logger, _settings.Host, _settings.Port, _commandsFilter);
+        LogConnected(_logger, _settings.Host, _settings.Port, _tls is null ? "tcp" : "mutual TLS", _commandsFilter);
+        Pulse(_sendPulse);
     }
 
     private Task OnDisconnectedAsync(MqttClientDisconnectedEventArgs args)
     {
+        if (_sparkplug is not null)
+        {
+            lock (_sparkplugGate)
+            {
+                _sparkplug.OnDisconnected();
+            }
+        }
+
         if (_cts is { IsCancellationRequested: false })
         {
             if (args.ClientWasConnected)
@@ -276,15 +784,45 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
                 LogDisconnected(_logger, args.Reason.ToString(), args.Exception?.Message ?? string.Empty);
             }
 
-            if (_disconnected.CurrentCount == 0)
+            Pulse(_disconnected);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    // ---- inbound ---------------------------------------------------------------------------------------------
+
+    private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args)
+    {
+        var message = args.ApplicationMessage;
+        var topic = message.Topic;
+        if (message.Payload.Length > _link.MaxCommandBytes)
+        {
+            Interlocked.Increment(ref _malformed);
+            LogMalformed(_logger, topic, message.Payload.Length, $"larger than Edge:Link:MaxCommandBytes {_link.MaxCommandBytes}");
+            return Task.CompletedTask;
+        }
+
+        ReadOnlySpan<byte> payload = message.Payload.IsSingleSegment ? message.Payload.FirstSpan : message.Payload.ToArray();
+        if (topic.StartsWith(_commandsPrefix, StringComparison.Ordinal))
+        {
+            OnCommand(topic, topic[_commandsPrefix.Length..], message.CorrelationData, payload);
+        }
+        else if (_sparkplug is not null && topic == _sparkplug.NodeCommandTopic)
+        {
+            OnSparkplug(topic, payload, hostState: false);
+        }
+        else if (_sparkplug?.HostStateTopic is { } state && topic == state)
+        {
+            OnSparkplug(topic, payload, hostState: true);
+        }
+        else
+        {
+            foreach (var s in _subscriptions)
             {
-                try
+                if (MqttTopicFilterComparer.Compare(topic, s.TopicFilter) == MqttTopicFilterCompareResult.IsMatch)
                 {
-                    _disconnected.Release();
-                }
-                catch (SemaphoreFullException)
-                {
-                    // A reconnect is already due.
+                    s.OnMessage(topic, payload);
                 }
             }
         }
@@ -292,43 +830,63 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
         return Task.CompletedTask;
     }
 
-    private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args)
+    private void OnSparkplug(string topic, ReadOnlySpan<byte> payload, bool hostState)
     {
-        var message = args.ApplicationMessage;
-        var topic = message.Topic;
-        var payload = message.Payload;
+        SparkplugReaction reaction;
+        lock (_sparkplugGate)
+        {
+            reaction = hostState ? _sparkplug!.OnHostState(payload) : _sparkplug!.OnNodeCommand(payload);
+            EnqueueSparkplug(reaction.Messages);
+        }
+
+        if (reaction.Rejected is { } why)
+        {
+            LogSparkplugRejected(_logger, topic, why);
+        }
+
+        // Host state decides whether the outbox may deliver.
+        Pulse(_sendPulse);
+    }
+
+    private void OnCommand(string topic, string leaf, byte[]? correlationData, ReadOnlySpan<byte> payload)
+    {
         try
         {
-            if (topic.EndsWith("/cmd/plan", StringComparison.Ordinal))
+            switch (leaf)
             {
-                var segment = PlanSegment.Parser.ParseFrom(payload);
-                if (IsForMe(segment.RobotId, topic))
-                {
-                    Interlocked.Increment(ref _commandsReceived);
-                    _inbox.Post(segment);
-                }
-            }
-            else if (topic.EndsWith("/cmd/grant", StringComparison.Ordinal))
-            {
-                var grant = GrantUpdate.Parser.ParseFrom(payload);
-                if (IsForMe(grant.RobotId, topic))
-                {
-                    Interlocked.Increment(ref _commandsReceived);
-                    _inbox.Post(grant);
-                }
-            }
-            else if (topic.EndsWith("/cmd/task", StringComparison.Ordinal))
-            {
-                var task = TaskAssignment.Parser.ParseFrom(payload);
-                if (IsForMe(task.RobotId, topic))
-                {
-                    Interlocked.Increment(ref _commandsReceived);
-                    _inbox.Post(task);
-                }
-            }
-            else
-            {
-                LogUnknownCommand(_logger, topic);
+                case "plan":
+                    var segment = PlanSegment.Parser.ParseFrom(payload);
+                    if (IsForMe(segment.RobotId, topic))
+                    {
+                        Interlocked.Increment(ref _commandsReceived);
+                        _inbox.Post(segment);
+                    }
+
+                    break;
+                case "grant":
+                    var grant = GrantUpdate.Parser.ParseFrom(payload);
+                    if (IsForMe(grant.RobotId, topic))
+                    {
+                        Interlocked.Increment(ref _commandsReceived);
+                        _inbox.Post(grant);
+                    }
+
+                    break;
+                case "task":
+                    var task = TaskAssignment.Parser.ParseFrom(payload);
+                    if (IsForMe(task.RobotId, topic))
+                    {
+                        Interlocked.Increment(ref _commandsReceived);
+                        _inbox.Post(task);
+                    }
+
+                    break;
+                case "escalation":
+                    Escalation.OnResponse(correlationData, payload);
+                    break;
+                default:
+                    LogUnknownCommand(_logger, topic);
+                    break;
             }
         }
         catch (InvalidProtocolBufferException ex)
@@ -336,8 +894,6 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
             Interlocked.Increment(ref _malformed);
             LogMalformed(_logger, topic, payload.Length, ex.Message);
         }
-
-        return Task.CompletedTask;
     }
 
     private bool IsForMe(string robotId, string topic)
@@ -352,25 +908,30 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
         return false;
     }
 
-    private async Task PublishLoopAsync(CancellationToken ct)
+    // ---- sender ----------------------------------------------------------------------------------------------
+
+    private async Task SendLoopAsync(CancellationToken ct)
     {
-        Task? urgentWait = null;
         try
         {
             while (!ct.IsCancellationRequested)
             {
-                urgentWait ??= _urgent.WaitAsync(ct);
-                var delay = Task.Delay(_settings.TelemetryPeriod, _time, ct);
-                var woke = await Task.WhenAny(urgentWait, delay).ConfigureAwait(false);
-                if (woke == urgentWait)
+                var worked = false;
+                if (_client.IsConnected)
                 {
-                    await urgentWait.ConfigureAwait(false);
-                    urgentWait = null;
+                    worked |= await SendEscalationsAsync(ct).ConfigureAwait(false);
+                    worked |= await SendSparkplugAsync(ct).ConfigureAwait(false);
+                    if (DeliveryAllowed && Outbox is { } outbox)
+                    {
+                        worked |= await DeliverAsync(outbox, ct).ConfigureAwait(false);
+                    }
                 }
 
-                ct.ThrowIfCancellationRequested();
-                await PublishTelemetryAsync(ct).ConfigureAwait(false);
-                await PublishEventsAsync(ct).ConfigureAwait(false);
+                if (!worked)
+                {
+                    // Woken by new records, a (re)connect, a host STATE or an escalation; the timeout only re-checks.
+                    await WaitAsync(_sendPulse, TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -379,84 +940,189 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
         }
     }
 
-    private async Task PublishTelemetryAsync(CancellationToken ct)
+    private async Task<bool> SendEscalationsAsync(CancellationToken ct)
     {
-        ControlSample sample;
-        lock (_slotGate)
+        var any = false;
+        while (Escalation.TryDequeue(out var request, out var remainingMs))
         {
-            if (!_hasSample)
+            any = true;
+            var trace = TraceParent.IsValid(request.TraceId) ? request.TraceId : TraceParent.NewRoot();
+            var message = new MqttApplicationMessageBuilder()
+                .WithTopic(_escalationRequestTopic)
+                .WithPayload(request.ToByteArray())
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithContentType("application/x-protobuf")
+                .WithResponseTopic(_escalationResponseTopic)
+                .WithCorrelationData(Encoding.UTF8.GetBytes(request.RequestId))
+                .WithMessageExpiryInterval((uint)Math.Max(1, (remainingMs + 999) / 1000)) // the broker drops it once useless
+                .WithUserProperty(TraceParent.PropertyName, Encoding.UTF8.GetBytes(trace).AsMemory())
+                .Build();
+            try
             {
-                return;
+                var result = await _client.PublishAsync(message, ct).ConfigureAwait(false);
+                if (IsDelivered(result.ReasonCode))
+                {
+                    Escalation.Published();
+                }
+                else
+                {
+                    Escalation.Unsent(request);
+                    LogPublishRefused(_logger, _escalationRequestTopic, -1, result.ReasonCode.ToString());
+                }
             }
-
-            sample = _latest;
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+            {
+                Escalation.Unsent(request);
+                LogPublishFailed(_logger, _escalationRequestTopic, ex.Message);
+                return true;
+            }
         }
 
-        if (!_client.IsConnected)
-        {
-            Interlocked.Increment(ref _telemetryDropped);
-            return;
-        }
-
-        var telemetry = TelemetryMapper.ToTelemetry(sample, _settings.RobotId, _settings.SiteId, ++_telemetrySeq, _time.GetUtcNow());
-        if (await TryPublishAsync(_telemetryTopic, telemetry, ct).ConfigureAwait(false))
-        {
-            Interlocked.Increment(ref _telemetryPublished);
-        }
-        else
-        {
-            Interlocked.Increment(ref _telemetryDropped);
-        }
+        return any;
     }
 
-    private async Task PublishEventsAsync(CancellationToken ct)
+    private async Task<bool> SendSparkplugAsync(CancellationToken ct)
     {
-        // Events wait in their bounded queue while disconnected (oldest dropped when full).
-        while (_client.IsConnected && _events.Reader.TryRead(out var record))
+        var any = false;
+        while (_sparkplugOut.Reader.TryRead(out var m))
         {
-            var evt = new RobotEvent
+            any = true;
+            try
             {
-                RobotId = _settings.RobotId,
-                Seq = ++_eventSeq,
-                TimestampUnixMs = record.Timestamp.ToUnixTimeMilliseconds(),
-                Kind = record.Kind,
-                Detail = record.Detail,
-                TraceId = record.TraceId,
-            };
-            if (await TryPublishAsync(_eventsTopic, evt, ct).ConfigureAwait(false))
-            {
-                Interlocked.Increment(ref _eventsPublished);
+                var message = new MqttApplicationMessageBuilder()
+                    .WithTopic(m.Topic)
+                    .WithPayload(m.Payload)
+                    .WithQualityOfServiceLevel((MqttQualityOfServiceLevel)m.QoS)
+                    .Build();
+                await _client.PublishAsync(message, ct).ConfigureAwait(false);
+                Interlocked.Increment(ref _sparkplugPublished);
             }
-            else
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
             {
-                Interlocked.Increment(ref _eventsDropped);
+                // QoS 0 by specification: what the connection loses is lost; the next birth restates the values.
+                Interlocked.Increment(ref _sparkplugDropped);
+                LogPublishFailed(_logger, m.Topic, ex.Message);
+                return true;
             }
         }
+
+        return any;
     }
 
-    private async Task<bool> TryPublishAsync(string topic, IMessage message, CancellationToken ct)
+    // Publishes durable records in order with a window of MaxInFlight, and moves the cursor over every record
+    // acknowledged without a gap. A failure stops the batch: the records after the cursor are sent again after the
+    // reconnect (the cloud discards the duplicates by seq).
+    private async Task<bool> DeliverAsync(DurableOutbox outbox, CancellationToken ct)
+    {
+        var batch = outbox.ReadPending(_link.MaxInFlight * 4);
+        if (batch.Count == 0)
+        {
+            return false;
+        }
+
+        var window = new Queue<(OutboxRecord Record, Task<MqttClientPublishResult> Ack)>(_link.MaxInFlight);
+        var next = 0;
+        long delivered = -1;
+        var stopped = false;
+        while (!stopped && (next < batch.Count || window.Count > 0))
+        {
+            while (next < batch.Count && window.Count < _link.MaxInFlight)
+            {
+                var record = batch[next++];
+                window.Enqueue((record, PublishRecordAsync(record, ct)));
+            }
+
+            var (sent, ack) = window.Dequeue();
+            try
+            {
+                var result = await ack.ConfigureAwait(false);
+                if (IsDelivered(result.ReasonCode))
+                {
+                    delivered = sent.Seq;
+                    Interlocked.Increment(ref sent.Class == OutboxRecordClass.Telemetry ? ref _telemetryPublished : ref _eventsPublished);
+                }
+                else if (result.ReasonCode is MqttClientPublishReasonCode.NotAuthorized or MqttClientPublishReasonCode.TopicNameInvalid
+                         or MqttClientPublishReasonCode.PayloadFormatInvalid)
+                {
+                    // Refused for good (e.g. an ACL that does not match this identity): retrying would block the queue.
+                    delivered = sent.Seq;
+                    Interlocked.Increment(ref _refusedByBroker);
+                    LogPublishRefused(_logger, TopicOf(sent), sent.Seq, result.ReasonCode.ToString());
+                }
+                else
+                {
+                    stopped = true; // quota or server trouble: try again shortly
+                    LogPublishRefused(_logger, TopicOf(sent), sent.Seq, result.ReasonCode.ToString());
+                    await Task.Delay(TransientRefusalPause, _time, ct).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+            {
+                stopped = true;
+                Interlocked.Increment(ref _publishFailures);
+                LogPublishFailed(_logger, TopicOf(sent), ex.Message);
+            }
+        }
+
+        foreach (var (_, ack) in window)
+        {
+            // Observe the abandoned publishes; whatever they did, the cursor stays at the last gap-free PUBACK.
+            await ack.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+        }
+
+        if (delivered >= 0)
+        {
+            outbox.MarkDelivered(delivered);
+        }
+
+        return !stopped;
+    }
+
+    private Task<MqttClientPublishResult> PublishRecordAsync(OutboxRecord record, CancellationToken ct)
     {
         try
         {
-            var mqtt = new MqttApplicationMessageBuilder()
-                .WithTopic(topic)
-                .WithPayload(message.ToByteArray())
+            var trace = TraceOf(record);
+            var builder = new MqttApplicationMessageBuilder()
+                .WithTopic(TopicOf(record))
+                .WithPayload(record.Payload.ToArray())
                 .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-                .WithContentType("application/x-protobuf")
-                .Build();
-            var result = await _client.PublishAsync(mqtt, ct).ConfigureAwait(false);
-            return result.IsSuccess;
+                .WithContentType("application/x-protobuf");
+            if (trace is not null)
+            {
+                builder.WithUserProperty(TraceParent.PropertyName, Encoding.UTF8.GetBytes(trace).AsMemory());
+            }
+
+            return _client.PublishAsync(builder.Build(), ct);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // MQTTnet throws when the connection dropped between the check and the publish.
-            LogPublishFailed(_logger, topic, ex.Message);
-            return false;
+            return Task.FromException<MqttClientPublishResult>(ex);
         }
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Connected to broker {Host}:{Port}, subscribed {Filter}")]
-    private static partial void LogConnected(ILogger logger, string host, int port, string filter);
+    private string TopicOf(OutboxRecord record) => record.Class == OutboxRecordClass.Telemetry ? _telemetryTopic : _eventsTopic;
+
+    private static string? TraceOf(OutboxRecord record)
+    {
+        try
+        {
+            var trace = record.Class == OutboxRecordClass.Telemetry
+                ? Telemetry.Parser.ParseFrom(record.Payload.Span).TraceId
+                : RobotEvent.Parser.ParseFrom(record.Payload.Span).TraceId;
+            return TraceParent.IsValid(trace) ? trace : null;
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return null; // the record is still delivered; the cloud counts it malformed
+        }
+    }
+
+    private static bool IsDelivered(MqttClientPublishReasonCode code) =>
+        code is MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers;
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Connected to broker {Host}:{Port} ({Transport}), subscribed {Filter}")]
+    private static partial void LogConnected(ILogger logger, string host, int port, string transport, string filter);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Connecting to broker {Host}:{Port} failed (attempt {Attempt}), retrying in {Delay}: {Error}")]
     private static partial void LogConnectFailed(ILogger logger, string host, int port, int attempt, TimeSpan delay, string error);
@@ -473,7 +1139,7 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
     [LoggerMessage(EventId = 3006, Level = LogLevel.Debug, Message = "Command on unknown topic {Topic} ignored")]
     private static partial void LogUnknownCommand(ILogger logger, string topic);
 
-    [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Publish to {Topic} failed: {Error}")]
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Publish to {Topic} failed (re-sent after the reconnect): {Error}")]
     private static partial void LogPublishFailed(ILogger logger, string topic, string error);
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "Cloud link loops did not stop in time")]
@@ -481,4 +1147,37 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Debug, Message = "Disconnect failed")]
     private static partial void LogDisconnectFailed(ILogger logger, Exception ex);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Cloud link state in the temporary directory {Directory}: records survive broker outages but not a restart (set Edge:Link:StateDirectory)")]
+    private static partial void LogTemporaryState(ILogger logger, string directory);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "Outbox {Directory} open: {Pending} records to deliver, stream {StreamId}")]
+    private static partial void LogOutboxOpen(ILogger logger, string directory, long pending, string streamId);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Error, Message = "Outbox {Directory} cannot be opened (telemetry and events are dropped and counted until it can; retried): {Error}")]
+    private static partial void LogOutboxUnavailable(ILogger logger, string directory, string error);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Error, Message = "Outbox segment {Segment} was corrupt at offset {Offset} ({Reason}): quarantined as {QuarantinedAs}, {Kept} records before it kept")]
+    private static partial void LogOutboxQuarantined(ILogger logger, string segment, string quarantinedAs, long offset, string reason, int kept);
+
+    [LoggerMessage(EventId = 3014, Level = LogLevel.Warning, Message = "Outbox refused a {Class} record ({Rejection}): {Detail}")]
+    private static partial void LogAppendRefused(ILogger logger, OutboxRecordClass @class, OutboxRejection rejection, string detail);
+
+    [LoggerMessage(EventId = 3015, Level = LogLevel.Warning, Message = "Event '{Kind}' dropped: the in-memory queue of {Capacity} is full (the link's thread is behind)")]
+    private static partial void LogEventQueueFull(ILogger logger, string kind, int capacity);
+
+    [LoggerMessage(EventId = 3016, Level = LogLevel.Error, Message = "Event '{Kind}' lost: {Why}")]
+    private static partial void LogEventLost(ILogger logger, string kind, string why);
+
+    [LoggerMessage(EventId = 3017, Level = LogLevel.Error, Message = "Broker refused seq {Seq} on {Topic}: {Reason}")]
+    private static partial void LogPublishRefused(ILogger logger, string topic, long seq, string reason);
+
+    [LoggerMessage(EventId = 3018, Level = LogLevel.Error, Message = "Broker refused the subscription {Filter}: {Reason} (check the ACL for this device's identity)")]
+    private static partial void LogSubscriptionRefused(ILogger logger, string filter, string reason);
+
+    [LoggerMessage(EventId = 3019, Level = LogLevel.Warning, Message = "Sparkplug message on {Topic} ignored: {Reason}")]
+    private static partial void LogSparkplugRejected(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "Sparkplug bdSeq store unreadable, starting at 0: {Problem}")]
+    private static partial void LogBdSeqUnreadable(ILogger logger, string problem);
 }

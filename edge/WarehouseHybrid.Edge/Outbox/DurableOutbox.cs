@@ -86,6 +86,21 @@ public sealed class DurableOutbox : IDisposable
         }
     }
 
+    /// <summary>
+    /// The seq the next successful append will get. With a single appender (the cloud link) the caller can put it
+    /// into the payload before appending: a refused append consumes no seq, so the next one gets the same value.
+    /// </summary>
+    public long NextSeq
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _nextSeq;
+            }
+        }
+    }
+
     /// <summary>The highest durable seq (-1 when none).</summary>
     public long DurableSeq
     {

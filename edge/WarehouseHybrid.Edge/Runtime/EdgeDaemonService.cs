@@ -46,15 +46,18 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
         var d = _daemon.Value;
         var tty = new TtyOptions(o.SerialDevicePath, d.SerialBaudRate, d.SerialWriteTimeout, TimeSpan.FromMilliseconds(50));
         _runtime = new EdgeRuntime(o, new TtyTransport(tty, _time), _time, _loggerFactory);
-        await _runtime.StartAsync(cancellationToken).ConfigureAwait(false);
-        if (d.SiteSensorsEnabled)
+        if (d.SiteSensorsEnabled && o.CloudLinkEnabled)
         {
+            // Site sensors ride on the link's one MQTT connection (one reconnect loop, one TLS identity).
             var runtime = _runtime;
             _site = new SiteSensorSubscriber(
-                new SiteSensorSettings(o.SiteId, $"{o.RobotId}-site", o.MqttHost, o.MqttPort, d.ParseZones(), d.SiteZoneResolveInterval, o.ReconnectDelay, o.MaxReconnectDelay),
+                new SiteSensorSettings(o.SiteId, d.ParseZones(), d.SiteZoneResolveInterval),
                 runtime.Sensors, () => RobotCell(runtime, o.MapWidth), _time, _loggerFactory.CreateLogger("WarehouseHybrid.Edge.Sensing.Site"));
-            await _site.StartAsync(cancellationToken).ConfigureAwait(false);
+            runtime.AddLinkSubscription(_site);
         }
+
+        await _runtime.StartAsync(cancellationToken).ConfigureAwait(false);
+        _site?.Start();
 
         _notifier = SystemdNotifier.FromEnvironment();
         _supervisor = new DaemonSupervisor(
@@ -67,11 +70,7 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _supervisor?.Stopping();
-        if (_site is not null)
-        {
-            await _site.StopAsync(_options.Value.ShutdownTimeout).ConfigureAwait(false);
-        }
-
+        _site?.Dispose();
         if (_runtime is not null)
         {
             await _runtime.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -107,11 +106,7 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (_site is not null)
-        {
-            await _site.DisposeAsync().ConfigureAwait(false);
-        }
-
+        _site?.Dispose();
         _supervisor?.Dispose();
         _notifier?.Dispose();
         if (_runtime is not null)

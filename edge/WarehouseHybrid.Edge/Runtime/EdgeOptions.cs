@@ -154,6 +154,9 @@ public sealed class EdgeOptions
     /// <summary>Runtime-assurance thresholds around the learned policy (confidence bands, drift, recovery, escalation SLO).</summary>
     public RuntimeAssuranceOptions RuntimeAssurance { get; set; } = new();
 
+    /// <summary>The MQTT link: state directory (outbox, bdSeq), mutual TLS, fsync policy, Sparkplug (section <c>Edge:Link</c>).</summary>
+    public Link.CloudLinkOptions Link { get; set; } = new();
+
     /// <summary>The configured execution providers parsed, in order (["CPU"] when none are configured).</summary>
     /// <exception cref="ArgumentException">A name is not a known provider (see <see cref="Validate"/>).</exception>
     public IReadOnlyList<ExecutionProviderKind> ParsedExecutionProviders()
@@ -212,6 +215,7 @@ public sealed class EdgeOptions
         var copy = (EdgeOptions)MemberwiseClone();
         copy.TrustedModelKeys = [.. TrustedModelKeys];
         copy.ExecutionProviders = ExecutionProviders is null ? null : [.. ExecutionProviders];
+        copy.Link = (Link ?? new Link.CloudLinkOptions()).Clone();
         return copy;
     }
 
@@ -282,6 +286,11 @@ public sealed class EdgeOptions
         }
 
         ValidateModel(errors);
+        if (CloudLinkEnabled)
+        {
+            errors.AddRange((Link ?? new Link.CloudLinkOptions()).Validate(TimeProvider.System));
+        }
+
         return errors;
     }
 

@@ -79,15 +79,16 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
             var inbox = new DeferredInbox();
             _cloud = new CloudLink(
                 new CloudLinkSettings(_options.RobotId, _options.SiteId, _options.MqttHost, _options.MqttPort,
-                    TimeSpan.FromSeconds(1.0 / _options.TelemetryRateHz), _options.ReconnectDelay, _options.MaxReconnectDelay, _options.MapWidth),
+                    TimeSpan.FromSeconds(1.0 / _options.TelemetryRateHz), _options.ReconnectDelay, _options.MaxReconnectDelay, _options.MapWidth)
+                { Link = _options.Link },
                 inbox, time, loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Link.{_options.RobotId}"));
-            _assurance = CreateAssurance(_models, limits, _cloud, time, loggerFactory);
+            _assurance = CreateAssurance(_models, limits, _cloud, _cloud.Escalation, time, loggerFactory);
             _loop = new ControlLoop(settings, _sensors, plan, (IDrivingPolicy?)_assurance ?? new RulePolicy(limits), shield, _board, _cloud, _cloud, time, loopLogger);
             inbox.Target = _loop;
         }
         else
         {
-            _assurance = CreateAssurance(_models, limits, NullSinks.Instance, time, loggerFactory);
+            _assurance = CreateAssurance(_models, limits, NullSinks.Instance, NullEscalationClient.Instance, time, loggerFactory);
             _loop = new ControlLoop(settings, _sensors, plan, (IDrivingPolicy?)_assurance ?? new RulePolicy(limits), shield, _board, NullSinks.Instance, NullSinks.Instance, time, loopLogger);
         }
     }
@@ -100,6 +101,15 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
 
     /// <summary>Whether the board sent no sensor frame within <see cref="EdgeOptions.SensorStaleAfter"/> (health reporting).</summary>
     public bool BoardSilent => _board.IsSilent;
+
+    /// <summary>The robot's MQTT link (null when <see cref="EdgeOptions.CloudLinkEnabled"/> is off).</summary>
+    public CloudLink? Link => _cloud;
+
+    /// <summary>Adds a subscriber on the link's one MQTT connection (site sensors); before <see cref="StartAsync"/>.</summary>
+    /// <exception cref="InvalidOperationException">The cloud link is off.</exception>
+    public void AddLinkSubscription(ILinkSubscription subscription) =>
+        (_cloud ?? throw new InvalidOperationException($"robot '{RobotId}': Edge:CloudLinkEnabled is false, so there is no MQTT connection to subscribe on"))
+            .AddSubscription(subscription);
 
     /// <summary>The control loop (for plan messages posted in-process and for tests).</summary>
     public IPlanInbox PlanInbox => _loop;
@@ -229,10 +239,10 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
         return new ModelManager(loader, inference, time, logger);
     }
 
-    private RuntimeAssurancePolicy? CreateAssurance(ModelManager? models, KinematicLimits limits, IRobotEventSink events, TimeProvider time, ILoggerFactory loggerFactory) =>
+    private RuntimeAssurancePolicy? CreateAssurance(ModelManager? models, KinematicLimits limits, IRobotEventSink events, IEscalationClient escalation, TimeProvider time, ILoggerFactory loggerFactory) =>
         models is null
             ? null
-            : new RuntimeAssurancePolicy(_options.RuntimeAssurance, limits, models, NullEscalationClient.Instance, events, time,
+            : new RuntimeAssurancePolicy(_options.RuntimeAssurance, limits, models, escalation, events, time,
                 loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Decision.{_options.RobotId}"), _options.RobotId);
 
     private void InstallModel()
