@@ -83,6 +83,7 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
     private readonly SparkplugValue[] _metricValues = new SparkplugValue[RobotMetrics.Definitions.Count];
     private LoadedClientTls? _tls;
     private SparkplugSession? _sparkplug;
+    private SparkplugMessage? _will;
     private DurableOutbox? _outbox;
     private long _outboxRetryAt;
     private string _stateDirectory = string.Empty;
@@ -298,9 +299,16 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
             using var disconnectCts = new CancellationTokenSource(timeout, _time);
             try
             {
-                // Sparkplug: an edge node going away on purpose still publishes its NDEATH (the registered Will).
-                var reason = _sparkplug is null ? MqttClientDisconnectOptionsReason.NormalDisconnection : MqttClientDisconnectOptionsReason.DisconnectWithWillMessage;
-                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(reason).Build(), disconnectCts.Token).ConfigureAwait(false);
+                // Sparkplug: an edge node going away on purpose publishes its NDEATH itself (a clean disconnect
+                // discards the Will), with the bdSeq of this session.
+                if (_will is { } will)
+                {
+                    await _client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(will.Topic).WithPayload(will.Payload)
+                        .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), disconnectCts.Token).ConfigureAwait(false);
+                }
+
+                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(),
+                    disconnectCts.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -715,6 +723,7 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
                 will = _sparkplug.BeginConnect(); // the next bdSeq, persisted before it is registered
             }
 
+            _will = will;
             builder.WithWillTopic(will.Topic).WithWillPayload(will.Payload).WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
         }
 
