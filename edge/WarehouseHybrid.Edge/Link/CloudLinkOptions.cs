@@ -54,9 +54,11 @@ public sealed class CloudLinkOptions
     /// <summary>
     /// Sparkplug primary host application id whose STATE gates delivery: while it is offline, Sparkplug data is held
     /// (sent with is_historical later) and the outbox delivers nothing (a broker with no subscriber would drop it).
-    /// The cloud bridge publishes this STATE. Empty: no primary host; deliver whenever connected.
+    /// The cloud bridge publishes this STATE (its default id is <c>warehouse-cloud</c>, which the daemon's
+    /// appsettings.json sets). Empty (the default of the type, for embedded set-ups): no primary host; deliver
+    /// whenever connected.
     /// </summary>
-    public string PrimaryHostId { get; set; } = "warehouse-cloud";
+    public string PrimaryHostId { get; set; } = string.Empty;
 
     /// <summary>Sparkplug samples held in memory while offline (the oldest are dropped and counted beyond it).</summary>
     public int MaxHeldSamples { get; set; } = 10_000;
