@@ -17,6 +17,24 @@ public sealed record BridgeStats(
     long PublishFailures,
     IReadOnlyDictionary<RejectionReason, long> Rejected)
 {
+    /// <summary>Escalation requests handed to the escalation route.</summary>
+    public long EscalationsRouted { get; init; }
+
+    /// <summary>Messages of other routes (registered by other features) handled.</summary>
+    public long OtherRouted { get; init; }
+
+    /// <summary>Messages waiting in the ingress partitions now.</summary>
+    public long IngressQueued { get; init; }
+
+    /// <summary>The most messages that ever waited at once (never above <see cref="IngressCapacity"/>).</summary>
+    public long IngressHighWater { get; init; }
+
+    /// <summary>Ingress capacity: partitions times capacity per partition.</summary>
+    public long IngressCapacity { get; init; }
+
+    /// <summary>Times the receive path waited for room (backpressure applied to the broker).</summary>
+    public long BackpressureWaits { get; init; }
+
     /// <summary>Rejections of one reason (0 when none).</summary>
     public long RejectedFor(RejectionReason reason) => Rejected.TryGetValue(reason, out var n) ? n : 0;
 }
@@ -30,14 +48,34 @@ internal sealed class BridgeCounters
     private long _events;
     private long _published;
     private long _publishFailures;
+    private long _escalations;
+    private long _other;
+    private long _backpressure;
 
     public void Reject(RejectionReason reason) => Interlocked.Increment(ref _rejected[(int)reason]);
 
     public void Connected() => Interlocked.Increment(ref _connects);
 
-    public void TelemetryRouted() => Interlocked.Increment(ref _telemetry);
+    public void Routed(IBridgeRoute route)
+    {
+        switch (route)
+        {
+            case TelemetryRoute:
+                Interlocked.Increment(ref _telemetry);
+                break;
+            case EventRoute:
+                Interlocked.Increment(ref _events);
+                break;
+            case EscalationRoute:
+                Interlocked.Increment(ref _escalations);
+                break;
+            default:
+                Interlocked.Increment(ref _other);
+                break;
+        }
+    }
 
-    public void EventRouted() => Interlocked.Increment(ref _events);
+    public void BackpressureWait() => Interlocked.Increment(ref _backpressure);
 
     public void Published() => Interlocked.Increment(ref _published);
 
@@ -62,6 +100,11 @@ internal sealed class BridgeCounters
             Interlocked.Read(ref _events),
             Interlocked.Read(ref _published),
             Interlocked.Read(ref _publishFailures),
-            rejected);
+            rejected)
+        {
+            EscalationsRouted = Interlocked.Read(ref _escalations),
+            OtherRouted = Interlocked.Read(ref _other),
+            BackpressureWaits = Interlocked.Read(ref _backpressure),
+        };
     }
 }

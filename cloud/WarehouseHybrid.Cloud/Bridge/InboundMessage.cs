@@ -24,6 +24,12 @@ public enum RejectionReason
     SiteIdMismatch = 5,
     /// <summary>The message was valid but handing it to its grain failed.</summary>
     RoutingFailed = 6,
+    /// <summary>An escalation request asked for its answer on a topic other than its robot's <c>cmd/escalation</c>.</summary>
+    ResponseTopicInvalid = 7,
+    /// <summary>An escalation request arrived after its deadline (the edge has already fallen back).</summary>
+    DeadlinePassed = 8,
+    /// <summary>Too many escalations are being answered at once.</summary>
+    Overloaded = 9,
 }
 
 /// <summary>What an inbound message is once checked: a telemetry report, an event, or a rejection.</summary>
@@ -71,7 +77,12 @@ public readonly record struct InboundMessage(TelemetryReport? Telemetry, RobotEv
                 return Reject(RejectionReason.RobotIdMismatch, $"topic '{topic}': payload robot_id '{e.RobotId}' differs from the topic's '{robot}'");
             }
 
-            return new InboundMessage(null, new RobotEventReport(robot, site, e.Seq, e.TimestampUnixMs, e.Kind, e.Detail), null, string.Empty);
+            return new InboundMessage(null, new RobotEventReport(robot, site, e.Seq, e.TimestampUnixMs, e.Kind, e.Detail)
+            {
+                StreamId = e.StreamId,
+                EventClass = e.EventClass,
+                TraceId = e.TraceId,
+            }, null, string.Empty);
         }
         catch (InvalidProtocolBufferException ex)
         {
@@ -103,6 +114,7 @@ public readonly record struct InboundMessage(TelemetryReport? Telemetry, RobotEv
             DecisionMode = (int)t.DecisionMode,
             ErrandsReached = t.ErrandsReached,
             TraceId = t.TraceId,
+            StreamId = t.StreamId,
         };
     }
 

@@ -8,23 +8,34 @@ using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using Polly;
 using Polly.Retry;
-using WarehouseHybrid.Cloud.Grains;
 using WarehouseHybrid.Contracts.Fleet;
+using WarehouseHybrid.Contracts.Security;
+using WarehouseHybrid.Contracts.Sparkplug;
 using WarehouseHybrid.Contracts.Topics;
+using WarehouseHybrid.Contracts.Tracing;
 
 namespace WarehouseHybrid.Cloud.Bridge;
 
 /// <summary>
-/// The silo's link to the MQTT broker. Inbound: a shared subscription to every robot's telemetry
-/// and events; each message is checked (<see cref="InboundMessage.Decode"/>) and handed to its
-/// robot grain, and a bad one is counted by reason and dropped without disturbing the others.
-/// Outbound: implements <see cref="IFleetCommandPublisher"/> with a bounded queue drained at QoS 1,
-/// so grains never wait on the broker. Connects and reconnects with exponential backoff (Polly).
+/// The silo's link to the MQTT broker. Inbound: an MQTT 5 shared subscription (<c>$share/{group}/...</c>, so several
+/// silos split the load) to the filter of every <see cref="IBridgeRoute"/> (telemetry, events, escalation requests,
+/// and whatever other features register); each message is copied into a bounded partition (one per robot hash, so a
+/// robot's records stay in order) and handed to its route, and a bad one is counted by reason and dropped without
+/// disturbing the others. A full partition holds up the MQTT receive path, so backpressure reaches the broker instead
+/// of memory growing. Outbound: implements <see cref="IFleetCommandPublisher"/> and <see cref="IBridgeReplies"/>
+/// with a bounded queue drained at QoS 1, so grains never wait on the broker. Announces itself as the Sparkplug
+/// primary host (<see cref="MqttBridgeOptions.PrimaryHostId"/>). Connects and reconnects with exponential backoff
+/// (Polly), over mutual TLS when configured.
 /// </summary>
-public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublisher
+public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublisher, IBridgeReplies
 {
     private readonly MqttBridgeOptions _options;
-    private readonly IGrainFactory _grains;
+    private readonly IReadOnlyList<IBridgeRoute> _routes;
+    private readonly Channel<(IBridgeRoute Route, BridgeMessage Message)>[] _partitions;
+    private LoadedClientTls? _tls;
+    private long _stateTimestamp;
+    private long _queued;
+    private long _queuedHighWater;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<MqttBridge> _logger;
     private readonly MqttClientFactory _factory = new();
@@ -34,15 +45,28 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     private readonly ResiliencePipeline _connectPipeline;
     private readonly string _clientId;
     private bool _sharedRefused;
+    private CancellationToken _stopping;
     private TaskCompletionSource _connectedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _disconnectedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates the bridge (it connects when the host starts it).</summary>
-    public MqttBridge(IOptions<MqttBridgeOptions> options, IGrainFactory grains, TimeProvider timeProvider, ILogger<MqttBridge> logger)
+    public MqttBridge(IOptions<MqttBridgeOptions> options, IEnumerable<IBridgeRoute> routes, TimeProvider timeProvider, ILogger<MqttBridge> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(routes);
         _options = options.Value;
-        _grains = grains;
+        _routes = [.. routes];
+        _partitions = new Channel<(IBridgeRoute, BridgeMessage)>[_options.IngressPartitions];
+        for (var i = 0; i < _partitions.Length; i++)
+        {
+            _partitions[i] = Channel.CreateBounded<(IBridgeRoute, BridgeMessage)>(new BoundedChannelOptions(_options.IngressCapacity)
+            {
+                SingleReader = true,
+                SingleWriter = true,
+                FullMode = BoundedChannelFullMode.Wait,
+            });
+        }
+
         _timeProvider = timeProvider;
         _logger = logger;
         _clientId = _options.ClientId.Length > 0 ? _options.ClientId : $"cloud-bridge-{Guid.NewGuid():N}";
@@ -73,7 +97,35 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     }
 
     /// <summary>The bridge's counters now.</summary>
-    public BridgeStats Stats => _counters.Snapshot(_client.IsConnected);
+    public BridgeStats Stats => _counters.Snapshot(_client.IsConnected) with
+    {
+        IngressQueued = Interlocked.Read(ref _queued),
+        IngressHighWater = Interlocked.Read(ref _queuedHighWater),
+        IngressCapacity = (long)_options.IngressCapacity * _options.IngressPartitions,
+    };
+
+    /// <inheritdoc />
+    public bool TryReply(string topic, IMessage message, byte[]? correlationData, string? traceParent, TimeSpan expiresIn)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var builder = new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(message.ToByteArray())
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithContentType("application/x-protobuf")
+            .WithMessageExpiryInterval((uint)Math.Max(1, Math.Ceiling(expiresIn.TotalSeconds)));
+        if (correlationData is not null)
+        {
+            builder.WithCorrelationData(correlationData);
+        }
+
+        if (TraceParent.IsValid(traceParent))
+        {
+            builder.WithUserProperty(TraceParent.PropertyName, System.Text.Encoding.UTF8.GetBytes(traceParent).AsMemory());
+        }
+
+        return _outbound.Writer.TryWrite(builder.Build());
+    }
 
     /// <summary>Completes when the bridge is connected and subscribed.</summary>
     public Task WhenConnectedAsync(CancellationToken cancellationToken = default) => Volatile.Read(ref _connectedSignal).Task.WaitAsync(cancellationToken);
@@ -103,6 +155,7 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     public override void Dispose()
     {
         _client.Dispose();
+        _tls?.Dispose();
         base.Dispose();
     }
 
@@ -114,6 +167,12 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
         {
             try
             {
+                if (_options.PrimaryHostId.Length > 0)
+                {
+                    // Leaving on purpose: say so (a clean disconnect discards the Will).
+                    await _client.PublishAsync(StateMessage(online: false), cancellationToken).ConfigureAwait(false);
+                }
+
                 await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -126,7 +185,14 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _stopping = stoppingToken;
+        if (_options.Tls.Enabled)
+        {
+            _tls = _options.Tls.Load();
+        }
+
         var sender = Task.Run(() => SendLoopAsync(stoppingToken), CancellationToken.None);
+        var workers = _partitions.Select(p => Task.Run(() => RouteLoopAsync(p.Reader, stoppingToken), CancellationToken.None)).ToArray();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -141,20 +207,37 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
         }
 
         await sender.ConfigureAwait(false);
+        await Task.WhenAll(workers).ConfigureAwait(false);
     }
 
     private async ValueTask ConnectAndSubscribeAsync(CancellationToken cancellationToken)
     {
         Volatile.Write(ref _disconnectedSignal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        var options = _factory.CreateClientOptionsBuilder()
+        var builder = _factory.CreateClientOptionsBuilder()
             .WithTcpServer(_options.Host, _options.Port)
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithClientId(_clientId)
             .WithCleanStart(true)
             .WithTimeout(TimeSpan.FromSeconds(10))
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
-            .Build();
-        var connected = await _client.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(15));
+        if (_tls is { } tls)
+        {
+            var serverName = _options.Tls.ServerName.Length > 0 ? _options.Tls.ServerName : _options.Host;
+            builder.WithTlsOptions(o => o.UseTls()
+                .WithTargetHost(serverName)
+                .WithClientCertificates([tls.Client])
+                .WithCertificateValidationHandler(args => tls.ValidateServer(args.Certificate, args.SslPolicyErrors)));
+        }
+
+        if (_options.PrimaryHostId.Length > 0)
+        {
+            // Sparkplug 3.0: the Will carries the same timestamp as the online STATE of this session.
+            Interlocked.Exchange(ref _stateTimestamp, _timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+            builder.WithWillTopic(SparkplugTopic.State(_options.PrimaryHostId))
+                .WithWillPayload(new SparkplugHostState(false, Interlocked.Read(ref _stateTimestamp)).Encode()).WithWillRetain(true).WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        var connected = await _client.ConnectAsync(builder.Build(), cancellationToken).ConfigureAwait(false);
         try
         {
             // MQTT 5 brokers announce shared-subscription support in CONNACK; the in-process MQTTnet
@@ -187,6 +270,11 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
             throw;
         }
 
+        if (_options.PrimaryHostId.Length > 0)
+        {
+            await _client.PublishAsync(StateMessage(online: true), cancellationToken).ConfigureAwait(false);
+        }
+
         _counters.Connected();
         LogConnected(_logger, _options.Host, _options.Port, _clientId);
         Volatile.Read(ref _connectedSignal).TrySetResult();
@@ -195,10 +283,19 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     private MqttClientSubscribeOptions SubscribeOptions(bool shared)
     {
         string Filter(string filter) => shared ? FleetTopics.Shared(_options.SharedGroup, filter) : filter;
-        return _factory.CreateSubscribeOptionsBuilder()
-            .WithTopicFilter(Filter(FleetTopics.AllTelemetryFilter), MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithTopicFilter(Filter(FleetTopics.AllEventsFilter), MqttQualityOfServiceLevel.AtLeastOnce)
-            .Build();
+        var builder = _factory.CreateSubscribeOptionsBuilder();
+        foreach (var route in _routes)
+        {
+            builder.WithTopicFilter(Filter(route.TopicFilter), MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        if (_options.PrimaryHostId.Length > 0)
+        {
+            // Not shared: every bridge watches the host STATE (see OnStateAsync).
+            builder.WithTopicFilter(SparkplugTopic.State(_options.PrimaryHostId), MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        return builder.Build();
     }
 
     private Task OnDisconnectedAsync(MqttClientDisconnectedEventArgs args)
@@ -215,32 +312,156 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
 
     private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args)
     {
-        var message = InboundMessage.Decode(args.ApplicationMessage.Topic, args.ApplicationMessage.Payload, _options.MaxPayloadBytes);
-        if (message.Rejection is { } reason)
+        var m = args.ApplicationMessage;
+        var topic = m.Topic;
+        if (_options.PrimaryHostId.Length > 0 && topic == SparkplugTopic.State(_options.PrimaryHostId))
         {
-            _counters.Reject(reason);
-            LogRejected(_logger, reason, message.Detail);
+            OnHostState(m.Payload);
             return;
         }
 
+        IBridgeRoute? route = null;
+        foreach (var r in _routes)
+        {
+            if (MqttTopicFilterComparer.Compare(topic, r.TopicFilter) == MqttTopicFilterCompareResult.IsMatch)
+            {
+                route = r;
+                break;
+            }
+        }
+
+        if (route is null)
+        {
+            var reason = FleetTopics.TryParseRobotTopic(topic, out _, out _, out _) ? RejectionReason.UnknownLeaf : RejectionReason.TopicInvalid;
+            Reject(reason, $"topic '{topic}' has no route");
+            return;
+        }
+
+        if (m.Payload.Length > _options.MaxPayloadBytes)
+        {
+            Reject(RejectionReason.PayloadTooLarge, $"topic '{topic}': payload of {m.Payload.Length} bytes exceeds the limit of {_options.MaxPayloadBytes}");
+            return;
+        }
+
+        // The payload buffer belongs to MQTTnet only for this callback: copy it (it is at most MaxPayloadBytes).
+        var message = new BridgeMessage(topic, System.Buffers.BuffersExtensions.ToArray(m.Payload), TraceOf(m), m.ResponseTopic, m.CorrelationData);
+        var key = FleetTopics.TryParseRobotTopic(topic, out _, out var robot, out _) ? robot : topic;
+        var partition = _partitions[(int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_partitions.Length)];
+        if (!partition.Writer.TryWrite((route, message)))
+        {
+            // Full: hold the receive path (and with it the PUBACK) until there is room: the broker keeps the backlog.
+            _counters.BackpressureWait();
+            try
+            {
+                await partition.Writer.WriteAsync((route, message), _stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // stopping: not acknowledged, the broker re-delivers to another bridge
+            }
+        }
+
+        var queued = Interlocked.Increment(ref _queued);
+        long high;
+        while (queued > (high = Interlocked.Read(ref _queuedHighWater)) && Interlocked.CompareExchange(ref _queuedHighWater, queued, high) != high)
+        {
+            // Retry until the high-water mark is at least this.
+        }
+    }
+
+    private async Task RouteLoopAsync(ChannelReader<(IBridgeRoute Route, BridgeMessage Message)> reader, CancellationToken stoppingToken)
+    {
         try
         {
-            if (message.Telemetry is { } telemetry)
+            await foreach (var (route, message) in reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
-                await _grains.GetGrain<IRobotGrain>(telemetry.RobotId).ReportTelemetryAsync(telemetry).ConfigureAwait(false);
-                _counters.TelemetryRouted();
-            }
-            else if (message.Event is { } robotEvent)
-            {
-                await _grains.GetGrain<IRobotGrain>(robotEvent.RobotId).ReportEventAsync(robotEvent).ConfigureAwait(false);
-                _counters.EventRouted();
+                Interlocked.Decrement(ref _queued);
+                try
+                {
+                    var outcome = await route.HandleAsync(message, stoppingToken).ConfigureAwait(false);
+                    if (outcome.Rejection is { } reason)
+                    {
+                        Reject(reason, outcome.Detail);
+                    }
+                    else
+                    {
+                        _counters.Routed(route);
+                    }
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
+                {
+                    _counters.Reject(RejectionReason.RoutingFailed);
+                    LogRoutingFailed(_logger, ex, message.Topic);
+                }
             }
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            _counters.Reject(RejectionReason.RoutingFailed);
-            LogRoutingFailed(_logger, ex, args.ApplicationMessage.Topic);
+            // Host stopping.
         }
+    }
+
+    private void Reject(RejectionReason reason, string detail)
+    {
+        _counters.Reject(reason);
+        LogRejected(_logger, reason, detail);
+    }
+
+    private static string? TraceOf(MqttApplicationMessage m)
+    {
+        if (m.UserProperties is not { Count: > 0 } properties)
+        {
+            return null;
+        }
+
+        foreach (var p in properties)
+        {
+            if (p.Name == TraceParent.PropertyName)
+            {
+                var value = System.Text.Encoding.UTF8.GetString(p.ValueBuffer.Span);
+                return TraceParent.IsValid(value) ? value : null;
+            }
+        }
+
+        return null;
+    }
+
+    private MqttApplicationMessage StateMessage(bool online) =>
+        new MqttApplicationMessageBuilder()
+            .WithTopic(SparkplugTopic.State(_options.PrimaryHostId))
+            .WithPayload(new SparkplugHostState(online, Interlocked.Read(ref _stateTimestamp)).Encode())
+            .WithRetainFlag(true)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build();
+
+    // Several bridges share one primary host id. When the newest of them dies its Will marks the host offline although
+    // others live on: a live bridge that sees an offline STATE newer than its own announcement reconnects, so it
+    // announces online again with a fresh timestamp (and registers a Will with that timestamp).
+    private void OnHostState(System.Buffers.ReadOnlySequence<byte> payload)
+    {
+        var bytes = System.Buffers.BuffersExtensions.ToArray(payload);
+        if (!SparkplugHostState.TryParse(bytes, out var state, out _) || state.Online || state.TimestampMs < Interlocked.Read(ref _stateTimestamp))
+        {
+            return;
+        }
+
+        if (state.TimestampMs == Interlocked.Read(ref _stateTimestamp))
+        {
+            return; // our own retained Will from an earlier session of the same millisecond: nothing to do
+        }
+
+        LogReannounce(_logger, _options.PrimaryHostId, state.TimestampMs);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogDisconnectFailed(_logger, ex.Message);
+            }
+        });
     }
 
     private ValueTask Enqueue(string topic, IMessage message, CancellationToken cancellationToken)
@@ -316,6 +537,9 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Information, Message = "Broker {Host}:{Port} has no MQTT 5 shared subscriptions; this bridge subscribes directly (run one bridge per broker)")]
     private static partial void LogNoSharedSubscription(ILogger logger, string host, int port);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Primary host {HostId} marked offline by another bridge's Will ({Timestamp}); reconnecting to announce it online")]
+    private static partial void LogReannounce(ILogger logger, string hostId, long timestamp);
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "MQTT bridge disconnect failed: {Error}")]
     private static partial void LogDisconnectFailed(ILogger logger, string error);

@@ -30,6 +30,27 @@ public sealed class MqttBridgeOptions
     /// <summary>Commands queued while the broker is away before publishers wait.</summary>
     public int OutboundCapacity { get; set; } = 100_000;
 
+    /// <summary>Mutual TLS to the broker (empty: plain TCP, for the in-process demo broker).</summary>
+    public Contracts.Security.ClientTlsFiles Tls { get; set; } = new();
+
+    /// <summary>
+    /// The Sparkplug primary host id this bridge announces on <c>spBv1.0/STATE/{id}</c> (retained; the Will says
+    /// offline). Edges configured with the same id hold their data while no bridge is up. Empty: announce nothing.
+    /// </summary>
+    public string PrimaryHostId { get; set; } = "warehouse-cloud";
+
+    /// <summary>Parallel ingress partitions (messages of one robot always go to the same one, in order).</summary>
+    public int IngressPartitions { get; set; } = 4;
+
+    /// <summary>
+    /// Messages waiting per partition. When full, the MQTT receive path waits (PUBACKs are held back), so the broker
+    /// keeps the backlog (its max_queued_messages) instead of this process growing without bound.
+    /// </summary>
+    public int IngressCapacity { get; set; } = 1024;
+
+    /// <summary>Escalation requests being answered at once; beyond it they are refused (counted) and the edge falls back.</summary>
+    public int MaxConcurrentEscalations { get; set; } = 64;
+
     /// <summary>Names the first bad setting, or returns null.</summary>
     public string? Check()
     {
@@ -66,6 +87,26 @@ public sealed class MqttBridgeOptions
         if (OutboundCapacity < 1)
         {
             return $"Mqtt.OutboundCapacity must be at least 1, got {OutboundCapacity}";
+        }
+
+        if (Tls.Validate("Mqtt.Tls.", TimeProvider.System) is { Count: > 0 } tls)
+        {
+            return string.Join("; ", tls);
+        }
+
+        if (PrimaryHostId.Length > 0 && !Contracts.Sparkplug.SparkplugTopic.IsValidId(PrimaryHostId))
+        {
+            return $"Mqtt.PrimaryHostId '{PrimaryHostId}' must be 1-64 of [A-Za-z0-9_.-] or empty";
+        }
+
+        if (IngressPartitions is < 1 or > 64 || IngressCapacity is < 1 or > 1_000_000)
+        {
+            return $"Mqtt.IngressPartitions ({IngressPartitions}) must be 1-64 and Mqtt.IngressCapacity ({IngressCapacity}) 1-1,000,000";
+        }
+
+        if (MaxConcurrentEscalations is < 1 or > 10_000)
+        {
+            return $"Mqtt.MaxConcurrentEscalations must be 1-10,000, got {MaxConcurrentEscalations}";
         }
 
         return null;

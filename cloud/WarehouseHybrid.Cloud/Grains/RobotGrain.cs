@@ -11,16 +11,24 @@ public sealed partial class RobotGrain(TimeProvider timeProvider, ILogger<RobotG
     private RobotStatus? _status;
     private long _forwardedStep = -1;
     private StepConfirmResult _lastResult;
+    private readonly Bridge.SequenceWindow _sequence = new(); // telemetry and events share the robot's seq space
 
     /// <inheritdoc />
     public async Task ReportTelemetryAsync(TelemetryReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
         var status = _status ?? new RobotStatus { RobotId = this.GetPrimaryKeyString() };
-        if (status.LastTelemetry is { } last && last.Seq == report.Seq && report.Seq != 0)
+        // Stream 0: a producer without an outbox (tests, tools): only an immediate repeat counts as a duplicate.
+        var verdict = report.StreamId != 0 ? _sequence.Observe(report.StreamId, report.Seq)
+            : status.LastTelemetry is { } last && last.Seq == report.Seq && report.Seq != 0 ? Bridge.SequenceVerdict.Duplicate : Bridge.SequenceVerdict.Fresh;
+        switch (verdict)
         {
-            _status = status with { DuplicatesDropped = status.DuplicatesDropped + 1 };
-            return;
+            case Bridge.SequenceVerdict.Duplicate:
+                _status = status with { DuplicatesDropped = status.DuplicatesDropped + 1 };
+                return;
+            case Bridge.SequenceVerdict.Late:
+                _status = status with { LateRecords = status.LateRecords + 1 };
+                return;
         }
 
         var siteChanged = status.SiteId != report.SiteId;
@@ -58,6 +66,12 @@ public sealed partial class RobotGrain(TimeProvider timeProvider, ILogger<RobotG
     {
         ArgumentNullException.ThrowIfNull(report);
         var status = _status ?? new RobotStatus { RobotId = this.GetPrimaryKeyString(), SiteId = report.SiteId };
+        if (report.StreamId != 0 && _sequence.Observe(report.StreamId, report.Seq) == Bridge.SequenceVerdict.Duplicate)
+        {
+            _status = status with { EventDuplicatesDropped = status.EventDuplicatesDropped + 1 };
+            return Task.CompletedTask;
+        }
+
         _status = status with { EventCount = status.EventCount + 1, LastEventKind = report.Kind, LastEventDetail = report.Detail };
         LogRobotEvent(logger, status.RobotId, report.Kind, report.Detail);
         return Task.CompletedTask;

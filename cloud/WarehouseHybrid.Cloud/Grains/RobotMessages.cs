@@ -56,6 +56,9 @@ public sealed record TelemetryReport
 
     /// <summary>W3C traceparent of the record.</summary>
     [Id(16)] public string TraceId { get; init; } = string.Empty;
+
+    /// <summary>The robot's record stream (seq is unique within it; duplicates are discarded by stream and seq).</summary>
+    [Id(17)] public ulong StreamId { get; init; }
 }
 
 /// <summary>A robot event as the robot grain receives it.</summary>
@@ -72,7 +75,17 @@ public sealed record RobotEventReport(
     [property: Id(2)] ulong Seq,
     [property: Id(3)] long TimestampUnixMs,
     [property: Id(4)] string Kind,
-    [property: Id(5)] string Detail);
+    [property: Id(5)] string Detail)
+{
+    /// <summary>The robot's record stream (shared with its telemetry's seq space).</summary>
+    [Id(6)] public ulong StreamId { get; init; }
+
+    /// <summary>The record class the edge stored it as ("event", "task", "safety", "audit").</summary>
+    [Id(7)] public string EventClass { get; init; } = string.Empty;
+
+    /// <summary>W3C traceparent of the event.</summary>
+    [Id(8)] public string TraceId { get; init; } = string.Empty;
+}
 
 /// <summary>The live state of one robot kept by its grain.</summary>
 [GenerateSerializer, Alias("wh.cloud.RobotStatus")]
@@ -110,4 +123,10 @@ public sealed record RobotStatus
 
     /// <summary>How the site answered the last step confirmation.</summary>
     [Id(10)] public StepConfirmResult LastConfirmResult { get; init; }
+
+    /// <summary>Records that arrived after a newer one (reordered across bridges): counted, not applied to the live state.</summary>
+    [Id(11)] public long LateRecords { get; init; }
+
+    /// <summary>Events dropped as duplicates.</summary>
+    [Id(12)] public long EventDuplicatesDropped { get; init; }
 }

@@ -61,6 +61,14 @@ public static class CloudHost
         {
             services.AddSingleton<MqttBridge>();
             services.AddSingleton<IFleetCommandPublisher>(sp => sp.GetRequiredService<MqttBridge>());
+            services.AddSingleton<IBridgeReplies>(sp => sp.GetRequiredService<MqttBridge>());
+            services.TryAddSingleton<Escalation.IEscalationResponder, NoOpinionEscalationResponder>();
+            services.AddSingleton<IBridgeRoute, TelemetryRoute>();
+            services.AddSingleton<IBridgeRoute, EventRoute>();
+            services.AddSingleton<IBridgeRoute>(sp => new EscalationRoute(
+                sp.GetRequiredService<Escalation.IEscalationResponder>(), () => sp.GetRequiredService<IBridgeReplies>(),
+                sp.GetRequiredService<IOptions<MqttBridgeOptions>>(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<EscalationRoute>>()));
             services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
         }
         else
