@@ -21,6 +21,22 @@ public static class BridgeTrace
     /// <summary>The message's trace: the payload's when valid, else the MQTT user property's, else empty.</summary>
     internal static string Pick(string? payloadTrace, string? propertyTrace) =>
         TraceParent.IsValid(payloadTrace) ? payloadTrace : propertyTrace ?? string.Empty;
+
+    /// <summary>Makes a grain call with <paramref name="trace"/> in the Orleans request context.</summary>
+    internal static async ValueTask<RouteOutcome> CallAsync(string trace, Func<Task> call)
+    {
+        RequestContext.Set(RequestContextKey, trace);
+        try
+        {
+            await call().ConfigureAwait(false);
+        }
+        finally
+        {
+            RequestContext.Remove(RequestContextKey);
+        }
+
+        return RouteOutcome.Handled;
+    }
 }
 
 /// <summary>Telemetry (<c>wh/v1/+/robots/+/telemetry</c>) to the robot's grain, with its trace in the request context.</summary>
@@ -39,20 +55,8 @@ public sealed class TelemetryRoute(IGrainFactory grains, IOptions<MqttBridgeOpti
             return RouteOutcome.Reject(reason, decoded.Detail);
         }
 
-        var report = decoded.Telemetry!;
-        var trace = BridgeTrace.Pick(report.TraceId, message.TraceParent);
-        report = report with { TraceId = trace };
-        RequestContext.Set(BridgeTrace.RequestContextKey, trace);
-        try
-        {
-            await grains.GetGrain<IRobotGrain>(report.RobotId).ReportTelemetryAsync(report).ConfigureAwait(false);
-        }
-        finally
-        {
-            RequestContext.Remove(BridgeTrace.RequestContextKey);
-        }
-
-        return RouteOutcome.Handled;
+        var report = decoded.Telemetry! with { TraceId = BridgeTrace.Pick(decoded.Telemetry!.TraceId, message.TraceParent) };
+        return await BridgeTrace.CallAsync(report.TraceId, () => grains.GetGrain<IRobotGrain>(report.RobotId).ReportTelemetryAsync(report)).ConfigureAwait(false);
     }
 }
 
@@ -72,19 +76,8 @@ public sealed class EventRoute(IGrainFactory grains, IOptions<MqttBridgeOptions>
             return RouteOutcome.Reject(reason, decoded.Detail);
         }
 
-        var report = decoded.Event!;
-        var trace = BridgeTrace.Pick(report.TraceId, message.TraceParent);
-        RequestContext.Set(BridgeTrace.RequestContextKey, trace);
-        try
-        {
-            await grains.GetGrain<IRobotGrain>(report.RobotId).ReportEventAsync(report with { TraceId = trace }).ConfigureAwait(false);
-        }
-        finally
-        {
-            RequestContext.Remove(BridgeTrace.RequestContextKey);
-        }
-
-        return RouteOutcome.Handled;
+        var report = decoded.Event! with { TraceId = BridgeTrace.Pick(decoded.Event!.TraceId, message.TraceParent) };
+        return await BridgeTrace.CallAsync(report.TraceId, () => grains.GetGrain<IRobotGrain>(report.RobotId).ReportEventAsync(report)).ConfigureAwait(false);
     }
 }
 
