@@ -14,6 +14,8 @@ NEED[chromium]=chromium
 NEED[node]=nodejs
 NEED[npm]=npm
 NEED[socat]=socat
+# deploy/pki/make-dev-pki.sh makes the certificates of the TLS/ACL link tests
+NEED[openssl]=openssl
 NEED[systemd-analyze]=systemd
 missing=()
 for bin in "${!NEED[@]}"; do

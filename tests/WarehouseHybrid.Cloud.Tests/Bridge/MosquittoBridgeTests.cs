@@ -228,6 +228,27 @@ public sealed class MosquittoBridgeTests : IAsyncLifetime
             SparkplugHostState.TryParse(System.Buffers.BuffersExtensions.ToArray(m.Payload), out var s, out _) ? s : default;
     }
 
+    [Fact]
+    public async Task When_the_newest_bridge_leaves_a_bridge_still_running_announces_the_host_online_again()
+    {
+        var state = SparkplugTopic.State("warehouse-cloud");
+        await _robot.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(state, MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        await SiloAsync();
+        await Eventually.UntilAsync(() => States().Any(s => s.Online), Timeout, "the first bridge's STATE");
+        var newer = await StartSiloAsync(_broker.Port);
+        await Eventually.UntilAsync(() => States().Count(s => s.Online) >= 2, Timeout, "the second bridge's STATE");
+        var second = States().Where(s => s.Online).Max(s => s.TimestampMs);
+
+        await newer.StopAsync(); // its offline STATE is the newest: the host looks offline although the first bridge runs
+        newer.Dispose();
+        await Eventually.UntilAsync(() => States().Any(s => !s.Online && s.TimestampMs == second), Timeout, "the leaving bridge's offline STATE");
+        await Eventually.UntilAsync(() => States().Any(s => s.Online && s.TimestampMs > second), Timeout, "the remaining bridge announcing online again");
+        Assert.True(States()[^1].Online, "the last word is online while a bridge runs");
+
+        List<SparkplugHostState> States() => [.. _received.Where(m => m.Topic == state)
+            .Select(m => SparkplugHostState.TryParse(System.Buffers.BuffersExtensions.ToArray(m.Payload), out var s, out _) ? s : default)];
+    }
+
     private sealed class SlowIfAskedResponder : IEscalationResponder
     {
         public async ValueTask<EscalationResponse?> AnswerAsync(EscalationRequest request, CancellationToken cancellationToken)
