@@ -733,6 +733,22 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
             throw new InvalidOperationException($"broker {_settings.Host}:{_settings.Port} refused the connection: {result.ResultCode} {result.ReasonString}");
         }
 
+        // Before subscribing: the retained host STATE may arrive before SubscribeAsync returns, and must find the
+        // session waiting for it.
+        if (_sparkplug is not null)
+        {
+            lock (_sparkplugGate)
+            {
+                // Whatever was queued for the previous MQTT session would now precede the birth: drop it (QoS 0 data).
+                while (_sparkplugOut.Reader.TryRead(out _))
+                {
+                    Interlocked.Increment(ref _sparkplugDropped);
+                }
+
+                EnqueueSparkplug(_sparkplug.OnConnected());
+            }
+        }
+
         var subscribe = _factory.CreateSubscribeOptionsBuilder().WithTopicFilter(_commandsFilter, MqttQualityOfServiceLevel.AtLeastOnce);
         if (_sparkplug is not null)
         {
@@ -754,20 +770,6 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
             if ((int)item.ResultCode > (int)MqttClientSubscribeResultCode.GrantedQoS2)
             {
                 LogSubscriptionRefused(_logger, item.TopicFilter.Topic, item.ResultCode.ToString());
-            }
-        }
-
-        if (_sparkplug is not null)
-        {
-            lock (_sparkplugGate)
-            {
-                // Whatever was queued for the previous MQTT session would now precede the birth: drop it (QoS 0 data).
-                while (_sparkplugOut.Reader.TryRead(out _))
-                {
-                    Interlocked.Increment(ref _sparkplugDropped);
-                }
-
-                EnqueueSparkplug(_sparkplug.OnConnected());
             }
         }
 

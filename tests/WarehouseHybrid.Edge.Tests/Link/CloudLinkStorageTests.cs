@@ -74,11 +74,11 @@ public sealed class CloudLinkStorageTests : IAsyncLifetime
         Assert.Equal(1, link.Outbox.Counters.SegmentsQuarantined);
 
         await Eventually.UntilAsync(() => link.IsConnected && link.Outbox.DeliveredSeq == link.Outbox.DurableSeq, Timeout, "the surviving backlog delivered");
-        var before = _side.On(FleetTopics.Events("s1", "r1")).Count();
         link.Offer(new RobotEventRecord("errand-reached", "after", DateTimeOffset.UnixEpoch, string.Empty));
-        await Eventually.UntilAsync(() => _side.On(FleetTopics.Events("s1", "r1")).Count() > before, Timeout, "a new event after the recovery");
-        var last = RobotEvent.Parser.ParseFrom(_side.On(FleetTopics.Events("s1", "r1")).Last().Payload);
-        Assert.Equal("after", last.Detail);
+        await Eventually.UntilAsync(() => _side.On(FleetTopics.Events("s1", "r1")).Any(m => RobotEvent.Parser.ParseFrom(m.Payload).Detail == "after"), Timeout,
+            "a new event after the recovery");
+        var seqs = _side.On(FleetTopics.Events("s1", "r1")).Select(m => RobotEvent.Parser.ParseFrom(m.Payload).Seq).ToList();
+        Assert.Equal(seqs.Order(), seqs); // the surviving backlog, then the new event, in order
     }
 
     [Fact]
