@@ -14,6 +14,7 @@ public static class Program
         {
             DemoCommand.Create(),
             LorrCommand.Create(),
+            BenchCommand.Create(),
         };
 
         // Ctrl+C and SIGTERM (systemd, CI, kill) cancel the running command, which then shuts down cleanly.
