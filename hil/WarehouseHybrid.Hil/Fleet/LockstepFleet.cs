@@ -45,6 +45,9 @@ public sealed class LockstepFleet : IAsyncDisposable
     private readonly long _pollEvery;
     private readonly ParallelOptions _parallel;
     private long _ticks;
+    private long _worldTicks;
+    private long _robotTicks;
+    private long _pollTicks;
 
     /// <summary>Builds the fleet on a map; nothing runs until <see cref="Start"/> and <see cref="Tick"/>.</summary>
     public LockstepFleet(GridMap map, FleetOptions options, ILoggerFactory? loggerFactory = null)
@@ -120,6 +123,12 @@ public sealed class LockstepFleet : IAsyncDisposable
 
     /// <summary>World steps run.</summary>
     public long Ticks => _ticks;
+
+    /// <summary>Wall time spent in each phase so far: world steps with invariants, per-robot work (boards and edges), site polls.</summary>
+    public (TimeSpan World, TimeSpan Robots, TimeSpan Site) PhaseTimes =>
+        (TimeSpan.FromTicks(_worldTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
+         TimeSpan.FromTicks(_robotTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
+         TimeSpan.FromTicks(_pollTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency));
 
     /// <summary>Virtual time since the start.</summary>
     public TimeSpan Now => Clock.Elapsed;
@@ -210,8 +219,11 @@ public sealed class LockstepFleet : IAsyncDisposable
     /// <summary>One world step: world, boards, due edges, commands applied, site.</summary>
     public void Tick()
     {
+        var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         World.Step(_options.WorldStep);
         Clock.Advance(_options.WorldStep);
+        var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+        _worldTicks += t1 - t0;
         var tick = ++_ticks;
         var now = Clock.Elapsed;
         var control = tick % _controlEvery == 0;
@@ -236,9 +248,12 @@ public sealed class LockstepFleet : IAsyncDisposable
             });
         }
 
+        var t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+        _robotTicks += t2 - t1;
         if (tick % _pollEvery == 0)
         {
             Poll();
+            _pollTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t2;
         }
     }
 
@@ -263,11 +278,19 @@ public sealed class LockstepFleet : IAsyncDisposable
         Polled?.Invoke(Now, _statuses);
     }
 
+    /// <summary>With one thread: wall time in board pumps (sensing, encoding), edge ingest, control ticks, command output.</summary>
+    public TimeSpan[] RobotPhaseTimes => [.. _robotPhase.Select(t => TimeSpan.FromTicks(t * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency))];
+
+    private readonly long[] _robotPhase = new long[4];
+
     private void StepRobot(int i, TimeSpan now, bool control)
     {
+        var profile = _options.Parallelism == 1;
+        var a = profile ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         var r = _robots[i];
         r.Board.PumpSensors(now);
         var sent = r.Capture.Take();
+        var b = profile ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         if (!sent.IsEmpty)
         {
             var n = r.ToDaemon.Apply(sent, r.Scratch);
@@ -279,6 +302,13 @@ public sealed class LockstepFleet : IAsyncDisposable
             }
         }
 
+        var c = profile ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        if (profile)
+        {
+            _robotPhase[0] += b - a;
+            _robotPhase[1] += c - b;
+        }
+
         if (!control)
         {
             return;
@@ -286,6 +316,7 @@ public sealed class LockstepFleet : IAsyncDisposable
 
         r.Runtime.StepTick();
         Tap?.Tick(i, now);
+        var d = profile ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         var length = r.Runtime.StepTakeOutput(r.Command);
         if (length > 0)
         {
@@ -296,6 +327,12 @@ public sealed class LockstepFleet : IAsyncDisposable
                 Tap?.Transfer(i, now, toDaemon: false, bytes);
                 r.Board.ProcessReceived(bytes);
             }
+        }
+
+        if (profile)
+        {
+            _robotPhase[2] += d - c;
+            _robotPhase[3] += System.Diagnostics.Stopwatch.GetTimestamp() - d;
         }
     }
 
