@@ -15,6 +15,8 @@ public static class Program
             DemoCommand.Create(),
             LorrCommand.Create(),
             BenchCommand.Create(),
+            ScenarioCommand.Create(),
+            ScenarioCommand.CreateReplay(),
         };
 
         // Ctrl+C and SIGTERM (systemd, CI, kill) cancel the running command, which then shuts down cleanly.

@@ -67,7 +67,7 @@ public sealed class LocalSite
     /// Reads every robot's progress, confirms completed steps, delivers released grants, and plans and dispatches the
     /// next step when the cycle allows (everyone confirmed, or the confirm timeout passed).
     /// </summary>
-    public void Poll(TimeSpan now, IReadOnlyList<EdgeStatus> statuses, IReadOnlyList<EdgeRuntime> runtimes)
+    public void Poll(TimeSpan now, IReadOnlyList<EdgeStatus> statuses, Action<int, Google.Protobuf.IMessage> send)
     {
         for (var i = 0; i < statuses.Count; i++)
         {
@@ -85,7 +85,7 @@ public sealed class LocalSite
 
         foreach (var g in _cycle.TakeReleasedGrants())
         {
-            runtimes[g.RobotIndex].PlanInbox.Post(new GrantUpdate
+            send(g.RobotIndex, new GrantUpdate
             {
                 RobotId = g.RobotId, PlanId = _planId, Revision = g.Revision, GrantedThroughStep = g.Step, TraceId = NextTrace(),
             });
@@ -131,7 +131,7 @@ public sealed class LocalSite
                 TargetHeading = (ProtoHeading)order.Target.Heading,
                 Granted = order.Granted,
             });
-            runtimes[order.RobotIndex].PlanInbox.Post(segment);
+            send(order.RobotIndex, segment);
             _segments++;
         }
     }

@@ -14,14 +14,23 @@ using WarehouseHybrid.Planning.Fleet;
 
 namespace WarehouseHybrid.Hil.Fleet;
 
-/// <summary>Where the fleet reports each serial transfer (record and replay); called on worker threads, one robot at a time.</summary>
-public interface ISerialTap
+/// <summary>
+/// Where the fleet reports what each edge took in and gave out (record and replay). Serial calls come from worker
+/// threads, one robot at a time; <see cref="Message"/> from the fleet's thread between robot phases.
+/// </summary>
+public interface IFleetTap
 {
-    /// <summary>Bytes that crossed a robot's line at virtual time <paramref name="time"/> (after fault injection).</summary>
+    /// <summary>
+    /// Serial bytes at virtual time <paramref name="time"/>: to the daemon as the edge ingested them (after fault
+    /// injection); to the board as the edge wrote them (before fault injection: the edge's decision).
+    /// </summary>
     void Transfer(int robot, TimeSpan time, bool toDaemon, ReadOnlySpan<byte> bytes);
 
     /// <summary>The robot's edge ran one control tick at <paramref name="time"/>.</summary>
     void Tick(int robot, TimeSpan time);
+
+    /// <summary>A plan, grant or task message reached the robot's plan inbox.</summary>
+    void Message(int robot, TimeSpan time, Google.Protobuf.IMessage message);
 }
 
 /// <summary>
@@ -84,8 +93,9 @@ public sealed class LockstepFleet : IAsyncDisposable
             options.ConfigureEdge?.Invoke(i, edge);
             var capture = new CaptureStream();
             var board = new VirtualBoard(capture, World, i, boardOptions);
-            var runtime = new EdgeRuntime(edge, new ExistingStreamTransport(Stream.Null), Clock, loggers);
-            _robots[i] = new Robot(id, starts[i], edge, board, capture, runtime,
+            var clock = new SkewedTimeProvider(Clock, TimeSpan.Zero);
+            var runtime = new EdgeRuntime(edge, new ExistingStreamTransport(Stream.Null), clock, loggers);
+            _robots[i] = new Robot(id, starts[i], edge, board, capture, runtime, clock,
                 new SerialFaultInjector(HashCode.Combine(options.Seed, i, 1)), new SerialFaultInjector(HashCode.Combine(options.Seed, i, 2)));
             _runtimes[i] = runtime;
         }
@@ -94,6 +104,8 @@ public sealed class LockstepFleet : IAsyncDisposable
         _sensorEvery = options.SensorPeriod.Ticks / options.WorldStep.Ticks;
         _pollEvery = Math.Max(1, options.SitePollPeriod.Ticks / options.WorldStep.Ticks);
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism };
+        Link = new SiteLink(options.Seed);
+        Link.OnDelivered = (robot, message) => Tap?.Message(robot, Clock.Elapsed, message);
         if (options.WithSite)
         {
             var roster = _robots.Select(r => new RobotSeat(r.Id, r.StartCell, options.StartHeading)).ToArray();
@@ -118,6 +130,9 @@ public sealed class LockstepFleet : IAsyncDisposable
     /// <summary>The site, when <see cref="FleetOptions.WithSite"/>.</summary>
     public LocalSite? Site { get; }
 
+    /// <summary>The network between the robots and the site (latency, outages, partitions).</summary>
+    public SiteLink Link { get; }
+
     /// <summary>Number of robots.</summary>
     public int Count => _robots.Length;
 
@@ -140,7 +155,7 @@ public sealed class LockstepFleet : IAsyncDisposable
     public IReadOnlyList<EdgeStatus> Statuses => _statuses;
 
     /// <summary>Records serial traffic when set (before <see cref="Start"/>).</summary>
-    public ISerialTap? Tap { get; set; }
+    public IFleetTap? Tap { get; set; }
 
     /// <summary>Called after each site poll with the fresh statuses (reports, scenario checks), on the caller's thread.</summary>
     public event Action<TimeSpan, IReadOnlyList<EdgeStatus>>? Polled;
@@ -150,6 +165,9 @@ public sealed class LockstepFleet : IAsyncDisposable
 
     /// <summary>A robot's edge options (a copy of what its runtime got).</summary>
     public EdgeOptions EdgeOptionsOf(int robot) => _robots[robot].EdgeOptions.Clone();
+
+    /// <summary>A robot's own clock: the fleet's virtual clock, with a wall-time skew that faults can change.</summary>
+    public SkewedTimeProvider ClockOf(int robot) => _robots[robot].Clock;
 
     /// <summary>A robot's board.</summary>
     public VirtualBoard BoardOf(int robot) => _robots[robot].Board;
@@ -250,6 +268,11 @@ public sealed class LockstepFleet : IAsyncDisposable
 
         var t2 = System.Diagnostics.Stopwatch.GetTimestamp();
         _robotTicks += t2 - t1;
+        if (Site is not null)
+        {
+            Link.Deliver(now, _runtimes);
+        }
+
         if (tick % _pollEvery == 0)
         {
             Poll();
@@ -274,7 +297,13 @@ public sealed class LockstepFleet : IAsyncDisposable
             _statuses[i] = _runtimes[i].GetStatus();
         }
 
-        Site?.Poll(Now, _statuses, _runtimes);
+        if (Site is not null)
+        {
+            var now = Now;
+            Site.Poll(now, Link.Hear(now, _statuses), (robot, message) => Link.Send(robot, message, now));
+            Link.Deliver(now, _runtimes);
+        }
+
         Polled?.Invoke(Now, _statuses);
     }
 
@@ -320,12 +349,11 @@ public sealed class LockstepFleet : IAsyncDisposable
         var length = r.Runtime.StepTakeOutput(r.Command);
         if (length > 0)
         {
+            Tap?.Transfer(i, now, toDaemon: false, r.Command.AsSpan(0, length));
             var n = r.ToBoard.Apply(r.Command.AsSpan(0, length), r.Scratch);
             if (n > 0)
             {
-                var bytes = r.Scratch.AsSpan(0, n);
-                Tap?.Transfer(i, now, toDaemon: false, bytes);
-                r.Board.ProcessReceived(bytes);
+                r.Board.ProcessReceived(r.Scratch.AsSpan(0, n));
             }
         }
 
@@ -336,7 +364,7 @@ public sealed class LockstepFleet : IAsyncDisposable
         }
     }
 
-    private sealed record Robot(string Id, int StartCell, EdgeOptions EdgeOptions, VirtualBoard Board, CaptureStream Capture, EdgeRuntime Runtime,
+    private sealed record Robot(string Id, int StartCell, EdgeOptions EdgeOptions, VirtualBoard Board, CaptureStream Capture, EdgeRuntime Runtime, SkewedTimeProvider Clock,
         SerialFaultInjector ToDaemon, SerialFaultInjector ToBoard)
     {
         public byte[] Scratch { get; } = new byte[4096];

@@ -161,8 +161,14 @@ public sealed class SimClock : TimeProvider
 /// <param name="offset">Added to <see cref="GetUtcNow"/>.</param>
 public sealed class SkewedTimeProvider(TimeProvider inner, TimeSpan offset) : TimeProvider
 {
-    /// <summary>The skew.</summary>
-    public TimeSpan Offset { get; } = offset;
+    private long _offsetTicks = offset.Ticks;
+
+    /// <summary>The skew (changeable while running: a clock that jumps).</summary>
+    public TimeSpan Offset
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _offsetTicks));
+        set => Interlocked.Exchange(ref _offsetTicks, value.Ticks);
+    }
 
     /// <inheritdoc />
     public override long TimestampFrequency => inner.TimestampFrequency;
