@@ -54,6 +54,7 @@ public sealed class VirtualBoard : IAsyncDisposable
     private long _bytesReceived;
     private long _linkLostBrakes;
     private TimeSpan _lastDaemonFrame;
+    private bool _heardDaemon;
     private bool _linkLostBraking;
     private TimeSpan _nextFaultRepeat;
     private ushort _latchedCode;
@@ -342,12 +343,15 @@ public sealed class VirtualBoard : IAsyncDisposable
     private void CheckDaemonSilence(TimeSpan now)
     {
         TimeSpan last;
+        bool heard;
         lock (_receiveGate)
         {
             last = _lastDaemonFrame;
+            heard = _heardDaemon;
         }
 
-        if (now - last < _options.LinkLostAfter)
+        // Before the first valid frame the motors are braked anyway (no command yet).
+        if (!heard || now - last < _options.LinkLostAfter)
         {
             _linkLostBraking = false;
             return;
@@ -364,6 +368,7 @@ public sealed class VirtualBoard : IAsyncDisposable
     private void Apply(in DecodedFrame frame)
     {
         _lastDaemonFrame = _world.Now;
+        _heardDaemon = true;
         switch (frame.Type)
         {
             case BoardMessageType.MotorCommand:

@@ -35,10 +35,10 @@ public sealed record FleetOptions
     public TimeSpan ConfirmTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
     /// <summary>Robot top speed the edge plans with (m/s); the world's motors allow 25 % more.</summary>
-    public double MaxLinearMps { get; init; } = 1.5;
+    public double MaxLinearMps { get; init; } = 2.0;
 
     /// <summary>Robot top turn rate the edge plans with (rad/s).</summary>
-    public double MaxAngularRadps { get; init; } = 3.0;
+    public double MaxAngularRadps { get; init; } = 4.0;
 
     /// <summary>Worker threads for the per-robot phases (boards, edges); 1 runs everything on the caller's thread.</summary>
     public int Parallelism { get; init; } = Environment.ProcessorCount;

@@ -71,12 +71,12 @@ public sealed class LockstepFleet : IAsyncDisposable
         {
             MaxLinearSpeedMps = options.MaxLinearMps * 1.25,
             MaxAngularSpeedRadps = options.MaxAngularRadps * 1.25,
-            MaxLinearAccelerationMps2 = 1.5,
-            MaxAngularAccelerationRadps2 = 8,
-            BrakeDecelerationMps2 = 2.5,
-            BrakeAngularDecelerationRadps2 = 16,
+            MaxLinearAccelerationMps2 = 4,
+            MaxAngularAccelerationRadps2 = 20,
+            BrakeDecelerationMps2 = 5,
+            BrakeAngularDecelerationRadps2 = 40,
             NoiseSeed = options.Seed,
-            ShieldBrakeDecelerationMps2 = 2.0,
+            ShieldBrakeDecelerationMps2 = EdgeBrakeDecel, // the envelope the edge's shield assumes
         };
         worldOptions = options.ConfigureWorld?.Invoke(worldOptions) ?? worldOptions;
         World = new SimWorld(map, worldOptions);
@@ -178,6 +178,9 @@ public sealed class LockstepFleet : IAsyncDisposable
     /// <summary>The line from a robot's edge to its board (fault injection).</summary>
     public SerialFaultInjector ToBoard(int robot) => _robots[robot].ToBoard;
 
+    /// <summary>The braking deceleration fleet robots' shields assume (m/s^2); the world's brakes deliver 5.</summary>
+    public const double EdgeBrakeDecel = 4.0;
+
     /// <summary>The edge options a fleet robot gets by default (cloud link off: the fleet delivers plans).</summary>
     public static EdgeOptions EdgeOptionsFor(FleetOptions options, string robotId, int startCell, GridMap map) => new()
     {
@@ -191,12 +194,15 @@ public sealed class LockstepFleet : IAsyncDisposable
         StartHeading = options.StartHeading,
         MaxLinearMps = options.MaxLinearMps,
         MaxAngularRadps = options.MaxAngularRadps,
-        LinearAccel = 1.2,
-        AngularAccel = 6,
-        BrakeDecel = 2.0,
+        LinearAccel = 3.0,
+        AngularAccel = 15,
+        BrakeDecel = EdgeBrakeDecel,
         RestLinearMps = 0.05,
         RestAngularRadps = 0.15,
         BoardCommandTimeoutMs = 100,
+        // The range sensor sits at the centre: the margin must cover the body's radius (0.3 m in the world) plus
+        // clearance, or the shield lets the bumper touch what it stops for (the edge default 0.25 m is less).
+        SafetyMarginMetres = 0.45,
     };
 
     /// <summary>Starts every runtime in lock-step mode (installs model packages).</summary>

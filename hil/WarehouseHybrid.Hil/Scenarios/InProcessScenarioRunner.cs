@@ -118,7 +118,7 @@ public static class InProcessScenarioRunner
         var first = fleet.World.FirstViolation;
         var checks = new List<CheckResult>();
         checks.AddRange(ScenarioVerdict.Invariants(scenario, fleet.World.ViolationCount, first));
-        checks.AddRange(ScenarioVerdict.Common(scenario, fleet.Site?.Stats.TasksFinished ?? 0, statuses));
+        checks.AddRange(ScenarioVerdict.Common(scenario, fleet.Site?.Stats.TasksFinished ?? 0, fleet.Site?.Stats.Step ?? 0, statuses));
         checks.AddRange(watch.Results());
         if (first is null && end < duration && !cancellationToken.IsCancellationRequested)
         {

@@ -50,6 +50,12 @@ internal sealed class JsonNodeAt
         {
             throw new ScenarioException(file, (int)(ex.LineNumber ?? 0) + 1, (int)(ex.BytePositionInLine ?? 0) + 1, ex.Path ?? "$", "not valid JSON: " + FirstSentence(ex.Message));
         }
+        catch (InvalidOperationException ex) when (ex.InnerException is DecoderFallbackException)
+        {
+            // A string with invalid UTF-8: the reader stopped on its token.
+            var (line, column) = Position(lines, reader.TokenStartIndex);
+            throw new ScenarioException(file, line, column, "$", "a string is not valid UTF-8");
+        }
     }
 
     private static string FirstSentence(string message)

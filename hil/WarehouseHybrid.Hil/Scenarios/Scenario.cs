@@ -76,6 +76,9 @@ public sealed record Expectations
     /// <summary>At least this many tasks finished.</summary>
     public long? TasksFinishedAtLeast { get; init; }
 
+    /// <summary>At least this many site steps dispatched (the fleet kept making progress).</summary>
+    public long? SiteStepsAtLeast { get; init; }
+
     /// <summary>Fallbacks that must be entered in time.</summary>
     public IReadOnlyList<FallbackExpectation> Fallbacks { get; init; } = [];
 

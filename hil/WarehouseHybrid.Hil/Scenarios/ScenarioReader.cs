@@ -43,7 +43,7 @@ public static class ScenarioReader
     private static readonly string[] WorldFields = ["map", "odometryNoise", "rangeNoise", "headingNoise", "brakeDeceleration"];
     private static readonly string[] FleetFields = ["robots", "seed", "startCells", "startHeading", "modelPackage", "modelKey", "tasks"];
     private static readonly string[] FaultFields = ["id", "kind", "at", "until", "robot", "robots", "rate", "direction", "code", "severity", "cells", "path", "speed", "latency", "jitter", "offset", "headingBias", "rangeScale"];
-    private static readonly string[] ExpectFields = ["invariantsHold", "expectViolation", "tasksFinishedAtLeast", "fallbacks", "noTelemetryLoss", "modelRefused"];
+    private static readonly string[] ExpectFields = ["invariantsHold", "expectViolation", "tasksFinishedAtLeast", "siteStepsAtLeast", "fallbacks", "noTelemetryLoss", "modelRefused"];
     private static readonly string[] FallbackFields = ["after", "robot", "within", "mode", "reason"];
 
     /// <summary>Reads and validates a scenario file.</summary>
@@ -98,7 +98,7 @@ public static class ScenarioReader
             {
                 "inProcess" => ScenarioMode.InProcess,
                 "daemons" => ScenarioMode.Daemons,
-                var other => Fail(Field(root, "mode")!, $"'{other}' is not a mode (inProcess, daemons)", ScenarioMode.InProcess),
+                var other => Fail((Field(root, "mode") ?? root), $"'{other}' is not a mode (inProcess, daemons)", ScenarioMode.InProcess),
             };
 
             var world = Object(root, "world", required: true);
@@ -109,7 +109,7 @@ public static class ScenarioReader
             var shortDuration = Duration(root, "shortDuration");
             if (shortDuration > duration)
             {
-                Error(Field(root, "shortDuration")!, $"the short form ({shortDuration}) must not be longer than the scenario ({duration})");
+                Error((Field(root, "shortDuration") ?? root), $"the short form ({shortDuration}) must not be longer than the scenario ({duration})");
             }
 
             var faults = new List<FaultSpec>();
@@ -121,7 +121,7 @@ public static class ScenarioReader
                     {
                         if (faults.Any(x => x.Id == f.Id))
                         {
-                            Error(Field(item, "id")!, $"fault id '{f.Id}' is used twice");
+                            Error((Field(item, "id") ?? item), $"fault id '{f.Id}' is used twice");
                         }
 
                         faults.Add(f);
@@ -145,7 +145,7 @@ public static class ScenarioReader
                 {
                     if (!Enum.TryParse(h, ignoreCase: false, out heading) || !Enum.IsDefined(heading))
                     {
-                        Error(Field(fleet, "startHeading")!, $"'{h}' is not a heading (East, South, West, North)");
+                        Error((Field(fleet, "startHeading") ?? fleet), $"'{h}' is not a heading (East, South, West, North)");
                     }
                 }
 
@@ -213,19 +213,19 @@ public static class ScenarioReader
 
             if (!modes.Contains(mode))
             {
-                Error(Field(node, "kind")!, $"{kind} cannot be injected in mode {ModeName(mode)} (only {string.Join(", ", modes.Select(ModeName))})");
+                Error((Field(node, "kind") ?? node), $"{kind} cannot be injected in mode {ModeName(mode)} (only {string.Join(", ", modes.Select(ModeName))})");
             }
 
             var at = Duration(node, "at", required: true, allowZero: true) ?? TimeSpan.Zero;
             var until = Duration(node, "until");
             if (at > duration)
             {
-                Error(Field(node, "at")!, $"starts at {at}, after the end of the scenario ({duration})");
+                Error((Field(node, "at") ?? node), $"starts at {at}, after the end of the scenario ({duration})");
             }
 
             if (until is { } u && u <= at)
             {
-                Error(Field(node, "until")!, $"ends at {u}, not after its start {at}");
+                Error((Field(node, "until") ?? node), $"ends at {u}, not after its start {at}");
             }
 
             var targets = Robots(node, robots);
@@ -243,14 +243,14 @@ public static class ScenarioReader
 
             if (kind is "model.corrupt" or "model.unsigned" && at != TimeSpan.Zero)
             {
-                Error(Field(node, "at")!, $"{kind} replaces the package the robot boots with: 'at' must be \"0s\"");
+                Error((Field(node, "at") ?? node), $"{kind} replaces the package the robot boots with: 'at' must be \"0s\"");
             }
 
             var isNoise = kind is "serial.bitflip" or "serial.drop" or "serial.duplicate";
             var direction = String(node, "direction") ?? "both";
             if (direction is not ("both" or "toDaemon" or "toBoard"))
             {
-                Error(Field(node, "direction")!, $"'{direction}' is not a direction (both, toDaemon, toBoard)");
+                Error((Field(node, "direction") ?? node), $"'{direction}' is not a direction (both, toDaemon, toBoard)");
             }
 
             var cells = Array(node, "cells") is { } c ? Cells(c) : [];
@@ -316,7 +316,7 @@ public static class ScenarioReader
                     var after = String(f, "after", required: true) ?? "?";
                     if (faults.All(x => x.Id != after))
                     {
-                        Error(Field(f, "after")!, $"no fault has the id '{after}'");
+                        Error((Field(f, "after") ?? f), $"no fault has the id '{after}'");
                     }
 
                     fallbacks.Add(new FallbackExpectation(after, (int)Number(f, "robot", 0, 0, robots - 1, integer: true, required: true),
@@ -327,7 +327,7 @@ public static class ScenarioReader
             var noLoss = Bool(node, "noTelemetryLoss", false);
             if (noLoss && mode != ScenarioMode.Daemons)
             {
-                Error(Field(node, "noTelemetryLoss")!, "noTelemetryLoss is checked at the broker: it needs mode daemons");
+                Error((Field(node, "noTelemetryLoss") ?? node), "noTelemetryLoss is checked at the broker: it needs mode daemons");
             }
 
             (int, string)? refused = null;
@@ -340,7 +340,7 @@ public static class ScenarioReader
             var expectViolation = String(node, "expectViolation");
             if (expectViolation is not null && !Enum.TryParse<World.InvariantKind>(expectViolation, out _))
             {
-                Error(Field(node, "expectViolation")!, $"'{expectViolation}' is not an invariant ({string.Join(", ", Enum.GetNames<World.InvariantKind>())})");
+                Error((Field(node, "expectViolation") ?? node), $"'{expectViolation}' is not an invariant ({string.Join(", ", Enum.GetNames<World.InvariantKind>())})");
             }
 
             return new Expectations
@@ -348,6 +348,7 @@ public static class ScenarioReader
                 InvariantsHold = Bool(node, "invariantsHold", expectViolation is null),
                 ExpectViolation = expectViolation,
                 TasksFinishedAtLeast = Field(node, "tasksFinishedAtLeast") is null ? null : (long)Number(node, "tasksFinishedAtLeast", 0, 0, 1e9, integer: true),
+                SiteStepsAtLeast = Field(node, "siteStepsAtLeast") is null ? null : (long)Number(node, "siteStepsAtLeast", 0, 0, 1e9, integer: true),
                 Fallbacks = fallbacks,
                 NoTelemetryLoss = noLoss,
                 ModelRefused = refused,
@@ -369,7 +370,7 @@ public static class ScenarioReader
                 var kit = DemoMap.FindKitData();
                 if (kit is null)
                 {
-                    Error(Field(world, "map")!, "the team kit's data folder (../shared/data beside the repository) was not found");
+                    Error((Field(world, "map") ?? world), "the team kit's data folder (../shared/data beside the repository) was not found");
                     return null;
                 }
 
@@ -387,7 +388,7 @@ public static class ScenarioReader
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Domain.Errors.DomainFormatException or FormatException)
             {
-                Error(Field(world, "map")!, $"cannot load map '{path}': {ex.Message}");
+                Error((Field(world, "map") ?? world), $"cannot load map '{path}': {ex.Message}");
                 return null;
             }
         }

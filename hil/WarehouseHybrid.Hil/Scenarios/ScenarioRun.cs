@@ -95,8 +95,13 @@ internal static class ScenarioVerdict
         }
     }
 
-    public static IEnumerable<CheckResult> Common(Scenario scenario, long tasks, IReadOnlyList<EdgeStatus> statuses)
+    public static IEnumerable<CheckResult> Common(Scenario scenario, long tasks, long siteSteps, IReadOnlyList<EdgeStatus> statuses)
     {
+        if (scenario.Expect.SiteStepsAtLeast is { } steps)
+        {
+            yield return new CheckResult($"site steps >= {steps}", siteSteps >= steps, $"{siteSteps} dispatched");
+        }
+
         if (scenario.Expect.TasksFinishedAtLeast is { } k)
         {
             yield return new CheckResult($"tasks finished >= {k}", tasks >= k, $"{tasks} finished");

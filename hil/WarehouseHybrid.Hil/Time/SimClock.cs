@@ -11,7 +11,7 @@ public sealed class SimClock : TimeProvider
 {
     private readonly Lock _gate = new();
     private readonly DateTimeOffset _epoch;
-    private readonly PriorityQueue<SimTimer, (long Due, long Order)> _queue = new();
+    private readonly PriorityQueue<(SimTimer Timer, long Generation), (long Due, long Order)> _queue = new();
     private long _now;
     private long _order;
 
@@ -47,10 +47,10 @@ public sealed class SimClock : TimeProvider
         var target = Volatile.Read(ref _now) + delta.Ticks;
         while (true)
         {
-            SimTimer? timer;
+            (SimTimer Timer, long Generation) entry;
             lock (_gate)
             {
-                if (!_queue.TryPeek(out timer, out var key) || key.Due > target)
+                if (!_queue.TryPeek(out entry, out var key) || key.Due > target)
                 {
                     Volatile.Write(ref _now, target);
                     return;
@@ -60,7 +60,7 @@ public sealed class SimClock : TimeProvider
                 Volatile.Write(ref _now, Math.Max(Volatile.Read(ref _now), key.Due));
             }
 
-            timer.Fire();
+            entry.Timer.Fire(entry.Generation);
         }
     }
 
@@ -73,23 +73,23 @@ public sealed class SimClock : TimeProvider
         return timer;
     }
 
-    private void Schedule(SimTimer timer, long due)
+    private void Schedule(SimTimer timer, long generation, long due)
     {
         lock (_gate)
         {
-            _queue.Enqueue(timer, (due, _order++));
+            _queue.Enqueue((timer, generation), (due, _order++));
         }
     }
 
     private sealed class SimTimer(SimClock clock, TimerCallback callback, object? state) : ITimer
     {
         private long _generation;
-        private long _scheduledGeneration = -1;
         private long _period;
         private bool _disposed;
 
         public bool Change(TimeSpan dueTime, TimeSpan period)
         {
+            long generation;
             lock (this)
             {
                 if (_disposed)
@@ -97,41 +97,35 @@ public sealed class SimClock : TimeProvider
                     return false;
                 }
 
-                _generation++;
+                generation = ++_generation;
                 _period = period == Timeout.InfiniteTimeSpan || period <= TimeSpan.Zero ? 0 : period.Ticks;
                 if (dueTime == Timeout.InfiniteTimeSpan)
                 {
                     return true;
                 }
-
-                _scheduledGeneration = _generation;
             }
 
-            clock.Schedule(this, clock.GetTimestamp() + Math.Max(0, dueTime.Ticks));
+            clock.Schedule(this, generation, clock.GetTimestamp() + Math.Max(0, dueTime.Ticks));
             return true;
         }
 
-        public void Fire()
+        public void Fire(long generation)
         {
             long period;
             lock (this)
             {
                 // A timer changed or disposed after it was queued leaves a stale entry: skip it.
-                if (_disposed || _scheduledGeneration != _generation)
+                if (_disposed || generation != _generation)
                 {
                     return;
                 }
 
                 period = _period;
-                if (period == 0)
-                {
-                    _scheduledGeneration = -1;
-                }
             }
 
             if (period > 0)
             {
-                clock.Schedule(this, clock.GetTimestamp() + period);
+                clock.Schedule(this, generation, clock.GetTimestamp() + period);
             }
 
             callback(state);

@@ -16,6 +16,7 @@ public sealed partial class SimWorld
     private readonly List<SimPerson> _people = [];
     private readonly List<SimItem> _items = [];
     private readonly bool[] _blocked;
+    private readonly bool[] _itemCell;
 
     // Bodies (robots, then people, then items) as circles, each listed in every cell its bounding box overlaps.
     private readonly int[] _cellHead;
@@ -43,6 +44,9 @@ public sealed partial class SimWorld
 
     /// <summary>Whether a cell is free floor now: passable on the map, not blocked, no dropped item.</summary>
     public bool IsFree(int cell) => Map.IsPassable(cell) && !_blocked[cell];
+
+    /// <summary>Whether a range beam stops at the cell's face: a map obstacle or a blocked cell (an item is a circle, not a wall).</summary>
+    private bool IsWall(int cell) => !Map.IsPassable(cell) || (_blocked[cell] && !_itemCell[cell]);
 
     /// <summary>Whether a cell was blocked at run time (including by a dropped item).</summary>
     public bool IsBlocked(int cell)
@@ -89,6 +93,7 @@ public sealed partial class SimWorld
             var (x, y) = Geometry.CellCentre(Map, cell);
             _items.Add(new SimItem(id, cell, x, y, radiusMetres));
             _blocked[cell] = true;
+            _itemCell[cell] = true;
             _bodiesDirty = true;
         }
     }

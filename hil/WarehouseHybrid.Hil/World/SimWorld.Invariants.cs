@@ -203,7 +203,7 @@ public sealed partial class SimWorld
             for (var c = c0; c <= c1; c++)
             {
                 var cell = Map.CellAt(r, c);
-                if (!Map.InBounds(r, c) || (Map.IsPassable(cell) && !(_blocked[cell] && !HasItem(cell))))
+                if (!Map.InBounds(r, c) || !IsWall(cell))
                 {
                     continue;
                 }
@@ -214,19 +214,6 @@ public sealed partial class SimWorld
                 {
                     return true;
                 }
-            }
-        }
-
-        return false;
-    }
-
-    private bool HasItem(int cell)
-    {
-        foreach (var item in _items)
-        {
-            if (item.Cell == cell)
-            {
-                return true;
             }
         }
 

@@ -115,7 +115,7 @@ public sealed partial class SimWorld
         var gy = y / _cell;
         var col = (int)Math.Floor(gx);
         var row = (int)Math.Floor(gy);
-        if (!Map.InBounds(row, col) || !IsFree(Map.CellAt(row, col)))
+        if (!Map.InBounds(row, col) || IsWall(Map.CellAt(row, col)))
         {
             return 0;
         }
@@ -166,7 +166,7 @@ public sealed partial class SimWorld
                 return best;
             }
 
-            if (!Map.InBounds(row, col) || !IsFree(Map.CellAt(row, col)))
+            if (!Map.InBounds(row, col) || IsWall(Map.CellAt(row, col)))
             {
                 return entered;
             }

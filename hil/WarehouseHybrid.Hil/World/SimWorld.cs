@@ -52,6 +52,7 @@ public sealed partial class SimWorld
         _cell = Options.Geometry.CellSizeMetres;
         _noise = new Random(Options.NoiseSeed);
         _blocked = new bool[map.CellCount];
+        _itemCell = new bool[map.CellCount];
         _cellHead = new int[map.CellCount];
         Array.Fill(_cellHead, -1);
         _cellOwnerStamp = new int[map.CellCount];
