@@ -1,11 +1,320 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using WarehouseHybrid.Domain.Maps;
+using WarehouseHybrid.Hil.Faults;
+using WarehouseHybrid.Hil.Reports;
 using WarehouseHybrid.Hil.Scenarios;
 
 namespace WarehouseHybrid.Hil.Daemons;
 
-/// <summary>Runs a scenario with real edge daemon processes over pseudo-terminals .</summary>
+/// <summary>
+/// Runs a scenario with real edge daemon processes (<see cref="DaemonRig"/>), in real time: faults are applied at
+/// their wall-clock times since the start, decision modes are read from the daemons' health files, telemetry loss
+/// is judged at the broker, and invariants are checked on every world step.
+/// </summary>
 public static class DaemonScenarioRunner
 {
     /// <summary>Runs the scenario and returns its report.</summary>
-    public static Task<ScenarioReport> RunAsync(Scenario scenario, ScenarioRunOptions options, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("daemon mode is being built");
+    public static async Task<ScenarioReport> RunAsync(Scenario scenario, ScenarioRunOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!PtyPair.Available || !MosquittoBroker.Available)
+        {
+            throw new InvalidOperationException("daemon scenarios need socat and mosquitto (Debian packages socat, mosquitto)");
+        }
+
+        var map = GridMapReader.Load(scenario.MapFile);
+        var duration = options.Duration ?? (options.Short ? scenario.ShortDuration ?? scenario.Duration : scenario.Duration);
+        using var packages = new ModelPackageFaults(scenario);
+        var slow = scenario.Faults.Where(f => f.Kind == "model.slowInference").SelectMany(f => f.Robots).ToHashSet();
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Error).AddSimpleConsole(o => o.SingleLine = true));
+        await using var rig = await DaemonRig.StartAsync(new DaemonRigOptions
+        {
+            Map = map,
+            Robots = scenario.Robots,
+            Seed = scenario.Seed,
+            StartCells = scenario.StartCells,
+            Tasks = scenario.Tasks,
+            ConfigureWorld = w => w with
+            {
+                OdometryNoiseFraction = scenario.OdometryNoise,
+                RangeNoiseStdMetres = scenario.RangeNoise,
+                HeadingNoiseStdRad = scenario.HeadingNoise,
+                BrakeDecelerationMps2 = scenario.WorldBrakeDeceleration ?? w.BrakeDecelerationMps2,
+            },
+            ConfigureEdge = (i, e) =>
+            {
+                packages.Configure(i, e);
+                if (slow.Contains(i))
+                {
+                    // The daemon's own deadline made shorter than any inference: every result is late (see docs/hil-scenarios.md).
+                    e.InferenceDeadline = TimeSpan.FromTicks(1);
+                }
+            },
+        }, loggers, options.Progress, cancellationToken).ConfigureAwait(false);
+
+        var trace = new RunTrace([.. Enumerable.Range(0, rig.Count).Select(rig.IdOf)]);
+        var watch = new ScenarioVerdict.FallbackWatch(scenario);
+        var modeChanges = new long[rig.Count];
+        var timeline = new InProcessScenarioRunner.Timeline(scenario, duration);
+        var applied = new List<AppliedFault>();
+        var wall = Stopwatch.StartNew();
+        var nextTick = TimeSpan.Zero;
+        var lastSteps = rig.Driver!.Stats.Steps;
+        while (wall.Elapsed < duration && !cancellationToken.IsCancellationRequested)
+        {
+            var now = wall.Elapsed;
+            foreach (var (fault, begin) in timeline.Due(now))
+            {
+                await ApplyAsync(rig, fault, begin, applied, now).ConfigureAwait(false);
+                if (begin)
+                {
+                    trace.FaultWindows.Add((fault.Id, fault.At.TotalSeconds, (fault.Until ?? duration).TotalSeconds));
+                }
+            }
+
+            for (var i = 0; i < rig.Count; i++)
+            {
+                var (mode, reason) = rig.Health(i);
+                if (trace.Modes[i].Count == 0 || trace.Modes[i][^1].Mode != mode)
+                {
+                    modeChanges[i]++;
+                }
+
+                trace.Mode(i, now.TotalSeconds, mode);
+                watch.Observe(now.TotalSeconds, i, mode, reason);
+            }
+
+            foreach (var r in rig.World.GetRobots())
+            {
+                trace.Position(r.Index, r.X, r.Y);
+            }
+
+            var stats = rig.Driver.Stats;
+            trace.Tick(now.TotalSeconds, stats.MaxLateness.TotalMilliseconds);
+            _ = lastSteps;
+            lastSteps = stats.Steps;
+            if (now >= nextTick)
+            {
+                nextTick = now + TimeSpan.FromSeconds(1);
+                await rig.TickAsync().ConfigureAwait(false);
+                if (options.Progress is { } p && (int)now.TotalSeconds % 10 == 0)
+                {
+                    p.WriteLine($"  {now.TotalSeconds:F0} s: {rig.TasksFinished} tasks, {rig.World.ViolationCount} violations, {rig.Observer.Messages} telemetry at the broker");
+                }
+            }
+
+            if (rig.World.ViolationCount > 0 || rig.Driver.Fault is not null)
+            {
+                break;
+            }
+
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Let the last telemetry arrive before judging loss (faults may still be open: end them first).
+        foreach (var (fault, _) in timeline.Due(TimeSpan.MaxValue))
+        {
+            _ = fault;
+        }
+
+        var end = wall.Elapsed;
+        await rig.TickAsync().ConfigureAwait(false);
+        var telemetry = rig.Observer.Summary(rig.CloudTelemetry);
+        var first = rig.World.FirstViolation;
+        var checks = new List<CheckResult>();
+        checks.AddRange(ScenarioVerdict.Invariants(scenario, rig.World.ViolationCount, first));
+        checks.AddRange(ScenarioVerdict.Common(scenario, rig.TasksFinished, rig.SiteSteps, []));
+        checks.AddRange(watch.Results());
+        for (var i = 0; i < rig.Count; i++)
+        {
+            if (!rig.DaemonOf(i).IsRunning)
+            {
+                checks.Add(new CheckResult($"daemon {rig.IdOf(i)} kept running", false, $"exited with {rig.DaemonOf(i).ExitCode}: {Tail(rig.DaemonOf(i).Output)}"));
+            }
+        }
+
+        if (scenario.Expect.NoTelemetryLoss)
+        {
+            // Loss is judged at the broker: a missing sequence number, or a stretch of sample time with no telemetry
+            // (a link that drops what it cannot send numbers only what it sent). 3 s tolerates a starved process on a
+            // loaded machine (5 Hz telemetry) and still catches an outage.
+            const double allowedGap = 3.0;
+            var ok = telemetry.MissingSeq == 0 && telemetry.LongestGapSeconds <= allowedGap && telemetry.Messages > 0;
+            checks.Add(new CheckResult("no telemetry lost (at the broker)", ok,
+                $"{telemetry.Messages} messages, {telemetry.MissingSeq} missing sequence numbers, longest sample gap {telemetry.LongestGapSeconds:F2} s (allowed {allowedGap} s), {telemetry.CloudReceived} routed by the cloud"));
+        }
+
+        var report = new ScenarioReport
+        {
+            Name = scenario.Name,
+            File = scenario.SourceFile,
+            Mode = "daemons",
+            Short = options.Short,
+            Passed = checks.All(c => c.Passed) && !cancellationToken.IsCancellationRequested,
+            Robots = rig.Count,
+            SimulatedSeconds = rig.World.Now.TotalSeconds,
+            WallSeconds = end.TotalSeconds,
+            SpeedFactor = rig.World.Now / end,
+            WorldSteps = rig.Driver.Stats.Steps,
+            SiteSteps = rig.SiteSteps,
+            TasksFinished = rig.TasksFinished,
+            Violations = rig.World.ViolationCount,
+            FirstViolation = ScenarioVerdict.Record(first),
+            Checks = checks,
+            Faults = applied,
+            ModeChanges = Enumerable.Range(0, rig.Count).ToDictionary(rig.IdOf, i => modeChanges[i]),
+            TickMs = trace.TickPercentiles(),
+            Telemetry = telemetry,
+            Notes = [.. packages.Notes, $"world driver: {rig.Driver.Stats.Steps} steps, {rig.Driver.Stats.SkippedSteps} skipped, max lateness {rig.Driver.Stats.MaxLateness.TotalMilliseconds:F1} ms (the tick plot shows the running maximum)"],
+        };
+        report = report with { Artifacts = ScenarioVerdict.WriteArtifacts(report, trace, map, rig.World.Geometry.CellSizeMetres, end.TotalSeconds, options) };
+        ScenarioVerdict.Save(report, options);
+        return report;
+    }
+
+    private static string Tail(string text) => text.Length > 2000 ? text[^2000..] : text;
+
+    private static async Task ApplyAsync(DaemonRig rig, FaultSpec f, bool begin, List<AppliedFault> applied, TimeSpan now)
+    {
+        var t = now.TotalSeconds;
+        if (begin)
+        {
+            applied.Add(new AppliedFault(f.Id, f.Kind, t, null, [.. f.Robots.Select(rig.IdOf)]));
+        }
+        else
+        {
+            var i = applied.FindIndex(a => a.Id == f.Id);
+            applied[i] = applied[i] with { EndedAtSeconds = t };
+        }
+
+        var world = rig.World;
+        switch (f.Kind)
+        {
+            case "serial.bitflip":
+            case "serial.drop":
+            case "serial.duplicate":
+                foreach (var r in f.Robots)
+                {
+                    var noise = !begin ? SerialNoise.None : f.Kind switch
+                    {
+                        "serial.bitflip" => new SerialNoise { BitFlipRate = f.Rate },
+                        "serial.drop" => new SerialNoise { DropRate = f.Rate },
+                        _ => new SerialNoise { DuplicateRate = f.Rate },
+                    };
+                    if (f.Direction is "both" or "toDaemon")
+                    {
+                        rig.LineOf(r).ToDaemon.Noise = noise;
+                    }
+
+                    if (f.Direction is "both" or "toBoard")
+                    {
+                        rig.LineOf(r).ToBoard.Noise = noise;
+                    }
+                }
+
+                break;
+            case "serial.unplug":
+                foreach (var r in f.Robots)
+                {
+                    await (begin ? rig.LineOf(r).UnplugAsync() : rig.LineOf(r).ReplugAsync()).ConfigureAwait(false);
+                }
+
+                break;
+            case "serial.silent":
+                foreach (var r in f.Robots)
+                {
+                    rig.BoardOf(r).Silent = begin;
+                }
+
+                break;
+            case "board.fault":
+                if (begin)
+                {
+                    foreach (var r in f.Robots)
+                    {
+                        rig.BoardOf(r).ReportFault(f.Code, f.Severity);
+                    }
+                }
+
+                break;
+            case "board.estop":
+                foreach (var r in f.Robots)
+                {
+                    rig.BoardOf(r).SetEmergencyStop(begin);
+                }
+
+                break;
+            case "network.brokerOutage":
+                await (begin ? rig.Broker.StopAsync() : rig.Broker.StartAsync()).ConfigureAwait(false);
+                break;
+            case "network.partition":
+                foreach (var r in f.Robots)
+                {
+                    rig.ProxyOf(r).Partitioned = begin;
+                }
+
+                break;
+            case "network.latency":
+                for (var r = 0; r < rig.Count; r++)
+                {
+                    rig.ProxyOf(r).Latency = begin ? f.Latency : TimeSpan.Zero;
+                    rig.ProxyOf(r).Jitter = begin ? f.Jitter : TimeSpan.Zero;
+                }
+
+                break;
+            case "cloud.siloKill":
+                await (begin ? rig.KillSiloAsync() : rig.StartSiloAsync()).ConfigureAwait(false);
+                break;
+            case "model.drift":
+                foreach (var r in f.Robots)
+                {
+                    world.SetSensorBias(r, begin ? f.HeadingBias : 0, begin ? f.RangeScale : 1);
+                }
+
+                break;
+            case "model.corrupt":
+            case "model.unsigned":
+            case "model.slowInference":
+                break; // applied through the daemons' configuration at start
+            case "world.person":
+                if (begin)
+                {
+                    world.AddPerson(f.Id, f.Path, f.Speed, leaveAtEnd: f.Until is null);
+                }
+
+                break;
+            case "world.block":
+                foreach (var c in f.Cells)
+                {
+                    world.BlockCell(c, begin);
+                }
+
+                break;
+            case "world.drop":
+                if (begin)
+                {
+                    for (var k = 0; k < f.Cells.Count; k++)
+                    {
+                        world.DropItem($"{f.Id}-{k}", f.Cells[k]);
+                    }
+                }
+
+                break;
+            case "world.delay":
+                foreach (var r in f.Robots)
+                {
+                    world.SetSpeedFactor(r, begin ? f.Speed : 1);
+                }
+
+                break;
+            case "clock.skew":
+                // The daemons' clocks are their machine's; the skew is applied to the cloud's clock instead.
+                rig.SetCloudSkew(begin ? -f.Offset : TimeSpan.Zero);
+                break;
+            default:
+                throw new NotSupportedException($"fault kind {f.Kind} has no daemon-mode injector");
+        }
+    }
 }
