@@ -4,6 +4,11 @@ using WarehouseHybrid.Hil.Faults;
 
 namespace WarehouseHybrid.Hil.Daemons;
 
+/// <summary>Sees the bytes on a board line (recording).</summary>
+/// <param name="toDaemon">Direction.</param>
+/// <param name="bytes">The bytes.</param>
+public delegate void SerialTap(bool toDaemon, ReadOnlySpan<byte> bytes);
+
 /// <summary>
 /// The board's end of a real daemon's serial line: writes go through the board-to-daemon fault injector into the
 /// board pty; a dedicated reader thread (blocking reads never run on the thread pool) reads the daemon's bytes,
@@ -35,6 +40,9 @@ public sealed class BoardLine : Stream
 
     /// <summary>Faults on the bytes the daemon sends.</summary>
     public SerialFaultInjector ToBoard { get; }
+
+    /// <summary>Sees the line's traffic: what the daemon gets (after faults) and what it wrote (before faults).</summary>
+    public SerialTap? Tap { get; set; }
 
     /// <summary>Times the device was reopened after an unplug.</summary>
     public long Reopens { get; private set; }
@@ -88,6 +96,8 @@ public sealed class BoardLine : Stream
             {
                 return;
             }
+
+            Tap?.Invoke(true, _scratch.AsSpan(0, n));
 
             try
             {
@@ -210,6 +220,7 @@ public sealed class BoardLine : Stream
                 continue;
             }
 
+            Tap?.Invoke(false, buffer.AsSpan(0, n));
             var m = ToBoard.Apply(buffer.AsSpan(0, n), output);
             if (m > 0)
             {

@@ -116,6 +116,9 @@ public sealed class DaemonRig : IAsyncDisposable
     /// <summary>Robot id by index.</summary>
     public string IdOf(int robot) => _robots[robot].Id;
 
+    /// <summary>The edge options a robot's daemon was started with.</summary>
+    public EdgeOptions EdgeOptionsOf(int robot) => _robots[robot].Edge.Clone();
+
     /// <summary>The robot's daemon process.</summary>
     public ChildProcess DaemonOf(int robot) => _robots[robot].Daemon;
 
@@ -299,7 +302,7 @@ public sealed class DaemonRig : IAsyncDisposable
             var health = Path.Combine(_dir, id + ".health.json");
             var daemon = ChildProcess.Start("edge " + id, "dotnet", [edgeDll, .. Arguments(edge, health)],
                 environment: new Dictionary<string, string> { ["DOTNET_gcServer"] = "0", ["DOTNET_TieredPGO"] = "0" });
-            _robots.Add(new Robot(id, pair, line, board, proxy, daemon, health));
+            _robots.Add(new Robot(id, pair, line, board, proxy, daemon, health, edge));
         }
 
         Driver = new WorldDriver(World, boards, new WorldDriverOptions(), TimeProvider.System, _loggers.CreateLogger("World"));
@@ -350,7 +353,8 @@ public sealed class DaemonRig : IAsyncDisposable
         _silo = host;
     }
 
-    private static IEnumerable<string> Arguments(EdgeOptions e, string healthFile)
+    /// <summary>The command line that gives an edge daemon these options (and a fast health file).</summary>
+    internal static IEnumerable<string> Arguments(EdgeOptions e, string healthFile)
     {
         var c = CultureInfo.InvariantCulture;
         yield return $"--Edge:RobotId={e.RobotId}";
@@ -394,5 +398,5 @@ public sealed class DaemonRig : IAsyncDisposable
         yield return "--Logging:LogLevel:Default=Warning";
     }
 
-    private sealed record Robot(string Id, PtyPair Pair, BoardLine Line, VirtualBoard Board, TcpProxy Proxy, ChildProcess Daemon, string HealthFile);
+    private sealed record Robot(string Id, PtyPair Pair, BoardLine Line, VirtualBoard Board, TcpProxy Proxy, ChildProcess Daemon, string HealthFile, EdgeOptions Edge);
 }

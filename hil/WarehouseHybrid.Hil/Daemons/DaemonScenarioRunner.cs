@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using WarehouseHybrid.Domain.Maps;
 using WarehouseHybrid.Hil.Faults;
+using WarehouseHybrid.Hil.Recording;
 using WarehouseHybrid.Hil.Reports;
 using WarehouseHybrid.Hil.Scenarios;
 
@@ -36,13 +37,7 @@ public static class DaemonScenarioRunner
             Seed = scenario.Seed,
             StartCells = scenario.StartCells,
             Tasks = scenario.Tasks,
-            ConfigureWorld = w => w with
-            {
-                OdometryNoiseFraction = scenario.OdometryNoise,
-                RangeNoiseStdMetres = scenario.RangeNoise,
-                HeadingNoiseStdRad = scenario.HeadingNoise,
-                BrakeDecelerationMps2 = scenario.WorldBrakeDeceleration ?? w.BrakeDecelerationMps2,
-            },
+            ConfigureWorld = w => ScenarioVerdict.World(scenario, w),
             ConfigureEdge = (i, e) =>
             {
                 packages.Configure(i, e);
@@ -53,6 +48,22 @@ public static class DaemonScenarioRunner
                 }
             },
         }, loggers, options.Progress, cancellationToken).ConfigureAwait(false);
+
+        await using var recorder = options.RecordingFile is { } file
+            ? new WallClockRecorder(file, new RecordingHeader { Scenario = scenario.Name, Robots = [.. Enumerable.Range(0, rig.Count).Select(i => new RecordedRobot(i, rig.IdOf(i), rig.EdgeOptionsOf(i)))] })
+            : null;
+        if (recorder is not null)
+        {
+            var index = Enumerable.Range(0, rig.Count).ToDictionary(rig.IdOf, i => i, StringComparer.Ordinal);
+            for (var i = 0; i < rig.Count; i++)
+            {
+                var robot = i;
+                rig.LineOf(i).Tap = (toDaemon, bytes) => recorder.Serial(robot, toDaemon, bytes);
+            }
+
+            rig.Observer.OnMessage = (topic, payload) =>
+                recorder.Mqtt(Contracts.Topics.FleetTopics.TryParseRobotTopic(topic, out _, out var id, out _) && index.TryGetValue(id, out var r) ? r : 0xFFFF, topic, payload);
+        }
 
         var trace = new RunTrace([.. Enumerable.Range(0, rig.Count).Select(rig.IdOf)]);
         var watch = new ScenarioVerdict.FallbackWatch(scenario);
@@ -120,6 +131,12 @@ public static class DaemonScenarioRunner
         }
 
         var end = wall.Elapsed;
+        rig.Observer.OnMessage = null;
+        for (var i = 0; i < rig.Count; i++)
+        {
+            rig.LineOf(i).Tap = null;
+        }
+
         await rig.TickAsync().ConfigureAwait(false);
         var telemetry = rig.Observer.Summary(rig.CloudTelemetry);
         var first = rig.World.FirstViolation;
@@ -178,83 +195,34 @@ public static class DaemonScenarioRunner
 
     private static async Task ApplyAsync(DaemonRig rig, FaultSpec f, bool begin, List<AppliedFault> applied, TimeSpan now)
     {
-        var t = now.TotalSeconds;
-        if (begin)
+        FaultActions.Log(applied, f, begin, now.TotalSeconds, rig.IdOf);
+        if (FaultActions.TryApplyWorld(f, begin, rig.World))
         {
-            applied.Add(new AppliedFault(f.Id, f.Kind, t, null, [.. f.Robots.Select(rig.IdOf)]));
-        }
-        else
-        {
-            var i = applied.FindIndex(a => a.Id == f.Id);
-            applied[i] = applied[i] with { EndedAtSeconds = t };
+            return;
         }
 
-        var world = rig.World;
+        foreach (var r in f.Robots)
+        {
+            if (FaultActions.TryApplyNoise(f, begin, rig.LineOf(r).ToDaemon, rig.LineOf(r).ToBoard) || FaultActions.TryApplyBoard(f, begin, rig.BoardOf(r)))
+            {
+                continue;
+            }
+
+            switch (f.Kind)
+            {
+                case "serial.unplug":
+                    await (begin ? rig.LineOf(r).UnplugAsync() : rig.LineOf(r).ReplugAsync()).ConfigureAwait(false);
+                    break;
+                case "network.partition":
+                    rig.ProxyOf(r).Partitioned = begin;
+                    break;
+            }
+        }
+
         switch (f.Kind)
         {
-            case "serial.bitflip":
-            case "serial.drop":
-            case "serial.duplicate":
-                foreach (var r in f.Robots)
-                {
-                    var noise = !begin ? SerialNoise.None : f.Kind switch
-                    {
-                        "serial.bitflip" => new SerialNoise { BitFlipRate = f.Rate },
-                        "serial.drop" => new SerialNoise { DropRate = f.Rate },
-                        _ => new SerialNoise { DuplicateRate = f.Rate },
-                    };
-                    if (f.Direction is "both" or "toDaemon")
-                    {
-                        rig.LineOf(r).ToDaemon.Noise = noise;
-                    }
-
-                    if (f.Direction is "both" or "toBoard")
-                    {
-                        rig.LineOf(r).ToBoard.Noise = noise;
-                    }
-                }
-
-                break;
-            case "serial.unplug":
-                foreach (var r in f.Robots)
-                {
-                    await (begin ? rig.LineOf(r).UnplugAsync() : rig.LineOf(r).ReplugAsync()).ConfigureAwait(false);
-                }
-
-                break;
-            case "serial.silent":
-                foreach (var r in f.Robots)
-                {
-                    rig.BoardOf(r).Silent = begin;
-                }
-
-                break;
-            case "board.fault":
-                if (begin)
-                {
-                    foreach (var r in f.Robots)
-                    {
-                        rig.BoardOf(r).ReportFault(f.Code, f.Severity);
-                    }
-                }
-
-                break;
-            case "board.estop":
-                foreach (var r in f.Robots)
-                {
-                    rig.BoardOf(r).SetEmergencyStop(begin);
-                }
-
-                break;
             case "network.brokerOutage":
                 await (begin ? rig.Broker.StopAsync() : rig.Broker.StartAsync()).ConfigureAwait(false);
-                break;
-            case "network.partition":
-                foreach (var r in f.Robots)
-                {
-                    rig.ProxyOf(r).Partitioned = begin;
-                }
-
                 break;
             case "network.latency":
                 for (var r = 0; r < rig.Count; r++)
@@ -267,54 +235,12 @@ public static class DaemonScenarioRunner
             case "cloud.siloKill":
                 await (begin ? rig.KillSiloAsync() : rig.StartSiloAsync()).ConfigureAwait(false);
                 break;
-            case "model.drift":
-                foreach (var r in f.Robots)
-                {
-                    world.SetSensorBias(r, begin ? f.HeadingBias : 0, begin ? f.RangeScale : 1);
-                }
-
-                break;
-            case "model.corrupt":
-            case "model.unsigned":
-            case "model.slowInference":
-                break; // applied through the daemons' configuration at start
-            case "world.person":
-                if (begin)
-                {
-                    world.AddPerson(f.Id, f.Path, f.Speed, leaveAtEnd: f.Until is null);
-                }
-
-                break;
-            case "world.block":
-                foreach (var c in f.Cells)
-                {
-                    world.BlockCell(c, begin);
-                }
-
-                break;
-            case "world.drop":
-                if (begin)
-                {
-                    for (var k = 0; k < f.Cells.Count; k++)
-                    {
-                        world.DropItem($"{f.Id}-{k}", f.Cells[k]);
-                    }
-                }
-
-                break;
-            case "world.delay":
-                foreach (var r in f.Robots)
-                {
-                    world.SetSpeedFactor(r, begin ? f.Speed : 1);
-                }
-
-                break;
             case "clock.skew":
                 // The daemons' clocks are their machine's; the skew is applied to the cloud's clock instead.
                 rig.SetCloudSkew(begin ? -f.Offset : TimeSpan.Zero);
                 break;
-            default:
-                throw new NotSupportedException($"fault kind {f.Kind} has no daemon-mode injector");
         }
+
+        // model.* faults were applied through the daemons' configuration at start.
     }
 }

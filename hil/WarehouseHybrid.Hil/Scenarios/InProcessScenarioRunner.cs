@@ -31,13 +31,7 @@ public static class InProcessScenarioRunner
             StartCells = scenario.StartCells,
             StartHeading = scenario.StartHeading,
             WithSite = scenario.Tasks,
-            ConfigureWorld = w => w with
-            {
-                OdometryNoiseFraction = scenario.OdometryNoise,
-                RangeNoiseStdMetres = scenario.RangeNoise,
-                HeadingNoiseStdRad = scenario.HeadingNoise,
-                BrakeDecelerationMps2 = scenario.WorldBrakeDeceleration ?? w.BrakeDecelerationMps2,
-            },
+            ConfigureWorld = w => ScenarioVerdict.World(scenario, w),
             ConfigureEdge = (i, e) => packages.Configure(i, e),
         };
 
@@ -154,142 +148,51 @@ public static class InProcessScenarioRunner
 
     private static void Apply(LockstepFleet fleet, FaultSpec f, bool begin, List<AppliedFault> applied)
     {
-        var world = fleet.World;
-        var t = fleet.Now.TotalSeconds;
-        if (begin)
+        FaultActions.Log(applied, f, begin, fleet.Now.TotalSeconds, fleet.IdOf);
+        if (FaultActions.TryApplyWorld(f, begin, fleet.World))
         {
-            applied.Add(new AppliedFault(f.Id, f.Kind, t, null, [.. f.Robots.Select(fleet.IdOf)]));
+            return;
         }
-        else
+
+        foreach (var r in f.Robots)
         {
-            var i = applied.FindIndex(a => a.Id == f.Id);
-            applied[i] = applied[i] with { EndedAtSeconds = t };
+            if (FaultActions.TryApplyNoise(f, begin, fleet.ToDaemon(r), fleet.ToBoard(r)) || FaultActions.TryApplyBoard(f, begin, fleet.BoardOf(r)))
+            {
+                continue;
+            }
+
+            switch (f.Kind)
+            {
+                case "serial.unplug":
+                    fleet.ToDaemon(r).Cut = begin;
+                    fleet.ToBoard(r).Cut = begin;
+                    break;
+                case "network.partition":
+                    fleet.Link.SetPartitioned(r, begin);
+                    break;
+            }
         }
 
         switch (f.Kind)
         {
-            case "serial.bitflip":
-            case "serial.drop":
-            case "serial.duplicate":
-                foreach (var r in f.Robots)
-                {
-                    var noise = !begin ? SerialNoise.None : f.Kind switch
-                    {
-                        "serial.bitflip" => new SerialNoise { BitFlipRate = f.Rate },
-                        "serial.drop" => new SerialNoise { DropRate = f.Rate },
-                        _ => new SerialNoise { DuplicateRate = f.Rate },
-                    };
-                    if (f.Direction is "both" or "toDaemon")
-                    {
-                        fleet.ToDaemon(r).Noise = noise;
-                    }
-
-                    if (f.Direction is "both" or "toBoard")
-                    {
-                        fleet.ToBoard(r).Noise = noise;
-                    }
-                }
-
-                break;
-            case "serial.unplug":
-                foreach (var r in f.Robots)
-                {
-                    fleet.ToDaemon(r).Cut = begin;
-                    fleet.ToBoard(r).Cut = begin;
-                }
-
-                break;
-            case "serial.silent":
-                foreach (var r in f.Robots)
-                {
-                    fleet.BoardOf(r).Silent = begin;
-                }
-
-                break;
-            case "board.fault":
-                if (begin)
-                {
-                    foreach (var r in f.Robots)
-                    {
-                        fleet.BoardOf(r).ReportFault(f.Code, f.Severity);
-                    }
-                }
-
-                break;
-            case "board.estop":
-                foreach (var r in f.Robots)
-                {
-                    fleet.BoardOf(r).SetEmergencyStop(begin);
-                }
-
-                break;
             case "network.brokerOutage":
             case "cloud.siloKill":
                 fleet.Link.Down = begin;
-                break;
-            case "network.partition":
-                foreach (var r in f.Robots)
-                {
-                    fleet.Link.SetPartitioned(r, begin);
-                }
-
                 break;
             case "network.latency":
                 fleet.Link.Latency = begin ? f.Latency : TimeSpan.Zero;
                 fleet.Link.Jitter = begin ? f.Jitter : TimeSpan.Zero;
                 break;
-            case "model.drift":
-                foreach (var r in f.Robots)
-                {
-                    world.SetSensorBias(r, begin ? f.HeadingBias : 0, begin ? f.RangeScale : 1);
-                }
-
-                break;
-            case "model.corrupt":
-            case "model.unsigned":
-                break; // applied to the package at start (ModelPackageFaults)
-            case "world.person":
-                if (begin)
-                {
-                    world.AddPerson(f.Id, f.Path, f.Speed, leaveAtEnd: f.Until is null);
-                }
-
-                break;
-            case "world.block":
-                foreach (var c in f.Cells)
-                {
-                    world.BlockCell(c, begin);
-                }
-
-                break;
-            case "world.drop":
-                if (begin)
-                {
-                    for (var k = 0; k < f.Cells.Count; k++)
-                    {
-                        world.DropItem($"{f.Id}-{k}", f.Cells[k]);
-                    }
-                }
-
-                break;
-            case "world.delay":
-                foreach (var r in f.Robots)
-                {
-                    world.SetSpeedFactor(r, begin ? f.Speed : 1);
-                }
-
-                break;
             case "clock.skew":
-                var targets = f.Robots.Count > 0 ? f.Robots : [.. Enumerable.Range(0, fleet.Count)];
-                foreach (var r in targets)
+                foreach (var r in f.Robots.Count > 0 ? f.Robots : [.. Enumerable.Range(0, fleet.Count)])
                 {
                     fleet.ClockOf(r).Offset = begin ? f.Offset : TimeSpan.Zero;
                 }
 
                 break;
-            default:
-                throw new NotSupportedException($"fault kind {f.Kind} has no in-process injector");
         }
+
+        // model.corrupt and model.unsigned were applied to the packages at start (ModelPackageFaults).
     }
 
     /// <summary>Fault starts and ends in time order.</summary>

@@ -79,6 +79,15 @@ internal static class ScenarioVerdict
         }
     }
 
+    /// <summary>The scenario's world settings applied over a rig's defaults.</summary>
+    public static SimWorldOptions World(Scenario scenario, SimWorldOptions defaults) => defaults with
+    {
+        OdometryNoiseFraction = scenario.OdometryNoise,
+        RangeNoiseStdMetres = scenario.RangeNoise,
+        HeadingNoiseStdRad = scenario.HeadingNoise,
+        BrakeDecelerationMps2 = scenario.WorldBrakeDeceleration ?? defaults.BrakeDecelerationMps2,
+    };
+
     public static ViolationRecord? Record(InvariantViolation? v) => v is null ? null
         : new ViolationRecord(v.Kind.ToString(), v.Time.TotalSeconds, v.StepNumber, v.RobotIds, v.Cells, v.Message);
 
