@@ -23,9 +23,17 @@ public static class ScenarioCommand
         var report = new Option<DirectoryInfo>("--report") { Description = "Directory for report.json, report.md and the plots (default: hil-reports/<name>)." };
         var record = new Option<FileInfo>("--record") { Description = "Record every serial frame and MQTT/plan message to this file (docs/hil-recording.md)." };
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip the PNG plots." };
+        var tolerance = new Option<double>("--timing-tolerance") { Description = "Multiply every timing bound of the expectations (for a loaded machine; default 1).", DefaultValueFactory = _ => 1 };
+        tolerance.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double>() is < 1 or > 100)
+            {
+                r.AddError("--timing-tolerance must be between 1 and 100");
+            }
+        });
         var command = new Command("scenario", "Run one scenario file; exit 0 when every expectation holds, 1 when one fails, 2 when the file is invalid.")
         {
-            file, shortForm, soak, duration, report, record, noPlots,
+            file, shortForm, soak, duration, report, record, noPlots, tolerance,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -37,6 +45,7 @@ public static class ScenarioCommand
                 ReportDirectory = parse.GetValue(report)?.FullName,
                 RecordingFile = parse.GetValue(record)?.FullName,
                 Plots = !parse.GetValue(noPlots),
+                TimingTolerance = parse.GetValue(tolerance),
                 Progress = Console.Out,
             }, Console.Out, cancellationToken);
         });

@@ -66,7 +66,7 @@ public static class DaemonScenarioRunner
         }
 
         var trace = new RunTrace([.. Enumerable.Range(0, rig.Count).Select(rig.IdOf)]);
-        var watch = new ScenarioVerdict.FallbackWatch(scenario);
+        var watch = new ScenarioVerdict.FallbackWatch(scenario, options.TimingTolerance);
         var modeChanges = new long[rig.Count];
         var timeline = new InProcessScenarioRunner.Timeline(scenario, duration);
         var applied = new List<AppliedFault>();
@@ -157,7 +157,7 @@ public static class DaemonScenarioRunner
             // Loss is judged at the broker: a missing sequence number, or a stretch of sample time with no telemetry
             // (a link that drops what it cannot send numbers only what it sent). 3 s tolerates a starved process on a
             // loaded machine (5 Hz telemetry) and still catches an outage.
-            const double allowedGap = 3.0;
+            var allowedGap = 3.0 * options.TimingTolerance;
             var ok = telemetry.MissingSeq == 0 && telemetry.LongestGapSeconds <= allowedGap && telemetry.Messages > 0;
             checks.Add(new CheckResult("no telemetry lost (at the broker)", ok,
                 $"{telemetry.Messages} messages, {telemetry.MissingSeq} missing sequence numbers, longest sample gap {telemetry.LongestGapSeconds:F2} s (allowed {allowedGap} s), {telemetry.CloudReceived} routed by the cloud"));

@@ -37,7 +37,7 @@ public static class InProcessScenarioRunner
 
         await using var fleet = new LockstepFleet(map, fleetOptions);
         var trace = new RunTrace([.. Enumerable.Range(0, fleet.Count).Select(fleet.IdOf)]);
-        var watch = new ScenarioVerdict.FallbackWatch(scenario);
+        var watch = new ScenarioVerdict.FallbackWatch(scenario, options.TimingTolerance);
         var modeChanges = new long[fleet.Count];
         await using var recorder = options.RecordingFile is { } rec ? new FleetRecorder(rec, fleet, scenario.Name) : null;
         fleet.Tap = recorder;

@@ -16,7 +16,7 @@ public sealed class TcpProxyTests
         await using var proxy = new TcpProxy(((IPEndPoint)upstream.LocalEndpoint).Port, seed: 1) { Latency = TimeSpan.FromMilliseconds(150) };
         using var client = new TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, proxy.Port);
-        using var server = await upstream.AcceptTcpClientAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        using var server = await upstream.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(10));
 
         var sent = Stopwatch.StartNew();
         await client.GetStream().WriteAsync(new byte[] { 1, 2, 3, 4, 5 });
