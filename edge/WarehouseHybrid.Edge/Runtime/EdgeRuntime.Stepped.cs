@@ -36,4 +36,21 @@ public sealed partial class EdgeRuntime
     /// <paramref name="destination"/> (at least 265 bytes) and returns its length; 0 when nothing is pending.
     /// </summary>
     public int StepTakeOutput(Span<byte> destination) => _board.EncodePending(destination);
+
+    /// <summary>
+    /// Plan progress and decision after the latest tick, without the counters and timing summaries of
+    /// <see cref="GetStatus"/> (a host polling hundreds of runtimes every few ticks).
+    /// </summary>
+    public StepProgress GetStepProgress()
+    {
+        var s = _loop.Latest;
+        return new StepProgress(s.LastCompletedStep, s.HasDiscretePose ? s.DiscretePose : null, s.Mode, s.Reason);
+    }
 }
+
+/// <summary>A runtime's plan progress and decision after its latest tick.</summary>
+/// <param name="LastCompletedStep">Last completed global step.</param>
+/// <param name="DiscretePose">Discrete pose after it (null before localisation).</param>
+/// <param name="Mode">Decision mode.</param>
+/// <param name="Reason">Why.</param>
+public readonly record struct StepProgress(uint LastCompletedStep, Domain.Actions.RobotPose? DiscretePose, Control.DecisionMode Mode, Control.DecisionReason Reason);

@@ -207,7 +207,7 @@ public sealed class VirtualBoard : IAsyncDisposable
 
         if (_options.ReportEvents)
         {
-            var state = _world.GetRobot(RobotIndex);
+            var state = _world.EventFlags(RobotIndex);
             if (state.WatchdogExpired && !_wasWatchdogExpired)
             {
                 sent += ReportFault(BoardFaultCodes.CommandWatchdogExpired, 1) ? 1 : 0;

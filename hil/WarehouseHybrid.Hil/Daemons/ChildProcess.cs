@@ -31,11 +31,14 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>Its process id.</summary>
     public int Pid => _process.Id;
 
+    private bool _disposed;
+    private int? _exitCode;
+
     /// <summary>Whether it is still running.</summary>
-    public bool IsRunning => !_process.HasExited;
+    public bool IsRunning => !_disposed && !_process.HasExited;
 
     /// <summary>Exit code once it has ended.</summary>
-    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+    public int? ExitCode => _disposed ? _exitCode : _process.HasExited ? _process.ExitCode : null;
 
     /// <summary>Everything it printed so far (bounded).</summary>
     public string Output
@@ -101,7 +104,7 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>SIGTERM to its pid, then SIGKILL when it has not ended within <paramref name="grace"/>.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
-        if (_process.HasExited)
+        if (_disposed || _process.HasExited)
         {
             return;
         }
@@ -121,7 +124,7 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>SIGKILL (a crash, a pulled plug).</summary>
     public async Task KillAsync()
     {
-        if (_process.HasExited)
+        if (_disposed || _process.HasExited)
         {
             return;
         }
@@ -141,7 +144,14 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
         await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        _exitCode = _process.HasExited ? _process.ExitCode : null;
+        _disposed = true;
         _process.Dispose();
     }
 

@@ -67,17 +67,17 @@ public sealed class LocalSite
     /// Reads every robot's progress, confirms completed steps, delivers released grants, and plans and dispatches the
     /// next step when the cycle allows (everyone confirmed, or the confirm timeout passed).
     /// </summary>
-    public void Poll(TimeSpan now, IReadOnlyList<EdgeStatus> statuses, Action<int, Google.Protobuf.IMessage> send)
+    public void Poll(TimeSpan now, IReadOnlyList<StepProgress> progress, Action<int, Google.Protobuf.IMessage> send)
     {
-        for (var i = 0; i < statuses.Count; i++)
+        for (var i = 0; i < progress.Count; i++)
         {
-            var status = statuses[i];
+            var status = progress[i];
             if (status.DiscretePose is not { } pose || status.LastCompletedStep == _lastReported[i])
             {
                 continue;
             }
 
-            if (_cycle.Confirm(status.RobotId, status.LastCompletedStep, pose) is ConfirmOutcome.CaughtUp or ConfirmOutcome.AlreadyConfirmed)
+            if (_cycle.Confirm(_cycle.RobotIdAt(i), status.LastCompletedStep, pose) is ConfirmOutcome.CaughtUp or ConfirmOutcome.AlreadyConfirmed)
             {
                 _lastReported[i] = status.LastCompletedStep;
             }

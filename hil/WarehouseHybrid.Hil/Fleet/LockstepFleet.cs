@@ -48,7 +48,7 @@ public sealed class LockstepFleet : IAsyncDisposable
     private readonly FleetOptions _options;
     private readonly Robot[] _robots;
     private readonly EdgeRuntime[] _runtimes;
-    private readonly EdgeStatus[] _statuses;
+    private readonly StepProgress[] _progress;
     private readonly long _controlEvery;
     private readonly long _sensorEvery;
     private readonly long _pollEvery;
@@ -83,7 +83,7 @@ public sealed class LockstepFleet : IAsyncDisposable
         var starts = options.StartCells?.ToArray() ?? DemoRunner.PickStartCells(map, options.Robots, options.Seed);
         _robots = new Robot[options.Robots];
         _runtimes = new EdgeRuntime[options.Robots];
-        _statuses = new EdgeStatus[options.Robots];
+        _progress = new StepProgress[options.Robots];
         var boardOptions = new VirtualBoardOptions { SensorPeriod = options.SensorPeriod, ConcurrentSensing = true };
         for (var i = 0; i < options.Robots; i++)
         {
@@ -151,14 +151,17 @@ public sealed class LockstepFleet : IAsyncDisposable
     /// <summary>Each robot's edge runtime.</summary>
     public IReadOnlyList<EdgeRuntime> Runtimes => _runtimes;
 
-    /// <summary>The latest status of every robot (refreshed each site poll).</summary>
-    public IReadOnlyList<EdgeStatus> Statuses => _statuses;
+    /// <summary>Every robot's plan progress and decision (refreshed each site poll).</summary>
+    public IReadOnlyList<StepProgress> Progress => _progress;
+
+    /// <summary>Every robot's full status (counters, model install); allocates, call at the end of a run.</summary>
+    public IReadOnlyList<EdgeStatus> Statuses() => [.. _runtimes.Select(r => r.GetStatus())];
 
     /// <summary>Records serial traffic when set (before <see cref="Start"/>).</summary>
     public IFleetTap? Tap { get; set; }
 
     /// <summary>Called after each site poll with the fresh statuses (reports, scenario checks), on the caller's thread.</summary>
-    public event Action<TimeSpan, IReadOnlyList<EdgeStatus>>? Polled;
+    public event Action<TimeSpan, IReadOnlyList<StepProgress>>? Polled;
 
     /// <summary>A robot's id.</summary>
     public string IdOf(int robot) => _robots[robot].Id;
@@ -300,17 +303,17 @@ public sealed class LockstepFleet : IAsyncDisposable
     {
         for (var i = 0; i < _runtimes.Length; i++)
         {
-            _statuses[i] = _runtimes[i].GetStatus();
+            _progress[i] = _runtimes[i].GetStepProgress();
         }
 
         if (Site is not null)
         {
             var now = Now;
-            Site.Poll(now, Link.Hear(now, _statuses), (robot, message) => Link.Send(robot, message, now));
+            Site.Poll(now, Link.Hear(now, _progress), (robot, message) => Link.Send(robot, message, now));
             Link.Deliver(now, _runtimes);
         }
 
-        Polled?.Invoke(Now, _statuses);
+        Polled?.Invoke(Now, _progress);
     }
 
     /// <summary>With one thread: wall time in board pumps (sensing, encoding), edge ingest, control ticks, command output.</summary>

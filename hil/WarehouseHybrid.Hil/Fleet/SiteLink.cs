@@ -17,8 +17,8 @@ public sealed class SiteLink
     private readonly List<(int Robot, IMessage Message)> _held = [];
     private readonly HashSet<int> _partitioned = [];
     private readonly Random _random;
-    private readonly List<(TimeSpan Time, EdgeStatus[] Statuses)> _history = [];
-    private EdgeStatus[] _heard = [];
+    private readonly List<(TimeSpan Time, StepProgress[] Statuses)> _history = [];
+    private StepProgress[] _heard = [];
     private long _order;
 
     /// <summary>Creates a clean link.</summary>
@@ -110,11 +110,11 @@ public sealed class SiteLink
     /// What the site hears at <paramref name="now"/>: each robot's status as it was one latency ago, or the last one
     /// heard while it is unreachable.
     /// </summary>
-    public IReadOnlyList<EdgeStatus> Hear(TimeSpan now, EdgeStatus[] statuses)
+    public IReadOnlyList<StepProgress> Hear(TimeSpan now, StepProgress[] statuses)
     {
         if (_heard.Length != statuses.Length)
         {
-            _heard = (EdgeStatus[])statuses.Clone();
+            _heard = (StepProgress[])statuses.Clone();
         }
 
         if (Latency == TimeSpan.Zero && Jitter == TimeSpan.Zero)
@@ -131,7 +131,7 @@ public sealed class SiteLink
             return _heard;
         }
 
-        _history.Add((now, (EdgeStatus[])statuses.Clone()));
+        _history.Add((now, (StepProgress[])statuses.Clone()));
         for (var i = 0; i < statuses.Length; i++)
         {
             if (!Reachable(i))

@@ -108,7 +108,7 @@ public static class InProcessScenarioRunner
             applied[applied.IndexOf(f)] = f with { EndedAtSeconds = end.TotalSeconds };
         }
 
-        var statuses = fleet.Statuses;
+        var statuses = fleet.Statuses();
         var first = fleet.World.FirstViolation;
         var checks = new List<CheckResult>();
         checks.AddRange(ScenarioVerdict.Invariants(scenario, fleet.World.ViolationCount, first));

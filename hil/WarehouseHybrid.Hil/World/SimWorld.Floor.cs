@@ -17,6 +17,7 @@ public sealed partial class SimWorld
     private readonly List<SimItem> _items = [];
     private readonly bool[] _blocked;
     private readonly bool[] _itemCell;
+    private bool[] _wall = [];
 
     // Bodies (robots, then people, then items) as circles, each listed in every cell its bounding box overlaps.
     private readonly int[] _cellHead;
@@ -46,7 +47,9 @@ public sealed partial class SimWorld
     public bool IsFree(int cell) => Map.IsPassable(cell) && !_blocked[cell];
 
     /// <summary>Whether a range beam stops at the cell's face: a map obstacle or a blocked cell (an item is a circle, not a wall).</summary>
-    private bool IsWall(int cell) => !Map.IsPassable(cell) || (_blocked[cell] && !_itemCell[cell]);
+    private bool IsWall(int cell) => _wall[cell];
+
+    private void UpdateWall(int cell) => _wall[cell] = !Map.IsPassable(cell) || (_blocked[cell] && !_itemCell[cell]);
 
     /// <summary>Whether a cell was blocked at run time (including by a dropped item).</summary>
     public bool IsBlocked(int cell)
@@ -71,6 +74,7 @@ public sealed partial class SimWorld
             }
 
             _blocked[cell] = blocked;
+            UpdateWall(cell);
         }
     }
 
@@ -94,6 +98,7 @@ public sealed partial class SimWorld
             _items.Add(new SimItem(id, cell, x, y, radiusMetres));
             _blocked[cell] = true;
             _itemCell[cell] = true;
+            UpdateWall(cell);
             _bodiesDirty = true;
         }
     }

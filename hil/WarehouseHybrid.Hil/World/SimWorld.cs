@@ -40,6 +40,7 @@ public sealed partial class SimWorld
     private readonly Random _noise;
     private readonly double _cell;
     private TimeSpan _now;
+    private long _nowTicks; // _now, readable without the lock (boards read the time on every frame)
     private long _stepCount;
 
     /// <summary>Creates an empty world on a map.</summary>
@@ -53,6 +54,11 @@ public sealed partial class SimWorld
         _noise = new Random(Options.NoiseSeed);
         _blocked = new bool[map.CellCount];
         _itemCell = new bool[map.CellCount];
+        _wall = new bool[map.CellCount];
+        for (var c = 0; c < map.CellCount; c++)
+        {
+            _wall[c] = !map.IsPassable(c);
+        }
         _cellHead = new int[map.CellCount];
         Array.Fill(_cellHead, -1);
         _cellOwnerStamp = new int[map.CellCount];
@@ -72,10 +78,7 @@ public sealed partial class SimWorld
     public GridGeometry Geometry => Options.Geometry;
 
     /// <summary>Simulated time since the world began.</summary>
-    public TimeSpan Now
-    {
-        get { lock (_gate) { return _now; } }
-    }
+    public TimeSpan Now => TimeSpan.FromTicks(Volatile.Read(ref _nowTicks));
 
     /// <summary>Steps taken so far.</summary>
     public long StepCount
@@ -185,6 +188,16 @@ public sealed partial class SimWorld
             }
 
             return result;
+        }
+    }
+
+    /// <summary>Whether a robot's command watchdog has expired and whether its bumper touches something (the board's events), without a snapshot.</summary>
+    public (bool WatchdogExpired, bool Bumper) EventFlags(int index)
+    {
+        lock (_gate)
+        {
+            var r = Robot(index);
+            return (r.WatchdogExpired, r.Bumper);
         }
     }
 
@@ -324,6 +337,7 @@ public sealed partial class SimWorld
             }
 
             _now += dt;
+            Volatile.Write(ref _nowTicks, _now.Ticks);
             _stepCount++;
             MovePeople(seconds);
             for (var i = 0; i < n; i++)
