@@ -10,10 +10,14 @@ public static class Program
     /// <summary>Entry point.</summary>
     public static async Task<int> Main(string[] args)
     {
-        var root = new RootCommand("WarehouseHybrid hardware-in-the-loop rig: the demo, the LoRR bench and scenarios.")
+        var root = new RootCommand("WarehouseHybrid hardware-in-the-loop rig: the demo, scenarios and soaks, record and replay, the fleet and LoRR benches.")
         {
             DemoCommand.Create(),
             LorrCommand.Create(),
+            BenchCommand.Create(),
+            ScenarioCommand.Create(),
+            ScenarioCommand.CreateReplay(),
+            SoakCommand.Create(),
         };
 
         // Ctrl+C and SIGTERM (systemd, CI, kill) cancel the running command, which then shuts down cleanly.

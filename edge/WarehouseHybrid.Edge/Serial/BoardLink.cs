@@ -129,6 +129,7 @@ public sealed partial class BoardLink : IMotorCommandSink, IDisposable
     private long _dropped;
     private long _closeTimeouts;
     private long _lastFrameTimestamp;
+    private ushort _writeSequence;
     private long _disconnectedTimestamp;
     private long _lastDowntimeTicks = -1;
     private BoardFault _lastFault;
@@ -438,23 +439,7 @@ public sealed partial class BoardLink : IMotorCommandSink, IDisposable
                     return;
                 }
 
-                var now = _time.GetTimestamp();
-                ReadOnlySpan<byte> input = buffer.AsSpan(0, n);
-                while (_decoder.TryDecode(ref input, out var frame))
-                {
-                    Handle(frame, now);
-                }
-
-                var stats = _decoder.Stats;
-                lock (_statsGate)
-                {
-                    if (stats.FramesRejected != _decoderStats.FramesRejected)
-                    {
-                        LogFramesRejected(_logger, stats.FramesRejected - _decoderStats.FramesRejected, _decoder.LastError, _decoder.LastErrorOffset, _decoder.LastErrorDetail ?? string.Empty);
-                    }
-
-                    _decoderStats = stats;
-                }
+                Ingest(buffer.AsSpan(0, n));
             }
         }
         catch (Exception ex) when (IsDeviceError(ex))
@@ -465,6 +450,54 @@ public sealed partial class BoardLink : IMotorCommandSink, IDisposable
                 LogReadFailed(_logger, ex);
             }
         }
+    }
+
+    /// <summary>
+    /// Decodes bytes from the board and stores what they carry, stamped now: the reader thread's work for one read.
+    /// Also called directly by a host that steps the runtime on its own thread (<see cref="Runtime.EdgeRuntime.StepIngest"/>).
+    /// </summary>
+    internal void Ingest(ReadOnlySpan<byte> input)
+    {
+        var now = _time.GetTimestamp();
+        while (_decoder.TryDecode(ref input, out var frame))
+        {
+            Handle(frame, now);
+        }
+
+        var stats = _decoder.Stats;
+        lock (_statsGate)
+        {
+            if (stats.FramesRejected != _decoderStats.FramesRejected)
+            {
+                LogFramesRejected(_logger, stats.FramesRejected - _decoderStats.FramesRejected, _decoder.LastError, _decoder.LastErrorOffset, _decoder.LastErrorDetail ?? string.Empty);
+            }
+
+            _decoderStats = stats;
+        }
+    }
+
+    /// <summary>
+    /// Encodes the pending motor command (if any) into <paramref name="destination"/> with the link's sequence
+    /// counter and returns its length (0 when none is pending): the writer thread's work for one command, for a
+    /// host that steps the runtime on its own thread (<see cref="Runtime.EdgeRuntime.StepTakeOutput"/>).
+    /// </summary>
+    internal int EncodePending(Span<byte> destination)
+    {
+        MotorCommand command;
+        lock (_mailboxGate)
+        {
+            if (!_hasPending)
+            {
+                return 0;
+            }
+
+            command = _pending;
+            _hasPending = false;
+        }
+
+        var n = SerialFrameEncoder.Encode(command, _writeSequence++, destination);
+        Interlocked.Increment(ref _written);
+        return n;
     }
 
     private void Handle(in DecodedFrame frame, long now)
@@ -517,7 +550,6 @@ public sealed partial class BoardLink : IMotorCommandSink, IDisposable
     private void WriteLoop()
     {
         var buffer = new byte[SerialFrameEncoder.MaxEncodedFrameLength];
-        ushort sequence = 0;
         while (true)
         {
             _commandReady.WaitOne();
@@ -541,7 +573,7 @@ public sealed partial class BoardLink : IMotorCommandSink, IDisposable
                 {
                     try
                     {
-                        var n = SerialFrameEncoder.Encode(command, sequence++, buffer);
+                        var n = SerialFrameEncoder.Encode(command, _writeSequence++, buffer);
                         stream.Write(buffer, 0, n);
                         stream.Flush();
                         Interlocked.Increment(ref _written);

@@ -52,6 +52,13 @@ public sealed class VirtualBoard : IAsyncDisposable
     private long _unexpectedFrames;
     private long _writeFailures;
     private long _bytesReceived;
+    private long _linkLostBrakes;
+    private TimeSpan _lastDaemonFrame;
+    private bool _heardDaemon;
+    private bool _linkLostBraking;
+    private TimeSpan _nextFaultRepeat;
+    private ushort _latchedCode;
+    private volatile bool _silent;
 
     /// <summary>Creates the board of robot <paramref name="robotIndex"/> on the board end of a serial line.</summary>
     public VirtualBoard(Stream boardEnd, SimWorld world, int robotIndex, VirtualBoardOptions? options = null, ILogger? logger = null)
@@ -110,7 +117,18 @@ public sealed class VirtualBoard : IAsyncDisposable
         UnexpectedFrames = Interlocked.Read(ref _unexpectedFrames),
         WriteFailures = Interlocked.Read(ref _writeFailures),
         BytesReceived = Interlocked.Read(ref _bytesReceived),
+        LinkLostBrakes = Interlocked.Read(ref _linkLostBrakes),
     };
+
+    /// <summary>
+    /// While true the board sends nothing at all (a hung board firmware: the "silent board" fault); it still
+    /// receives and applies commands.
+    /// </summary>
+    public bool Silent
+    {
+        get => _silent;
+        set => _silent = value;
+    }
 
     /// <summary>The decoder's counters for bytes from the daemon (rejected frames by reason, sequence gaps).</summary>
     public SerialDecoderStats DecoderStats
@@ -173,11 +191,23 @@ public sealed class VirtualBoard : IAsyncDisposable
             _pumped = true;
             _nextSensor = now;
             _nextHeartbeat = now;
+            _lastDaemonFrame = now;
+        }
+
+        CheckDaemonSilence(now);
+        if (_silent)
+        {
+            return 0;
+        }
+
+        if (_faultLatched && now >= _nextFaultRepeat)
+        {
+            sent += ReportFault(_latchedCode, 2) ? 1 : 0;
         }
 
         if (_options.ReportEvents)
         {
-            var state = _world.GetRobot(RobotIndex);
+            var state = _world.EventFlags(RobotIndex);
             if (state.WatchdogExpired && !_wasWatchdogExpired)
             {
                 sent += ReportFault(BoardFaultCodes.CommandWatchdogExpired, 1) ? 1 : 0;
@@ -218,7 +248,7 @@ public sealed class VirtualBoard : IAsyncDisposable
     /// <summary>Sends one sensor frame with the robot's current readings now; false when the line is down.</summary>
     public bool SendSensorFrame()
     {
-        var frame = _world.Sense(RobotIndex);
+        var frame = _options.ConcurrentSensing ? _world.SenseConcurrent(RobotIndex) : _world.Sense(RobotIndex);
         lock (_sendGate)
         {
             frame.Status = _faultLatched ? BoardStatus.Faulted : BoardStatus.Ok;
@@ -267,6 +297,8 @@ public sealed class VirtualBoard : IAsyncDisposable
             if (severity == 2)
             {
                 _faultLatched = true;
+                _latchedCode = code;
+                _nextFaultRepeat = _world.Now + _options.FaultRepeatPeriod;
                 _world.SetMotorsDisabled(RobotIndex, true);
             }
 
@@ -307,8 +339,36 @@ public sealed class VirtualBoard : IAsyncDisposable
         _stop.Dispose();
     }
 
+    // Protocol section 6: no valid frame from the daemon for LinkLostAfter -> brake, independent of the watchdog.
+    private void CheckDaemonSilence(TimeSpan now)
+    {
+        TimeSpan last;
+        bool heard;
+        lock (_receiveGate)
+        {
+            last = _lastDaemonFrame;
+            heard = _heardDaemon;
+        }
+
+        // Before the first valid frame the motors are braked anyway (no command yet).
+        if (!heard || now - last < _options.LinkLostAfter)
+        {
+            _linkLostBraking = false;
+            return;
+        }
+
+        if (!_linkLostBraking)
+        {
+            _linkLostBraking = true;
+            Interlocked.Increment(ref _linkLostBrakes);
+            _world.ApplyCommand(RobotIndex, new MotorCommand { Flags = MotorFlags.Brake, TimeoutMs = 0 });
+        }
+    }
+
     private void Apply(in DecodedFrame frame)
     {
+        _lastDaemonFrame = _world.Now;
+        _heardDaemon = true;
         switch (frame.Type)
         {
             case BoardMessageType.MotorCommand:

@@ -6,8 +6,20 @@ public sealed record VirtualBoardOptions
     /// <summary>Time between sensor frames (default 20 ms = 50 Hz).</summary>
     public TimeSpan SensorPeriod { get; init; } = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>Time between heartbeats (default 1 s).</summary>
-    public TimeSpan HeartbeatPeriod { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Time between heartbeats (default 250 ms = 4 Hz, docs/serial-protocol.md section 6).</summary>
+    public TimeSpan HeartbeatPeriod { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>No valid frame from the daemon for this long: the board brakes on its own (protocol: 1 s).</summary>
+    public TimeSpan LinkLostAfter { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A latched error fault is reported again this often, so a restarted daemon learns about it (protocol: 1 s).</summary>
+    public TimeSpan FaultRepeatPeriod { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Sense with <see cref="World.SimWorld.SenseConcurrent"/> (lock-step fleets that pump boards in parallel between
+    /// world steps) instead of the locked <see cref="World.SimWorld.Sense"/>.
+    /// </summary>
+    public bool ConcurrentSensing { get; init; }
 
     /// <summary>Whether the board reports watchdog expiry, e-stop and bumper hits as BoardFault frames (warnings).</summary>
     public bool ReportEvents { get; init; } = true;
@@ -23,6 +35,16 @@ public sealed record VirtualBoardOptions
         if (HeartbeatPeriod <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(HeartbeatPeriod), HeartbeatPeriod, "VirtualBoardOptions.HeartbeatPeriod must be positive");
+        }
+
+        if (LinkLostAfter <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(LinkLostAfter), LinkLostAfter, "VirtualBoardOptions.LinkLostAfter must be positive");
+        }
+
+        if (FaultRepeatPeriod <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(FaultRepeatPeriod), FaultRepeatPeriod, "VirtualBoardOptions.FaultRepeatPeriod must be positive");
         }
     }
 }
@@ -53,4 +75,7 @@ public readonly record struct VirtualBoardStats
 
     /// <summary>Bytes received from the daemon.</summary>
     public long BytesReceived { get; init; }
+
+    /// <summary>Times the board braked on its own because the daemon fell silent for <see cref="VirtualBoardOptions.LinkLostAfter"/>.</summary>
+    public long LinkLostBrakes { get; init; }
 }

@@ -54,10 +54,34 @@ public static class DemoCommand
             }
         });
 
-        var command = new Command("demo", "Start broker, Orleans silo, optimizer and simulated robots in one process; print live progress.")
+        var daemons = new Option<int>("--daemons")
         {
-            robots, map, duration, tasks, seed, rate,
+            Description = "How many of the robots run as real edge daemon processes over socat pseudo-terminals (the rest in-process).",
+            DefaultValueFactory = _ => 0,
         };
+        daemons.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 0 or > 50)
+            {
+                r.AddError("--daemons must be between 0 and 50");
+            }
+        });
+        var faults = new Option<string[]>("--fault")
+        {
+            Description = "A fault to inject live, kind:target@start[-end], e.g. board.estop:3@20s-30s, serial.unplug:0@15s-20s (a daemon robot), world.block:12,30@20s; repeatable.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("demo", "Start broker, Orleans silo, optimizer and simulated robots in one process (some as real daemon processes); print live progress.")
+        {
+            robots, map, duration, tasks, seed, rate, daemons, faults,
+        };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(daemons) > r.GetValue(robots))
+            {
+                r.AddError("--daemons must not exceed --robots");
+            }
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new DemoOptions
@@ -68,6 +92,8 @@ public static class DemoCommand
                 StopAfterTasks = parse.GetValue(tasks),
                 Seed = parse.GetValue(seed),
                 ControlRateHz = parse.GetValue(rate),
+                Daemons = parse.GetValue(daemons),
+                Faults = parse.GetValue(faults) ?? [],
             };
             var result = await DemoRunner.RunAsync(options, Console.Out, cancellationToken);
             return result.ExitCode;

@@ -36,6 +36,12 @@ public sealed record DemoOptions
     /// <summary>Robot speed limit (m/s, 1 m cells): demo robots are nimble so tasks finish in seconds.</summary>
     public double MaxLinearMps { get; init; } = 3.0;
 
+    /// <summary>How many of the robots run as real edge daemon processes over socat pseudo-terminals (the rest in-process).</summary>
+    public int Daemons { get; init; }
+
+    /// <summary>Faults to inject live, each "kind:robot@start[-end]" (see <see cref="DemoFaults.Parse"/>).</summary>
+    public IReadOnlyList<string> Faults { get; init; } = [];
+
     /// <summary>Robot turn-rate limit (rad/s).</summary>
     public double MaxAngularRadps { get; init; } = 8.0;
 }

@@ -11,6 +11,9 @@ using WarehouseHybrid.Edge.Runtime;
 using WarehouseHybrid.Hil.Board;
 using WarehouseHybrid.Hil.Broker;
 using WarehouseHybrid.Edge.Serial;
+using WarehouseHybrid.Hil.Daemons;
+using WarehouseHybrid.Hil.Faults;
+using WarehouseHybrid.Hil.Scenarios;
 using WarehouseHybrid.Hil.World;
 using WarehouseHybrid.Planning.Fleet;
 
@@ -44,6 +47,29 @@ public static class DemoRunner
         var log = loggerFactory.CreateLogger("Demo");
 
         output.WriteLine($"WarehouseHybrid demo: {options.Robots} robots on {mapSource} ({map.Width}x{map.Height}, {map.PassableCount} free cells)");
+        var faults = new List<FaultSpec>();
+        foreach (var text in options.Faults)
+        {
+            var fault = DemoFaults.Parse(text, options.Robots, map, out var error);
+            if (fault is not null && fault.Kind.StartsWith("serial.", StringComparison.Ordinal) && fault.Kind != "serial.silent" && fault.Robots[0] >= options.Daemons)
+            {
+                error = $"--fault '{text}': {fault.Kind} needs a daemon robot (robots 0..{options.Daemons - 1} run as daemons; use --daemons)";
+            }
+
+            if (error is not null)
+            {
+                output.WriteLine(error);
+                return new DemoResult { ExitCode = 1, Robots = options.Robots };
+            }
+
+            faults.Add(fault!);
+        }
+
+        if (options.Daemons > 0 && !PtyPair.Available)
+        {
+            output.WriteLine("--daemons needs socat (Debian package socat)");
+            return new DemoResult { ExitCode = 1, Robots = options.Robots };
+        }
 
         // 1. Broker.
         var broker = await EmbeddedBroker.StartAsync();
@@ -81,6 +107,7 @@ public static class DemoRunner
         var site = cloud.GetSite(SiteId);
         await site.InitializeAsync(SiteDefinition.Create(map, seats));
         output.WriteLine($"  Orleans silo up (localhost clustering, in-memory storage), site '{SiteId}' initialized");
+        output.WriteLine(DashboardUrl(cloud) is { } url ? $"  Dashboard: {url}" : "  Dashboard: not served by this silo build");
 
         // 3. World, boards and edge runtimes.
         var world = new SimWorld(map, new SimWorldOptions
@@ -95,9 +122,26 @@ public static class DemoRunner
         var pairs = new List<InMemorySerialPair>();
         var boards = new List<VirtualBoard>();
         var edges = new List<EdgeRuntime>();
+        var lines = new List<BoardLine>();
+        var ptys = new List<PtyPair>();
+        var daemons = new List<ChildProcess>();
+        var rigDir = options.Daemons > 0 ? Directory.CreateTempSubdirectory("wh-demo-").FullName : null;
         for (var i = 0; i < options.Robots; i++)
         {
             world.AddRobot(robotIds[i], starts[i], Heading.East);
+            if (i < options.Daemons)
+            {
+                // A real daemon process over a socat pty pair (started once the world runs).
+                var pty = await PtyPair.StartAsync(Path.Combine(rigDir!, "pty"), robotIds[i]);
+                ptys.Add(pty);
+                var line = new BoardLine(pty, HashCode.Combine(options.Seed, i));
+                lines.Add(line);
+                var daemonBoard = new VirtualBoard(line, world, i);
+                line.Attach(daemonBoard);
+                boards.Add(daemonBoard);
+                continue;
+            }
+
             var pair = InMemorySerialPair.Create();
             pairs.Add(pair);
             var board = new VirtualBoard(pair.BoardEnd, world, i);
@@ -113,7 +157,17 @@ public static class DemoRunner
             await edge.StartAsync(CancellationToken.None);
         }
 
-        output.WriteLine($"  {options.Robots} edge runtimes up ({options.ControlRateHz} Hz control loops, serial over in-memory lines)");
+        for (var i = 0; i < options.Daemons; i++)
+        {
+            var edge = EdgeOptionsFor(options, robotIds[i], starts[i], map, broker.Port);
+            edge.SerialDevicePath = ptys[i].DaemonPath;
+            daemons.Add(ChildProcess.Start("edge " + robotIds[i], "dotnet",
+                [DaemonRig.FindEdgeDll(), .. DaemonRig.Arguments(edge, Path.Combine(rigDir!, robotIds[i] + ".health.json"))]));
+        }
+
+        output.WriteLine($"  {edges.Count} edge runtimes up in-process ({options.ControlRateHz} Hz control loops, serial over in-memory lines)" +
+            (daemons.Count > 0 ? $"; {daemons.Count} edge daemon processes over socat ptys (pids {string.Join(", ", daemons.Select(d => d.Pid))})" : string.Empty));
+        var pendingFaults = faults.SelectMany(f => f.Until is { } u ? new[] { (f.At, f, true), (u, f, false) } : [(f.At, f, true)]).OrderBy(e => e.Item1).ToList();
 
         // 4. Tasks and progress.
         var feeder = new TaskFeeder(map, options.ErrandsPerTask, options.Seed);
@@ -134,6 +188,14 @@ public static class DemoRunner
             using var timer = new PeriodicTimer(options.ProgressEvery);
             while (await timer.WaitForNextTickAsync(linked.Token))
             {
+                while (pendingFaults.Count > 0 && pendingFaults[0].Item1 <= clock.Elapsed)
+                {
+                    var (_, fault, begin) = pendingFaults[0];
+                    pendingFaults.RemoveAt(0);
+                    await ApplyFaultAsync(fault, begin, world, boards, lines);
+                    output.WriteLine($"  fault {(begin ? "on" : "off")}: {fault.Id}");
+                }
+
                 stats = await site.GetStatsAsync();
                 if (stats.OpenTasks < target)
                 {
@@ -193,8 +255,29 @@ public static class DemoRunner
             }
         }
 
+        foreach (var daemon in daemons)
+        {
+            await daemon.DisposeAsync(); // SIGTERM to its pid: the daemon brakes and exits
+            edgesStopped &= !daemon.IsRunning;
+        }
+
         await driver.StopAsync();
         var worldStopped = !driver.IsRunning;
+        foreach (var line in lines)
+        {
+            line.Dispose();
+        }
+
+        foreach (var pty in ptys)
+        {
+            await pty.DisposeAsync();
+        }
+
+        if (rigDir is not null)
+        {
+            Directory.Delete(rigDir, recursive: true);
+        }
+
         foreach (var board in boards)
         {
             await board.DisposeAsync();
@@ -258,6 +341,38 @@ public static class DemoRunner
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Where the demo learns the dashboard's address: the silo host's "urls" setting (ASP.NET's standard key) or
+    /// "Cloud:Dashboard:Url". The dashboard comes with the cloud's observability work; set this to read its server's
+    /// bound addresses once the host exposes them.
+    /// </summary>
+    public static Func<IHost, string?> DashboardUrl { get; set; } = host =>
+    {
+        var configuration = host.Services.GetService<Microsoft.Extensions.Configuration.IConfiguration>();
+        return configuration?["Cloud:Dashboard:Url"] ?? configuration?["urls"];
+    };
+
+    private static async Task ApplyFaultAsync(FaultSpec fault, bool begin, SimWorld world, List<VirtualBoard> boards, List<BoardLine> lines)
+    {
+        if (FaultActions.TryApplyWorld(fault, begin, world))
+        {
+            return;
+        }
+
+        foreach (var r in fault.Robots)
+        {
+            if (FaultActions.TryApplyBoard(fault, begin, boards[r]) || (r < lines.Count && FaultActions.TryApplyNoise(fault, begin, lines[r].ToDaemon, lines[r].ToBoard)))
+            {
+                continue;
+            }
+
+            if (fault.Kind == "serial.unplug" && r < lines.Count)
+            {
+                await (begin ? lines[r].UnplugAsync() : lines[r].ReplugAsync());
+            }
+        }
     }
 
     /// <summary>Edge settings of one demo robot.</summary>

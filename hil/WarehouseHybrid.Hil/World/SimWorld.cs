@@ -6,12 +6,14 @@ namespace WarehouseHybrid.Hil.World;
 /// <summary>
 /// The simulated warehouse floor: a <see cref="GridMap"/> and the bodies of N robots with continuous poses,
 /// moved by a unicycle model under each robot's latest <see cref="MotorCommand"/>, with acceleration and speed
-/// limits, brake, board-side command watchdog and emergency stop.
+/// limits, brake, board-side command watchdog and emergency stop; people walking along waypoints, items dropped
+/// on the floor and cells blocked at run time, all seen by the robots' range sensors.
 /// <para>
 /// Time advances only through <see cref="Step"/> with a caller-chosen fixed step (no threads, no clocks inside),
 /// so the same inputs give the same run, faster than real time for in-process fleets or paced by a
 /// real-time driver for real daemons. Public members are thread-safe (one lock), so boards may apply commands
-/// from their reader threads while a driver steps the world.
+/// from their reader threads while a driver steps the world; <see cref="SenseConcurrent"/> is the exception that
+/// lock-step fleets use to sense many robots in parallel between steps.
 /// </para>
 /// <para>
 /// Conventions (those of <see cref="GridGeometry"/>): x = column direction, y = row direction (down the map),
@@ -21,12 +23,15 @@ namespace WarehouseHybrid.Hil.World;
 /// right = v + w * b / 2, left = v - w * b / 2, so heading change = (right - left) / b.
 /// </para>
 /// <para>
-/// After every step the invariants are checked: no two robots' centres in one cell, no two robots exchanging
-/// cells, no centre in an obstacle cell or off the map, no motion while e-stopped. A violation is recorded once
-/// when it begins (<see cref="Violations"/>), and thrown when <see cref="SimWorldOptions.ThrowOnViolation"/> is set.
+/// After every step the invariants are checked (<see cref="InvariantKind"/>): no two robots' centres in one cell,
+/// no two robots exchanging cells, no centre in an obstacle cell or off the map and none entering a blocked cell,
+/// a cell with a dropped item or a cell with a person, no moving body touching anything, no motion while
+/// e-stopped, and (when <see cref="SimWorldOptions.ShieldBrakeDecelerationMps2"/> is set) every brake stopping
+/// within the shield's envelope. A violation is recorded once when it begins (<see cref="Violations"/>), and
+/// thrown when <see cref="SimWorldOptions.ThrowOnViolation"/> is set.
 /// </para>
 /// </summary>
-public sealed class SimWorld
+public sealed partial class SimWorld
 {
     private readonly Lock _gate = new();
     private readonly List<SimRobot> _robots = [];
@@ -34,16 +39,9 @@ public sealed class SimWorld
     private readonly List<InvariantViolation> _violations = [];
     private readonly Random _noise;
     private readonly double _cell;
-
-    // Invariant bookkeeping reused between steps (no per-step allocation when nothing is wrong).
-    private HashSet<ViolationKey> _activeNow = [];
-    private HashSet<ViolationKey> _activeBefore = [];
-    private readonly Dictionary<int, int> _robotByCell = [];
-    private readonly Dictionary<int, int> _robotByPreviousCell = [];
-    private int[] _previousCells = [];
-    private double[] _previousPose = [];
-    private bool[] _estoppedAtStart = [];
-    private long _violationCount;
+    private TimeSpan _now;
+    private long _nowTicks; // _now, readable without the lock (boards read the time on every frame)
+    private long _stepCount;
 
     /// <summary>Creates an empty world on a map.</summary>
     public SimWorld(GridMap map, SimWorldOptions? options = null)
@@ -54,6 +52,20 @@ public sealed class SimWorld
         Map = map;
         _cell = Options.Geometry.CellSizeMetres;
         _noise = new Random(Options.NoiseSeed);
+        _blocked = new bool[map.CellCount];
+        _itemCell = new bool[map.CellCount];
+        _wall = new bool[map.CellCount];
+        for (var c = 0; c < map.CellCount; c++)
+        {
+            _wall[c] = !map.IsPassable(c);
+        }
+        _cellHead = new int[map.CellCount];
+        Array.Fill(_cellHead, -1);
+        _cellOwnerStamp = new int[map.CellCount];
+        _cellOwner = new int[map.CellCount];
+        _previousOwnerStamp = new int[map.CellCount];
+        _previousOwner = new int[map.CellCount];
+        _personStamp = new int[map.CellCount];
     }
 
     /// <summary>The floor.</summary>
@@ -66,10 +78,7 @@ public sealed class SimWorld
     public GridGeometry Geometry => Options.Geometry;
 
     /// <summary>Simulated time since the world began.</summary>
-    public TimeSpan Now
-    {
-        get { lock (_gate) { return _now; } }
-    }
+    public TimeSpan Now => TimeSpan.FromTicks(Volatile.Read(ref _nowTicks));
 
     /// <summary>Steps taken so far.</summary>
     public long StepCount
@@ -101,9 +110,6 @@ public sealed class SimWorld
         get { lock (_gate) { return _violationCount; } }
     }
 
-    private TimeSpan _now;
-    private long _stepCount;
-
     /// <summary>Adds a robot at the centre of a cell, facing a heading; returns its index.</summary>
     public int AddRobot(string id, int cell, Heading heading)
     {
@@ -128,7 +134,7 @@ public sealed class SimWorld
             }
 
             var cell = Geometry.CellAt(Map, x, y);
-            if (cell < 0 || !Map.IsPassable(cell))
+            if (cell < 0 || !IsFree(cell))
             {
                 throw new ArgumentException($"robot '{id}': ({x:F3}, {y:F3}) is {(cell < 0 ? "off the map" : $"in obstacle cell {cell}")}", nameof(x));
             }
@@ -141,9 +147,13 @@ public sealed class SimWorld
                 }
             }
 
-            var robot = new SimRobot(_robots.Count, id) { X = x, Y = y, Theta = GridGeometry.NormalizeAngle(thetaRad), Cell = cell };
+            var robot = new SimRobot(_robots.Count, id, HashCode.Combine(Options.NoiseSeed, _robots.Count))
+            {
+                X = x, Y = y, Theta = GridGeometry.NormalizeAngle(thetaRad), Cell = cell,
+            };
             _robots.Add(robot);
             _indexById.Add(id, robot.Index);
+            _bodiesDirty = true;
             return robot.Index;
         }
     }
@@ -162,9 +172,7 @@ public sealed class SimWorld
     {
         lock (_gate)
         {
-            var r = Robot(index);
-            return new RobotState(r.Index, r.Id, r.X, r.Y, r.Theta, r.V, r.W, r.Cell, Ticks(r.LeftTravel), Ticks(r.RightTravel),
-                r.EmergencyStop, r.Bumper, r.Braked, r.WatchdogExpired, r.MotorsDisabled, r.BatteryPercent);
+            return StateOf(Robot(index));
         }
     }
 
@@ -176,10 +184,33 @@ public sealed class SimWorld
             var result = new RobotState[_robots.Count];
             for (var i = 0; i < result.Length; i++)
             {
-                result[i] = GetRobot(i);
+                result[i] = StateOf(_robots[i]);
             }
 
             return result;
+        }
+    }
+
+    /// <summary>Whether a robot's command watchdog has expired and whether its bumper touches something (the board's events), without a snapshot.</summary>
+    public (bool WatchdogExpired, bool Bumper) EventFlags(int index)
+    {
+        lock (_gate)
+        {
+            var r = Robot(index);
+            return (r.WatchdogExpired, r.Bumper);
+        }
+    }
+
+    /// <summary>Fills <paramref name="destination"/> with the robots' ground-truth poses (x, y, heading), no allocation.</summary>
+    public void CopyPoses(Span<(double X, double Y, double Theta)> destination)
+    {
+        lock (_gate)
+        {
+            for (var i = 0; i < _robots.Count && i < destination.Length; i++)
+            {
+                var r = _robots[i];
+                destination[i] = (r.X, r.Y, r.Theta);
+            }
         }
     }
 
@@ -212,6 +243,7 @@ public sealed class SimWorld
                 r.V = 0;
                 r.W = 0;
                 r.Braked = true;
+                r.BrakeTracked = false;
             }
         }
     }
@@ -222,6 +254,42 @@ public sealed class SimWorld
         lock (_gate)
         {
             Robot(index).MotorsDisabled = disabled;
+        }
+    }
+
+    /// <summary>
+    /// Makes a robot's motors deliver only a fraction of the commanded speeds (a worn drive, a heavy load: the
+    /// "robot delayed" fault); 0 stalls it, 1 restores it.
+    /// </summary>
+    public void SetSpeedFactor(int index, double factor)
+    {
+        if (!(factor >= 0 && factor <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(factor), factor, "a speed factor is in [0, 1]");
+        }
+
+        lock (_gate)
+        {
+            Robot(index).SpeedFactor = factor;
+        }
+    }
+
+    /// <summary>
+    /// Biases a robot's sensors (drifted inputs): <paramref name="headingBiasRad"/> is added to the IMU heading and
+    /// every range is multiplied by <paramref name="rangeScale"/>.
+    /// </summary>
+    public void SetSensorBias(int index, double headingBiasRad, double rangeScale)
+    {
+        if (!double.IsFinite(headingBiasRad) || !(rangeScale > 0) || double.IsInfinity(rangeScale))
+        {
+            throw new ArgumentOutOfRangeException(nameof(rangeScale), rangeScale, "a sensor bias needs a finite heading offset and a positive range scale");
+        }
+
+        lock (_gate)
+        {
+            var r = Robot(index);
+            r.HeadingBias = headingBiasRad;
+            r.RangeScale = rangeScale;
         }
     }
 
@@ -237,6 +305,8 @@ public sealed class SimWorld
             r.V = 0;
             r.W = 0;
             r.Cell = Geometry.CellAt(Map, x, y);
+            r.BrakeTracked = false;
+            _bodiesDirty = true;
         }
     }
 
@@ -267,7 +337,9 @@ public sealed class SimWorld
             }
 
             _now += dt;
+            Volatile.Write(ref _nowTicks, _now.Ticks);
             _stepCount++;
+            MovePeople(seconds);
             for (var i = 0; i < n; i++)
             {
                 var r = _robots[i];
@@ -278,7 +350,7 @@ public sealed class SimWorld
                 }
             }
 
-            UpdateBumpers();
+            RebuildBodies();
             var before = _violations.Count;
             var countBefore = _violationCount;
             CheckInvariants();
@@ -294,91 +366,9 @@ public sealed class SimWorld
         }
     }
 
-    /// <summary>
-    /// What a robot's board measures now: encoder ticks, wheel speeds, IMU heading, the 16-beam range scan,
-    /// battery and bumper/e-stop/brake flags. <c>BoardTimeMs</c> is the world time in ms; the board sets Status.
-    /// </summary>
-    public SensorFrame Sense(int index)
-    {
-        lock (_gate)
-        {
-            var r = Robot(index);
-            var frame = new SensorFrame
-            {
-                BoardTimeMs = unchecked((uint)(long)_now.TotalMilliseconds),
-                LeftTicks = Ticks(r.LeftTravel),
-                RightTicks = Ticks(r.RightTravel),
-                LeftWheelMps = (float)(r.V - (r.W * Options.WheelBaseMetres / 2)),
-                RightWheelMps = (float)(r.V + (r.W * Options.WheelBaseMetres / 2)),
-                HeadingRad = (float)GridGeometry.NormalizeAngle(r.Theta + Gaussian(Options.HeadingNoiseStdRad)),
-                BatteryMillivolts = (ushort)Math.Clamp(Options.BatteryFullMillivolts * (0.8 + (0.2 * r.BatteryPercent / 100)), 0, ushort.MaxValue),
-                BatteryPercent = (byte)Math.Round(r.BatteryPercent),
-                Flags = (r.Bumper ? SensorFlags.Bumper : 0) | (r.EmergencyStop ? SensorFlags.EmergencyStop : 0) | (r.Braked ? SensorFlags.Braked : 0),
-                Status = BoardStatus.Ok,
-            };
-            ScanLocked(r, frame.Ranges);
-            return frame;
-        }
-    }
-
-    /// <summary>The 16-beam range scan of a robot in millimetres (beam i at heading + i * 22.5 degrees).</summary>
-    public RangeScan Scan(int index)
-    {
-        lock (_gate)
-        {
-            var scan = default(RangeScan);
-            ScanLocked(Robot(index), scan);
-            return scan;
-        }
-    }
-
-    /// <summary>Distance in metres along a world angle from a robot's centre to the first thing it would see.</summary>
-    public double CastRay(int index, double worldAngleRad)
-    {
-        lock (_gate)
-        {
-            var r = Robot(index);
-            return CastLocked(r, worldAngleRad, Options.MaxRangeMetres);
-        }
-    }
-
-    private void ScanLocked(SimRobot r, Span<ushort> ranges)
-    {
-        for (var b = 0; b < RangeScanLayout.BeamCount; b++)
-        {
-            var d = CastLocked(r, r.Theta + (b * RangeScanLayout.BeamSpacingRad), Options.MaxRangeMetres);
-            if (d >= Options.MaxRangeMetres)
-            {
-                ranges[b] = RangeScanLayout.NoEchoMillimetres;
-                continue;
-            }
-
-            d = Math.Max(0, d + Gaussian(Options.RangeNoiseStdMetres));
-            ranges[b] = (ushort)Math.Min(RangeScanLayout.NoEchoMillimetres - 1, Math.Round(d * 1000));
-        }
-    }
-
-    private double CastLocked(SimRobot r, double angle, double maxRange)
-    {
-        var best = RangeScanner.CastGrid(Map, _cell, r.X, r.Y, angle, maxRange);
-        var radius = Options.BodyRadiusMetres;
-        var reach = best + radius;
-        foreach (var other in _robots)
-        {
-            if (ReferenceEquals(other, r) || Math.Abs(other.X - r.X) > reach || Math.Abs(other.Y - r.Y) > reach)
-            {
-                continue;
-            }
-
-            var d = RangeScanner.CastCircle(r.X, r.Y, angle, other.X, other.Y, radius);
-            if (d < best)
-            {
-                best = d;
-            }
-        }
-
-        return best;
-    }
+    private RobotState StateOf(SimRobot r) =>
+        new(r.Index, r.Id, r.X, r.Y, r.Theta, r.V, r.W, r.Cell, Ticks(r.LeftTravel), Ticks(r.RightTravel),
+            r.EmergencyStop, r.Bumper, r.Braked, r.WatchdogExpired, r.MotorsDisabled, r.BatteryPercent);
 
     private void Move(SimRobot r, double dt)
     {
@@ -396,6 +386,19 @@ public sealed class SimWorld
         }
 
         var brake = !r.HasCommand || r.WatchdogExpired || r.MotorsDisabled || (r.Command.Flags & MotorFlags.Brake) != 0;
+        if (brake && !r.Braked && Math.Abs(r.V) > Options.RestSpeedMps)
+        {
+            // A brake begins while moving: the stop is measured against the shield's envelope.
+            r.BrakeTracked = true;
+            r.BrakeStartX = r.X;
+            r.BrakeStartY = r.Y;
+            r.BrakeStartSpeed = Math.Abs(r.V);
+        }
+        else if (!brake)
+        {
+            r.BrakeTracked = false;
+        }
+
         r.Braked = brake;
         double targetV, targetW, linAcc, angAcc;
         if (brake)
@@ -405,8 +408,8 @@ public sealed class SimWorld
         }
         else
         {
-            targetV = Clamp(r.Command.LinearMps, Options.MaxLinearSpeedMps);
-            targetW = Clamp(r.Command.AngularRadps, Options.MaxAngularSpeedRadps);
+            targetV = Clamp(r.Command.LinearMps, Options.MaxLinearSpeedMps) * r.SpeedFactor;
+            targetW = Clamp(r.Command.AngularRadps, Options.MaxAngularSpeedRadps) * r.SpeedFactor;
             (linAcc, angAcc) = (Options.MaxLinearAccelerationMps2, Options.MaxAngularAccelerationRadps2);
         }
 
@@ -432,113 +435,6 @@ public sealed class SimWorld
         r.RightTravel += Noisy(ds + half);
     }
 
-    private void UpdateBumpers()
-    {
-        var radius = Options.BodyRadiusMetres;
-        var touch = 4 * radius * radius;
-        foreach (var r in _robots)
-        {
-            r.Bumper = RangeScanner.TouchesObstacleOrEdge(Map, _cell, r.X, r.Y, radius);
-        }
-
-        for (var i = 0; i < _robots.Count; i++)
-        {
-            for (var j = i + 1; j < _robots.Count; j++)
-            {
-                var a = _robots[i];
-                var b = _robots[j];
-                var dx = a.X - b.X;
-                var dy = a.Y - b.Y;
-                if ((dx * dx) + (dy * dy) < touch)
-                {
-                    a.Bumper = true;
-                    b.Bumper = true;
-                }
-            }
-        }
-    }
-
-    private void CheckInvariants()
-    {
-        (_activeBefore, _activeNow) = (_activeNow, _activeBefore);
-        _activeNow.Clear();
-        _robotByCell.Clear();
-        _robotByPreviousCell.Clear();
-        for (var i = 0; i < _robots.Count; i++)
-        {
-            _robotByPreviousCell.TryAdd(_previousCells[i], i);
-        }
-
-        for (var i = 0; i < _robots.Count; i++)
-        {
-            var r = _robots[i];
-            if (r.Cell < 0)
-            {
-                Report(new ViolationKey(InvariantKind.OffMap, i, -1, -1), [r.Id], [-1],
-                    $"robot '{r.Id}' left the map at ({r.X:F3}, {r.Y:F3}) m");
-            }
-            else if (!Map.IsPassable(r.Cell))
-            {
-                Report(new ViolationKey(InvariantKind.InObstacle, i, -1, r.Cell), [r.Id], [r.Cell],
-                    $"robot '{r.Id}' is in obstacle cell {r.Cell} (row {Map.Row(r.Cell)}, column {Map.Column(r.Cell)})");
-            }
-
-            if (r.Cell >= 0)
-            {
-                if (_robotByCell.TryGetValue(r.Cell, out var first))
-                {
-                    var o = _robots[first];
-                    Report(new ViolationKey(InvariantKind.SharedCell, first, i, r.Cell), [o.Id, r.Id], [r.Cell],
-                        $"robots '{o.Id}' and '{r.Id}' are both in cell {r.Cell} (row {Map.Row(r.Cell)}, column {Map.Column(r.Cell)})");
-                }
-                else
-                {
-                    _robotByCell.Add(r.Cell, i);
-                }
-            }
-
-            var before = _previousCells[i];
-            if (r.Cell != before && r.Cell >= 0 && _robotByPreviousCell.TryGetValue(r.Cell, out var j) && j > i
-                && _robots[j].Cell == before)
-            {
-                var o = _robots[j];
-                Report(new ViolationKey(InvariantKind.Swap, i, j, before), [r.Id, o.Id], [before, r.Cell],
-                    $"robots '{r.Id}' and '{o.Id}' swapped cells {before} and {r.Cell} (passed through each other)");
-            }
-
-            if (_estoppedAtStart[i] && (r.X != _previousPose[3 * i] || r.Y != _previousPose[(3 * i) + 1] || r.Theta != _previousPose[(3 * i) + 2]))
-            {
-                Report(new ViolationKey(InvariantKind.MovedWhileEmergencyStopped, i, -1, r.Cell), [r.Id], [r.Cell],
-                    $"robot '{r.Id}' moved while its emergency stop was engaged");
-            }
-        }
-    }
-
-    private void Report(ViolationKey key, string[] ids, int[] cells, string message)
-    {
-        _activeNow.Add(key);
-        if (_activeBefore.Contains(key))
-        {
-            return; // still the same condition as last step: recorded when it began
-        }
-
-        _violationCount++;
-        if (_violations.Count < Options.MaxRecordedViolations)
-        {
-            _violations.Add(new InvariantViolation(key.Kind, _now, _stepCount, ids, cells, message));
-        }
-    }
-
-    private void EnsureScratch(int n)
-    {
-        if (_previousCells.Length < n)
-        {
-            _previousCells = new int[n];
-            _previousPose = new double[3 * n];
-            _estoppedAtStart = new bool[n];
-        }
-    }
-
     private SimRobot Robot(int index)
     {
         if ((uint)index >= (uint)_robots.Count)
@@ -555,9 +451,9 @@ public sealed class SimWorld
         float.IsFinite(value) ? Math.Clamp(value, -limit, limit) : 0;
 
     private double Noisy(double travel) =>
-        Options.OdometryNoiseFraction > 0 ? travel * (1 + Gaussian(Options.OdometryNoiseFraction)) : travel;
+        Options.OdometryNoiseFraction > 0 ? travel * (1 + Gaussian(_noise, Options.OdometryNoiseFraction)) : travel;
 
-    private double Gaussian(double std)
+    private static double Gaussian(Random random, double std)
     {
         if (std <= 0)
         {
@@ -565,10 +461,8 @@ public sealed class SimWorld
         }
 
         // Box-Muller; one draw per call keeps the sequence simple to reason about.
-        var u1 = 1.0 - _noise.NextDouble();
-        var u2 = _noise.NextDouble();
+        var u1 = 1.0 - random.NextDouble();
+        var u2 = random.NextDouble();
         return std * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
-
-    private readonly record struct ViolationKey(InvariantKind Kind, int RobotA, int RobotB, int Cell);
 }

@@ -62,6 +62,19 @@ public sealed record SimWorldOptions
     /// <summary>Battery percent lost per hour of simulated time (0 = never drains).</summary>
     public double BatteryDrainPercentPerHour { get; init; }
 
+    /// <summary>Below this speed (m/s) a robot counts as at rest (collisions, stop envelope).</summary>
+    public double RestSpeedMps { get; init; } = 0.01;
+
+    /// <summary>
+    /// The deceleration the edge's safety shield assumes for its stopping distance (EdgeOptions.BrakeDecel); when set,
+    /// every brake that begins while moving must stop within v^2 / (2 * this) + <see cref="ShieldEnvelopeSlackMetres"/>.
+    /// Null: not checked.
+    /// </summary>
+    public double? ShieldBrakeDecelerationMps2 { get; init; }
+
+    /// <summary>Distance allowed beyond the shield's braking distance (one world step of travel and rounding), metres.</summary>
+    public double ShieldEnvelopeSlackMetres { get; init; } = 0.03;
+
     /// <summary>Whether the first invariant violation throws <see cref="InvariantViolationException"/> from Step.</summary>
     public bool ThrowOnViolation { get; init; }
 
@@ -88,6 +101,12 @@ public sealed record SimWorldOptions
         NonNegative(HeadingNoiseStdRad, nameof(HeadingNoiseStdRad));
         NonNegative(RangeNoiseStdMetres, nameof(RangeNoiseStdMetres));
         NonNegative(BatteryDrainPercentPerHour, nameof(BatteryDrainPercentPerHour));
+        NonNegative(RestSpeedMps, nameof(RestSpeedMps));
+        NonNegative(ShieldEnvelopeSlackMetres, nameof(ShieldEnvelopeSlackMetres));
+        if (ShieldBrakeDecelerationMps2 is { } shield)
+        {
+            Positive(shield, nameof(ShieldBrakeDecelerationMps2));
+        }
         if (BodyRadiusMetres >= Geometry.CellSizeMetres / 2)
         {
             throw new ArgumentOutOfRangeException(nameof(BodyRadiusMetres), BodyRadiusMetres,

@@ -38,7 +38,7 @@ public sealed class VirtualBoardTests
         var frames = daemon.Drain();
         var sensors = frames.Where(f => f.Type == BoardMessageType.SensorFrame).Select(f => f.Sensor).ToList();
         Assert.Equal(50, sensors.Count); // 50 Hz for 1 s
-        Assert.Single(frames, f => f.Type == BoardMessageType.Heartbeat);
+        Assert.Equal(4, frames.Count(f => f.Type == BoardMessageType.Heartbeat)); // 4 Hz (protocol section 6)
         Assert.Equal(0, daemon.Decoder.Stats.FramesRejected);
         Assert.Equal(0, daemon.Decoder.Stats.SequenceGaps);
 

@@ -80,7 +80,7 @@ public sealed class WorldDriverTests
 
         await driver.Stopped.WaitAsync(TimeSpan.FromSeconds(5));
         var ex = Assert.IsType<InvariantViolationException>(driver.Fault);
-        Assert.Equal(InvariantKind.InObstacle, ex.Violation.Kind);
+        Assert.Equal(InvariantKind.Collision, ex.Violation.Kind); // the body reaches the wall first
         Assert.Equal(world.FirstViolation, ex.Violation);
     }
 

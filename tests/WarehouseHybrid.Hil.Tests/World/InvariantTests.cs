@@ -46,12 +46,13 @@ public sealed class InvariantTests
         world.ApplyCommand(r, Forward(1.0));
         Run(world, 250);
 
-        var v = world.FirstViolation;
-        Assert.NotNull(v);
-        Assert.Equal(InvariantKind.InObstacle, v.Kind);
+        // The body touches the wall first (a collision while moving), then the centre enters the obstacle cell.
+        Assert.Equal(InvariantKind.Collision, world.FirstViolation?.Kind);
+        Assert.Contains("touched a wall", world.FirstViolation!.Message, StringComparison.Ordinal);
+        var v = Assert.Single(world.Violations, x => x.Kind == InvariantKind.InObstacle);
         Assert.Equal(["r0"], v.RobotIds);
         Assert.Equal([world.Map.CellAt(1, 3)], v.Cells);
-        Assert.True(world.GetRobot(r).Bumper); // the bumper touched first
+        Assert.True(world.GetRobot(r).Bumper);
     }
 
     [Fact]
@@ -61,8 +62,8 @@ public sealed class InvariantTests
         var r = world.AddRobot("r0", 2, Heading.East);
         world.ApplyCommand(r, Forward(1.0));
         Run(world, 150);
-        Assert.Equal(InvariantKind.OffMap, world.FirstViolation?.Kind);
-        Assert.Equal(["r0"], world.FirstViolation!.RobotIds);
+        var v = Assert.Single(world.Violations, x => x.Kind == InvariantKind.OffMap);
+        Assert.Equal(["r0"], v.RobotIds);
     }
 
     [Fact]
@@ -103,7 +104,7 @@ public sealed class InvariantTests
         var r = world.AddRobot("r0", 0, Heading.East);
         world.ApplyCommand(r, Forward(1.0));
         var ex = Assert.Throws<InvariantViolationException>(() => Run(world, 500));
-        Assert.Equal(InvariantKind.InObstacle, ex.Violation.Kind);
+        Assert.Equal(InvariantKind.Collision, ex.Violation.Kind); // the body reaches the wall before the centre does
         Assert.Same(world.FirstViolation, ex.Violation);
     }
 }

@@ -1,0 +1,187 @@
+using System.Buffers;
+using MQTTnet;
+using MQTTnet.Protocol;
+using WarehouseHybrid.Contracts.Fleet;
+using WarehouseHybrid.Contracts.Topics;
+using WarehouseHybrid.Hil.Scenarios;
+
+namespace WarehouseHybrid.Hil.Daemons;
+
+/// <summary>
+/// The rig's own MQTT client on the broker: subscribes to every robot's telemetry (QoS 1) and judges loss from what
+/// reaches the broker, not from any daemon's internals: sequence numbers never seen between a robot's first and
+/// last, and the longest gap in sample time between consecutive messages. Also hands every message of the site's
+/// topic tree to <see cref="OnMessage"/> (recording). Reconnects after a broker outage.
+/// </summary>
+public sealed class TelemetryObserver : IAsyncDisposable
+{
+    private readonly IMqttClient _client;
+    private readonly MqttClientOptions _options;
+    private readonly Dictionary<string, RobotSeries> _series = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _keepConnected;
+    private long _messages;
+
+    /// <summary>Connects to the broker in the background.</summary>
+    public TelemetryObserver(int port)
+    {
+        var factory = new MqttClientFactory();
+        _client = factory.CreateMqttClient();
+        _options = factory.CreateClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId($"hil-observer-{Guid.NewGuid():N}")
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithCleanStart(true).Build();
+        _client.ApplicationMessageReceivedAsync += e =>
+        {
+            OnReceived(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray());
+            return Task.CompletedTask;
+        };
+        _keepConnected = Task.Run(KeepConnectedAsync);
+    }
+
+    /// <summary>Every message under wh/v1 (topic, payload), on an MQTT thread.</summary>
+    public Action<string, byte[]>? OnMessage { get; set; }
+
+    /// <summary>Whether the observer is connected and subscribed.</summary>
+    public bool Connected => _client.IsConnected;
+
+    /// <summary>Telemetry messages received.</summary>
+    public long Messages => Interlocked.Read(ref _messages);
+
+    /// <summary>The verdict so far.</summary>
+    public TelemetryRecord Summary(long? cloudReceived)
+    {
+        lock (_gate)
+        {
+            return new TelemetryRecord(Messages, _series.Values.Sum(s => s.Duplicates), _series.Values.Sum(s => s.Missing),
+                _series.Values.Count == 0 ? 0 : _series.Values.Max(s => s.LongestGapMs) / 1000.0, cloudReceived);
+        }
+    }
+
+    /// <summary>Messages received per robot id.</summary>
+    public IReadOnlyDictionary<string, long> PerRobot()
+    {
+        lock (_gate)
+        {
+            return _series.ToDictionary(kv => kv.Key, kv => kv.Value.Count);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _keepConnected.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        if (_client.IsConnected)
+        {
+            await _client.DisconnectAsync().ConfigureAwait(false);
+        }
+
+        _client.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task KeepConnectedAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            if (!_client.IsConnected)
+            {
+                try
+                {
+                    await _client.ConnectAsync(_options, _stop.Token).ConfigureAwait(false);
+                    await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
+                        .WithTopicFilter(FleetTopics.Root + "/#", MqttQualityOfServiceLevel.AtLeastOnce).Build(), _stop.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // broker not up (yet, or again): retry below
+                }
+            }
+
+            await Task.Delay(100, _stop.Token).ConfigureAwait(false);
+        }
+    }
+
+    private void OnReceived(string topic, byte[] payload)
+    {
+        OnMessage?.Invoke(topic, payload);
+        if (!topic.EndsWith("/telemetry", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        Telemetry t;
+        try
+        {
+            t = Telemetry.Parser.ParseFrom(payload);
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return; // not ours to judge; the cloud counts malformed messages
+        }
+
+        Interlocked.Increment(ref _messages);
+        lock (_gate)
+        {
+            if (!_series.TryGetValue(t.RobotId, out var s))
+            {
+                _series[t.RobotId] = s = new RobotSeries();
+            }
+
+            s.Add(t.Seq, t.TimestampUnixMs);
+        }
+    }
+
+    private sealed class RobotSeries
+    {
+        private readonly HashSet<ulong> _seen = [];
+        private ulong _max;
+        private ulong _sessionStart = ulong.MaxValue;
+        private long _lastSampleMs = long.MinValue;
+
+        public long Count { get; private set; }
+
+        public long Duplicates { get; private set; }
+
+        public long Missing => _sessionStart == ulong.MaxValue ? 0 : (long)(_max - _sessionStart + 1) - _seen.Count + MissingBefore;
+
+        public long MissingBefore { get; private set; }
+
+        public long LongestGapMs { get; private set; }
+
+        public void Add(ulong seq, long sampleMs)
+        {
+            Count++;
+            if (_seen.Count > 0 && seq + 1 < _sessionStart)
+            {
+                // The sequence restarted (the daemon restarted): close the old session's count.
+                MissingBefore = Missing;
+                _seen.Clear();
+                _sessionStart = ulong.MaxValue;
+                _max = 0;
+            }
+
+            if (!_seen.Add(seq))
+            {
+                Duplicates++;
+                return;
+            }
+
+            _sessionStart = Math.Min(_sessionStart, seq);
+            _max = Math.Max(_max, seq);
+            if (_lastSampleMs != long.MinValue && sampleMs > _lastSampleMs)
+            {
+                LongestGapMs = Math.Max(LongestGapMs, sampleMs - _lastSampleMs);
+            }
+
+            _lastSampleMs = Math.Max(_lastSampleMs, sampleMs);
+        }
+    }
+}

@@ -1,0 +1,383 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using WarehouseHybrid.Cloud.Sites;
+using WarehouseHybrid.Contracts.Serial;
+using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Edge.Runtime;
+using WarehouseHybrid.Edge.Serial;
+using WarehouseHybrid.Hil.Board;
+using WarehouseHybrid.Hil.Demo;
+using WarehouseHybrid.Hil.Faults;
+using WarehouseHybrid.Hil.Time;
+using WarehouseHybrid.Hil.World;
+using WarehouseHybrid.Planning.Fleet;
+
+namespace WarehouseHybrid.Hil.Fleet;
+
+/// <summary>
+/// Where the fleet reports what each edge took in and gave out (record and replay). Serial calls come from worker
+/// threads, one robot at a time; <see cref="Message"/> from the fleet's thread between robot phases.
+/// </summary>
+public interface IFleetTap
+{
+    /// <summary>
+    /// Serial bytes at virtual time <paramref name="time"/>: to the daemon as the edge ingested them (after fault
+    /// injection); to the board as the edge wrote them (before fault injection: the edge's decision).
+    /// </summary>
+    void Transfer(int robot, TimeSpan time, bool toDaemon, ReadOnlySpan<byte> bytes);
+
+    /// <summary>The robot's edge ran one control tick at <paramref name="time"/>.</summary>
+    void Tick(int robot, TimeSpan time);
+
+    /// <summary>A plan, grant or task message reached the robot's plan inbox.</summary>
+    void Message(int robot, TimeSpan time, Google.Protobuf.IMessage message);
+}
+
+/// <summary>
+/// An in-process fleet in lock-step on one virtual clock (<see cref="SimClock"/>): the world, one
+/// <see cref="VirtualBoard"/> and one real <see cref="EdgeRuntime"/> (hosted with <see cref="EdgeRuntime.StartStepped"/>)
+/// per robot, joined by serial lines that carry the real board protocol bytes (through a
+/// <see cref="SerialFaultInjector"/> each way), and optionally a <see cref="LocalSite"/> that plans. Each
+/// <see cref="Tick"/> steps the world, lets every board send what is due, runs each edge whose control tick is due
+/// and applies its motor command, then lets the site confirm and plan. The per-robot work runs on
+/// <see cref="FleetOptions.Parallelism"/> threads; nothing in it depends on which thread ran it, so a run repeats
+/// exactly for a seed. As fast as the CPU allows: a wall clock plays no part.
+/// </summary>
+public sealed class LockstepFleet : IAsyncDisposable
+{
+    private readonly FleetOptions _options;
+    private readonly Robot[] _robots;
+    private readonly EdgeRuntime[] _runtimes;
+    private readonly StepProgress[] _progress;
+    private readonly long _controlEvery;
+    private readonly long _sensorEvery;
+    private readonly long _pollEvery;
+    private readonly ParallelOptions _parallel;
+    private long _ticks;
+    private long _worldTicks;
+    private long _robotTicks;
+    private long _pollTicks;
+
+    /// <summary>Builds the fleet on a map; nothing runs until <see cref="Start"/> and <see cref="Tick"/>.</summary>
+    public LockstepFleet(GridMap map, FleetOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        Clock = new SimClock();
+        var loggers = loggerFactory ?? NullLoggerFactory.Instance;
+        var worldOptions = new SimWorldOptions
+        {
+            MaxLinearSpeedMps = options.MaxLinearMps * 1.25,
+            MaxAngularSpeedRadps = options.MaxAngularRadps * 1.25,
+            MaxLinearAccelerationMps2 = 4,
+            MaxAngularAccelerationRadps2 = 20,
+            BrakeDecelerationMps2 = 5,
+            BrakeAngularDecelerationRadps2 = 40,
+            NoiseSeed = options.Seed,
+            ShieldBrakeDecelerationMps2 = EdgeBrakeDecel, // the envelope the edge's shield assumes
+        };
+        worldOptions = options.ConfigureWorld?.Invoke(worldOptions) ?? worldOptions;
+        World = new SimWorld(map, worldOptions);
+        var starts = options.StartCells?.ToArray() ?? DemoRunner.PickStartCells(map, options.Robots, options.Seed);
+        _robots = new Robot[options.Robots];
+        _runtimes = new EdgeRuntime[options.Robots];
+        _progress = new StepProgress[options.Robots];
+        var boardOptions = new VirtualBoardOptions { SensorPeriod = options.SensorPeriod, ConcurrentSensing = true };
+        for (var i = 0; i < options.Robots; i++)
+        {
+            var id = $"robot-{i:D3}";
+            World.AddRobot(id, starts[i], options.StartHeading);
+            var edge = EdgeOptionsFor(options, id, starts[i], map);
+            options.ConfigureEdge?.Invoke(i, edge);
+            var capture = new CaptureStream();
+            var board = new VirtualBoard(capture, World, i, boardOptions);
+            var clock = new SkewedTimeProvider(Clock, TimeSpan.Zero);
+            var runtime = new EdgeRuntime(edge, new ExistingStreamTransport(Stream.Null), clock, loggers);
+            _robots[i] = new Robot(id, starts[i], edge, board, capture, runtime, clock,
+                new SerialFaultInjector(HashCode.Combine(options.Seed, i, 1)), new SerialFaultInjector(HashCode.Combine(options.Seed, i, 2)));
+            _runtimes[i] = runtime;
+        }
+
+        _controlEvery = TimeSpan.FromSeconds(1.0 / options.ControlRateHz).Ticks / options.WorldStep.Ticks;
+        _sensorEvery = options.SensorPeriod.Ticks / options.WorldStep.Ticks;
+        _pollEvery = Math.Max(1, options.SitePollPeriod.Ticks / options.WorldStep.Ticks);
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism };
+        Link = new SiteLink(options.Seed);
+        Link.OnDelivered = (robot, message) => Tap?.Message(robot, Clock.Elapsed, message);
+        if (options.WithSite)
+        {
+            var roster = _robots.Select(r => new RobotSeat(r.Id, r.StartCell, options.StartHeading)).ToArray();
+            var planner = new PibtFleetPlanner(map, options.Robots, new PlannerOptions
+            {
+                Seed = options.Seed,
+                TimeProvider = Clock, // virtual time never reaches the deadline: the plan does not depend on the CPU's speed
+                BackgroundTableWorkers = 0,
+                MaxParallelism = options.Parallelism,
+            });
+            Site = new LocalSite(map, roster, planner, (int)Math.Ceiling(options.TasksRevealed * options.Robots), options.ErrandsPerTask,
+                options.Seed, options.ConfirmTimeout, TimeSpan.FromSeconds(10));
+        }
+    }
+
+    /// <summary>The virtual clock every edge runtime runs on.</summary>
+    public SimClock Clock { get; }
+
+    /// <summary>The world.</summary>
+    public SimWorld World { get; }
+
+    /// <summary>The site, when <see cref="FleetOptions.WithSite"/>.</summary>
+    public LocalSite? Site { get; }
+
+    /// <summary>The network between the robots and the site (latency, outages, partitions).</summary>
+    public SiteLink Link { get; }
+
+    /// <summary>Number of robots.</summary>
+    public int Count => _robots.Length;
+
+    /// <summary>World steps run.</summary>
+    public long Ticks => _ticks;
+
+    /// <summary>Wall time spent in each phase so far: world steps with invariants, per-robot work (boards and edges), site polls.</summary>
+    public (TimeSpan World, TimeSpan Robots, TimeSpan Site) PhaseTimes =>
+        (TimeSpan.FromTicks(_worldTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
+         TimeSpan.FromTicks(_robotTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
+         TimeSpan.FromTicks(_pollTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency));
+
+    /// <summary>Virtual time since the start.</summary>
+    public TimeSpan Now => Clock.Elapsed;
+
+    /// <summary>Each robot's edge runtime.</summary>
+    public IReadOnlyList<EdgeRuntime> Runtimes => _runtimes;
+
+    /// <summary>Every robot's plan progress and decision (refreshed each site poll).</summary>
+    public IReadOnlyList<StepProgress> Progress => _progress;
+
+    /// <summary>Every robot's full status (counters, model install); allocates, call at the end of a run.</summary>
+    public IReadOnlyList<EdgeStatus> Statuses() => [.. _runtimes.Select(r => r.GetStatus())];
+
+    /// <summary>Records serial traffic when set (before <see cref="Start"/>).</summary>
+    public IFleetTap? Tap { get; set; }
+
+    /// <summary>Called after each site poll with the fresh statuses (reports, scenario checks), on the caller's thread.</summary>
+    public event Action<TimeSpan, IReadOnlyList<StepProgress>>? Polled;
+
+    /// <summary>A robot's id.</summary>
+    public string IdOf(int robot) => _robots[robot].Id;
+
+    /// <summary>A robot's edge options (a copy of what its runtime got).</summary>
+    public EdgeOptions EdgeOptionsOf(int robot) => _robots[robot].EdgeOptions.Clone();
+
+    /// <summary>A robot's own clock: the fleet's virtual clock, with a wall-time skew that faults can change.</summary>
+    public SkewedTimeProvider ClockOf(int robot) => _robots[robot].Clock;
+
+    /// <summary>A robot's board.</summary>
+    public VirtualBoard BoardOf(int robot) => _robots[robot].Board;
+
+    /// <summary>The line from a robot's board to its edge (fault injection).</summary>
+    public SerialFaultInjector ToDaemon(int robot) => _robots[robot].ToDaemon;
+
+    /// <summary>The line from a robot's edge to its board (fault injection).</summary>
+    public SerialFaultInjector ToBoard(int robot) => _robots[robot].ToBoard;
+
+    /// <summary>The braking deceleration fleet robots' shields assume (m/s^2); the world's brakes deliver 5.</summary>
+    public const double EdgeBrakeDecel = 4.0;
+
+    /// <summary>The edge options a fleet robot gets by default (cloud link off: the fleet delivers plans).</summary>
+    public static EdgeOptions EdgeOptionsFor(FleetOptions options, string robotId, int startCell, GridMap map) => new()
+    {
+        RobotId = robotId,
+        SiteId = "hil",
+        CloudLinkEnabled = false,
+        ControlRateHz = options.ControlRateHz,
+        MapWidth = map.Width,
+        MapHeight = map.Height,
+        StartCell = startCell,
+        StartHeading = options.StartHeading,
+        MaxLinearMps = options.MaxLinearMps,
+        MaxAngularRadps = options.MaxAngularRadps,
+        LinearAccel = 3.0,
+        AngularAccel = 15,
+        BrakeDecel = EdgeBrakeDecel,
+        RestLinearMps = 0.05,
+        RestAngularRadps = 0.15,
+        BoardCommandTimeoutMs = 100,
+        // The range sensor sits at the centre: the margin must cover the body's radius (0.3 m in the world) plus
+        // clearance, or the shield lets the bumper touch what it stops for (the edge default 0.25 m is less).
+        SafetyMarginMetres = 0.45,
+    };
+
+    /// <summary>Starts every runtime in lock-step mode (installs model packages).</summary>
+    public void Start()
+    {
+        foreach (var r in _robots)
+        {
+            r.Runtime.StartStepped();
+        }
+
+        World.PrepareSensing();
+        Poll();
+    }
+
+    /// <summary>Runs <paramref name="count"/> ticks.</summary>
+    public void Run(long count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            Tick();
+        }
+    }
+
+    /// <summary>Runs until <paramref name="virtualTime"/> has passed (or <paramref name="stop"/> says so after a tick).</summary>
+    public void RunFor(TimeSpan virtualTime, Func<bool>? stop = null)
+    {
+        var end = Now + virtualTime;
+        while (Now < end)
+        {
+            Tick();
+            if (stop?.Invoke() == true)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One world step: world, boards, due edges, commands applied, site.</summary>
+    public void Tick()
+    {
+        var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        World.Step(_options.WorldStep);
+        Clock.Advance(_options.WorldStep);
+        var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+        _worldTicks += t1 - t0;
+        var tick = ++_ticks;
+        var now = Clock.Elapsed;
+        var control = tick % _controlEvery == 0;
+        if (_options.Parallelism == 1)
+        {
+            for (var i = 0; i < _robots.Length; i++)
+            {
+                StepRobot(i, now, control);
+            }
+        }
+        else
+        {
+            Parallel.For(0, _options.Parallelism, _parallel, worker =>
+            {
+                var n = _robots.Length;
+                var from = (int)((long)n * worker / _options.Parallelism);
+                var to = (int)((long)n * (worker + 1) / _options.Parallelism);
+                for (var i = from; i < to; i++)
+                {
+                    StepRobot(i, now, control);
+                }
+            });
+        }
+
+        var t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+        _robotTicks += t2 - t1;
+        if (Site is not null)
+        {
+            Link.Deliver(now, _runtimes);
+        }
+
+        if (tick % _pollEvery == 0)
+        {
+            Poll();
+            _pollTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t2;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var r in _robots)
+        {
+            await r.Runtime.DisposeAsync().ConfigureAwait(false);
+            await r.Board.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void Poll()
+    {
+        for (var i = 0; i < _runtimes.Length; i++)
+        {
+            _progress[i] = _runtimes[i].GetStepProgress();
+        }
+
+        if (Site is not null)
+        {
+            var now = Now;
+            Site.Poll(now, Link.Hear(now, _progress), (robot, message) => Link.Send(robot, message, now));
+            Link.Deliver(now, _runtimes);
+        }
+
+        Polled?.Invoke(Now, _progress);
+    }
+
+    /// <summary>With one thread: wall time in board pumps (sensing, encoding), edge ingest, control ticks, command output.</summary>
+    public TimeSpan[] RobotPhaseTimes => [.. _robotPhase.Select(t => TimeSpan.FromTicks(t * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency))];
+
+    private readonly long[] _robotPhase = new long[4];
+
+    private void StepRobot(int i, TimeSpan now, bool control)
+    {
+        var profile = _options.Parallelism == 1;
+        var a = profile ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        var r = _robots[i];
+        r.Board.PumpSensors(now);
+        var sent = r.Capture.Take();
+        var b = profile ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        if (!sent.IsEmpty)
+        {
+            var n = r.ToDaemon.Apply(sent, r.Scratch);
+            if (n > 0)
+            {
+                var bytes = r.Scratch.AsSpan(0, n);
+                Tap?.Transfer(i, now, toDaemon: true, bytes);
+                r.Runtime.StepIngest(bytes);
+            }
+        }
+
+        var c = profile ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        if (profile)
+        {
+            _robotPhase[0] += b - a;
+            _robotPhase[1] += c - b;
+        }
+
+        if (!control)
+        {
+            return;
+        }
+
+        r.Runtime.StepTick();
+        Tap?.Tick(i, now);
+        var d = profile ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        var length = r.Runtime.StepTakeOutput(r.Command);
+        if (length > 0)
+        {
+            Tap?.Transfer(i, now, toDaemon: false, r.Command.AsSpan(0, length));
+            var n = r.ToBoard.Apply(r.Command.AsSpan(0, length), r.Scratch);
+            if (n > 0)
+            {
+                r.Board.ProcessReceived(r.Scratch.AsSpan(0, n));
+            }
+        }
+
+        if (profile)
+        {
+            _robotPhase[2] += d - c;
+            _robotPhase[3] += System.Diagnostics.Stopwatch.GetTimestamp() - d;
+        }
+    }
+
+    private sealed record Robot(string Id, int StartCell, EdgeOptions EdgeOptions, VirtualBoard Board, CaptureStream Capture, EdgeRuntime Runtime, SkewedTimeProvider Clock,
+        SerialFaultInjector ToDaemon, SerialFaultInjector ToBoard)
+    {
+        public byte[] Scratch { get; } = new byte[4096];
+
+        public byte[] Command { get; } = new byte[SerialFrameEncoder.MaxEncodedFrameLength];
+    }
+}
