@@ -8,9 +8,10 @@ using WarehouseHybrid.Hil.Scenarios;
 namespace WarehouseHybrid.Hil.Daemons;
 
 /// <summary>
-/// The rig's own MQTT client on the broker: subscribes to every robot's telemetry (QoS 1) and judges loss from what
-/// reaches the broker, not from any daemon's internals: sequence numbers never seen between a robot's first and
-/// last, and the longest gap in sample time between consecutive messages. Also hands every message of the site's
+/// The rig's own MQTT client on the broker: subscribes to every robot's telemetry and events (QoS 1) and judges loss
+/// from what reaches the broker, not from any daemon's internals: sequence numbers never seen between a record
+/// stream's first and last (a robot's telemetry and events share one sequence per stream id, the link's outbox), and
+/// the longest gap in sample time between consecutive telemetry messages. Also hands every message of the site's
 /// topic tree to <see cref="OnMessage"/> (recording). Reconnects after a broker outage.
 /// </summary>
 public sealed class TelemetryObserver : IAsyncDisposable
@@ -44,7 +45,7 @@ public sealed class TelemetryObserver : IAsyncDisposable
     /// <summary>Whether the observer is connected and subscribed.</summary>
     public bool Connected => _client.IsConnected;
 
-    /// <summary>Telemetry messages received.</summary>
+    /// <summary>Telemetry messages received (events are counted in the sequence check, not here).</summary>
     public long Messages => Interlocked.Read(ref _messages);
 
     /// <summary>The verdict so far.</summary>
@@ -112,30 +113,46 @@ public sealed class TelemetryObserver : IAsyncDisposable
     private void OnReceived(string topic, byte[] payload)
     {
         OnMessage?.Invoke(topic, payload);
-        if (!topic.EndsWith("/telemetry", StringComparison.Ordinal))
+        var telemetry = topic.EndsWith("/telemetry", StringComparison.Ordinal);
+        if (!telemetry && !topic.EndsWith("/events", StringComparison.Ordinal))
         {
             return;
         }
 
-        Telemetry t;
+        string robot;
+        ulong stream, seq;
+        long? sampleMs = null;
         try
         {
-            t = Telemetry.Parser.ParseFrom(payload);
+            if (telemetry)
+            {
+                var t = Telemetry.Parser.ParseFrom(payload);
+                (robot, stream, seq, sampleMs) = (t.RobotId, t.StreamId, t.Seq, t.TimestampUnixMs);
+            }
+            else
+            {
+                var e = RobotEvent.Parser.ParseFrom(payload);
+                (robot, stream, seq) = (e.RobotId, e.StreamId, e.Seq);
+            }
         }
         catch (Google.Protobuf.InvalidProtocolBufferException)
         {
             return; // not ours to judge; the cloud counts malformed messages
         }
 
-        Interlocked.Increment(ref _messages);
+        if (telemetry)
+        {
+            Interlocked.Increment(ref _messages);
+        }
+
         lock (_gate)
         {
-            if (!_series.TryGetValue(t.RobotId, out var s))
+            if (!_series.TryGetValue(robot, out var s))
             {
-                _series[t.RobotId] = s = new RobotSeries();
+                _series[robot] = s = new RobotSeries();
             }
 
-            s.Add(t.Seq, t.TimestampUnixMs);
+            s.Add(stream, seq, sampleMs);
         }
     }
 
@@ -143,6 +160,7 @@ public sealed class TelemetryObserver : IAsyncDisposable
     {
         private readonly HashSet<ulong> _seen = [];
         private ulong _max;
+        private ulong _stream;
         private ulong _sessionStart = ulong.MaxValue;
         private long _lastSampleMs = long.MinValue;
 
@@ -156,18 +174,23 @@ public sealed class TelemetryObserver : IAsyncDisposable
 
         public long LongestGapMs { get; private set; }
 
-        public void Add(ulong seq, long sampleMs)
+        public void Add(ulong stream, ulong seq, long? sampleMs)
         {
-            Count++;
-            if (_seen.Count > 0 && seq + 1 < _sessionStart)
+            if (sampleMs is not null)
             {
-                // The sequence restarted (the daemon restarted): close the old session's count.
+                Count++;
+            }
+
+            if (_seen.Count > 0 && (stream != _stream || seq + 1 < _sessionStart))
+            {
+                // A new record stream (a fresh outbox) or a restarted sequence: close the old session's count.
                 MissingBefore = Missing;
                 _seen.Clear();
                 _sessionStart = ulong.MaxValue;
                 _max = 0;
             }
 
+            _stream = stream;
             if (!_seen.Add(seq))
             {
                 Duplicates++;
@@ -176,12 +199,17 @@ public sealed class TelemetryObserver : IAsyncDisposable
 
             _sessionStart = Math.Min(_sessionStart, seq);
             _max = Math.Max(_max, seq);
-            if (_lastSampleMs != long.MinValue && sampleMs > _lastSampleMs)
+            if (sampleMs is not { } ms)
             {
-                LongestGapMs = Math.Max(LongestGapMs, sampleMs - _lastSampleMs);
+                return;
             }
 
-            _lastSampleMs = Math.Max(_lastSampleMs, sampleMs);
+            if (_lastSampleMs != long.MinValue && ms > _lastSampleMs)
+            {
+                LongestGapMs = Math.Max(LongestGapMs, ms - _lastSampleMs);
+            }
+
+            _lastSampleMs = Math.Max(_lastSampleMs, ms);
         }
     }
 }
