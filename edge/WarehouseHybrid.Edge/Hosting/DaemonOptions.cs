@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using WarehouseHybrid.Edge.Metrics;
 using WarehouseHybrid.Edge.Sensing;
 using WarehouseHybrid.Edge.Serial;
 
@@ -35,6 +36,9 @@ public sealed class DaemonOptions
 
     /// <summary>How often the robot's zone is re-resolved from its pose.</summary>
     public TimeSpan SiteZoneResolveInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The Prometheus metrics endpoint (off by default; loopback only).</summary>
+    public MetricsOptions Metrics { get; set; } = new();
 
     /// <summary>The parsed zones (call after <see cref="Validate"/> passed).</summary>
     public IReadOnlyList<SiteZone> ParseZones() => SiteZones.Select((z, i) => SiteZone.Parse(z, $"{SectionName}:SiteZones:{i}")).ToArray();
@@ -105,6 +109,15 @@ public sealed class DaemonOptions
         if (!string.IsNullOrWhiteSpace(HealthFile) && !Path.IsPathFullyQualified(HealthFile))
         {
             errors.Add($"{SectionName}:HealthFile: '{HealthFile}' must be an absolute path");
+        }
+
+        if (Metrics is null)
+        {
+            errors.Add($"{SectionName}:Metrics: must not be null");
+        }
+        else
+        {
+            errors.AddRange(Metrics.Validate($"{SectionName}:Metrics"));
         }
 
         return errors;

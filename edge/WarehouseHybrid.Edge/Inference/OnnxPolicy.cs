@@ -153,6 +153,9 @@ public sealed partial class OnnxPolicy : ILearnedModel, IDisposable
     /// <summary>Inferences that threw or produced non-finite outputs.</summary>
     public long Faults => Interlocked.Read(ref _faults);
 
+    /// <summary>The output of the latest <see cref="Run"/> (self-tests read it).</summary>
+    public LearnedOutput LastOutput { get; private set; }
+
     /// <summary>The underlying session (benchmarks compare binding styles over it).</summary>
     internal InferenceSession Session => _session;
 
@@ -245,6 +248,13 @@ public sealed partial class OnnxPolicy : ILearnedModel, IDisposable
 
     /// <inheritdoc />
     public LearnedOutput Run()
+    {
+        var output = RunCore();
+        LastOutput = output;
+        return output;
+    }
+
+    private LearnedOutput RunCore()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var start = _time.GetTimestamp();

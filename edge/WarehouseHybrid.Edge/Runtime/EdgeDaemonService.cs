@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WarehouseHybrid.Edge.Control;
 using WarehouseHybrid.Edge.Hosting;
+using WarehouseHybrid.Edge.Metrics;
 using WarehouseHybrid.Edge.Sensing;
 using WarehouseHybrid.Edge.Serial;
 
@@ -23,6 +24,7 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
     private DaemonSupervisor? _supervisor;
     private SystemdNotifier? _notifier;
     private SiteSensorSubscriber? _site;
+    private PrometheusEndpoint? _metrics;
 
     /// <summary>Creates the service.</summary>
     public EdgeDaemonService(IOptions<EdgeOptions> options, IOptions<DaemonOptions> daemon, TimeProvider time, ILoggerFactory loggerFactory)
@@ -39,11 +41,19 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
     /// <summary>The supervisor once started.</summary>
     public DaemonSupervisor? Supervisor => _supervisor;
 
+    /// <summary>The metrics endpoint when enabled.</summary>
+    public PrometheusEndpoint? MetricsEndpoint => _metrics;
+
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = _options.Value;
         var d = _daemon.Value;
+        if (d.Metrics.Enabled)
+        {
+            _metrics = new PrometheusEndpoint(d.Metrics);
+        }
+
         var tty = new TtyOptions(o.SerialDevicePath, d.SerialBaudRate, d.SerialWriteTimeout, TimeSpan.FromMilliseconds(50));
         _runtime = new EdgeRuntime(o, new TtyTransport(tty, _time), _time, _loggerFactory);
         await _runtime.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -53,6 +63,9 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
             _site = new SiteSensorSubscriber(
                 new SiteSensorSettings(o.SiteId, $"{o.RobotId}-site", o.MqttHost, o.MqttPort, d.ParseZones(), d.SiteZoneResolveInterval, o.ReconnectDelay, o.MaxReconnectDelay),
                 runtime.Sensors, () => RobotCell(runtime, o.MapWidth), _time, _loggerFactory.CreateLogger("WarehouseHybrid.Edge.Sensing.Site"));
+            var site = _site;
+            // From here the control loop knows whether the site facts are current (stale or missing: speed cap).
+            runtime.Sensors.AttachSiteLink(() => site.IsConnected);
             await _site.StartAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -101,6 +114,11 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
             ExecutionProvider = s.ExecutionProvider?.ToString() ?? string.Empty,
             ModelRefusal = s.ModelInstall is { Installed: false } refused ? $"{refused.Refusal}: {refused.Detail}" : string.Empty,
             LearnedTicks = s.Decisions?.LearnedTicks ?? 0,
+            ModelOnProbation = s.ModelOnProbation,
+            ModelRollbacks = s.ModelRollbacks,
+            ImmediateTicks = s.ImmediateTicks,
+            AllocatedBytes = s.AllocatedBytes,
+            Audit = runtime.AuditLog is { } audit && s.Audit is { } c ? new DaemonAuditHealth(c.HeadSeq, audit.Head.Hash, c.Written, c.Dropped, c.Lost) : null,
         };
     }
 
@@ -118,6 +136,8 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
         {
             await _runtime.DisposeAsync().ConfigureAwait(false);
         }
+
+        _metrics?.Dispose();
     }
 }
 

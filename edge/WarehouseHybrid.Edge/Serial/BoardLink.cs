@@ -50,6 +50,13 @@ public readonly record struct BoardLinkCounters(
     public long CloseTimeouts { get; init; }
 }
 
+/// <summary>Sees every sensor frame on the serial reader thread, right after it is stored (must not block or allocate).</summary>
+public interface ISensorFrameWatcher
+{
+    /// <summary>A frame arrived and is in the snapshot.</summary>
+    void OnSensorFrame(in SensorFrame frame);
+}
+
 /// <summary>How the board link reconnects and when it calls the board silent.</summary>
 /// <param name="ReconnectDelay">First delay before reopening after a failure (exponential backoff with jitter after that, Polly).</param>
 /// <param name="MaxReconnectDelay">Longest delay between attempts.</param>
@@ -174,6 +181,9 @@ public sealed partial class BoardLink : IMotorCommandSink, IDisposable
 
     /// <summary>Raised (on the reader or writer thread) when the link state changes.</summary>
     public event Action<BoardLinkState>? StateChanged;
+
+    /// <summary>Sees every sensor frame on the reader thread (the brake trigger); set before <see cref="Start"/>.</summary>
+    public ISensorFrameWatcher? FrameWatcher { get; set; }
 
     /// <summary>Current state.</summary>
     public BoardLinkState State => (BoardLinkState)Volatile.Read(ref _state);
@@ -473,6 +483,7 @@ public sealed partial class BoardLink : IMotorCommandSink, IDisposable
         {
             case BoardMessageType.SensorFrame:
                 _sensors.Publish(frame.Sensor, now);
+                FrameWatcher?.OnSensorFrame(frame.Sensor);
                 Interlocked.Increment(ref _sensorFrames);
                 Interlocked.Exchange(ref _lastFrameTimestamp, now);
                 if (Interlocked.Exchange(ref _silent, 0) != 0)

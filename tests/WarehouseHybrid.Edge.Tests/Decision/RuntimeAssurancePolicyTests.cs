@@ -26,7 +26,8 @@ public sealed class RuntimeAssurancePolicyTests : IDisposable
 
     public RuntimeAssurancePolicyTests()
     {
-        _models = new ModelManager(new ModelPackageLoader([]), new InferenceOptions(), _time, NullLogger.Instance);
+        // Probation is ModelRolloutTests' subject; here a staged model simply stays.
+        _models = new ModelManager(new ModelPackageLoader([]), new InferenceOptions(), new ModelRolloutOptions { ProbationTicks = 0 }, _time, NullLogger.Instance);
     }
 
     public void Dispose() => _models.Dispose();

@@ -47,7 +47,13 @@ public sealed class TrainingSet
         return "sha256:" + Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
-    /// <summary>Per-feature mean, standard deviation, min and max (the manifest's drift reference).</summary>
+    /// <summary>Bins of the training histogram per feature (deciles; fewer where values repeat, e.g. one-hot features).</summary>
+    public const int HistogramBins = 10;
+
+    /// <summary>
+    /// Per-feature mean, standard deviation, min and max, and a decile histogram (the manifest's drift reference: z-scores
+    /// and the population stability index).
+    /// </summary>
     public IReadOnlyList<FeatureStatistics> Statistics()
     {
         var stats = new List<FeatureStatistics>(PolicyFeatures.Count);
@@ -64,17 +70,55 @@ public sealed class TrainingSet
             }
 
             var mean = sum / Count;
-            stats.Add(new FeatureStatistics
+            var statistic = new FeatureStatistics
             {
                 Name = PolicyFeatures.Names[f],
                 Mean = mean,
                 StdDev = Math.Sqrt(Math.Max(0, (sumSq / Count) - (mean * mean))),
                 Min = min,
                 Max = max,
-            });
+            };
+            AddHistogram(statistic, f);
+            stats.Add(statistic);
         }
 
         return stats;
+    }
+
+    /// <summary>Decile upper edges (distinct, increasing; the last bin holds everything above) and each bin's share.</summary>
+    private void AddHistogram(FeatureStatistics statistic, int feature)
+    {
+        var column = new float[Count];
+        for (var n = 0; n < Count; n++)
+        {
+            column[n] = Features[(n * PolicyFeatures.Count) + feature];
+        }
+
+        Array.Sort(column);
+        var edges = new List<double>();
+        for (var q = 1; q < HistogramBins; q++)
+        {
+            double edge = column[Math.Min(Count - 1, (int)((long)q * Count / HistogramBins))];
+            if (edge < column[^1] && (edges.Count == 0 || edge > edges[^1]))
+            {
+                edges.Add(edge);
+            }
+        }
+
+        var counts = new long[edges.Count + 1];
+        var bin = 0;
+        foreach (var x in column)
+        {
+            while (bin < edges.Count && x > edges[bin])
+            {
+                bin++;
+            }
+
+            counts[bin]++;
+        }
+
+        statistic.HistogramUpperEdges.AddRange(edges);
+        statistic.HistogramFractions.AddRange(counts.Select(c => c / (double)Count));
     }
 }
 
