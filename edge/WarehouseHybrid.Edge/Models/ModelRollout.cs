@@ -61,6 +61,7 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SemaphoreSlim _pollGate = new(1, 1);
     private readonly Dictionary<string, string> _seen = new(StringComparer.Ordinal);
     private ITimer? _timer;
     private int _polling;
@@ -118,6 +119,19 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
 
     /// <summary>One scan of the drop directory now (the timer calls it; tests call it with a FakeTimeProvider).</summary>
     public async Task PollAsync(CancellationToken cancellationToken = default)
+    {
+        await _pollGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await PollCoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _pollGate.Release();
+        }
+    }
+
+    private async Task PollCoreAsync(CancellationToken cancellationToken)
     {
         _models.DisposeRetired();
         string[] candidates;
@@ -222,6 +236,7 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
         _timer?.Dispose();
         _models.Lifecycle -= OnLifecycle;
         _gate.Dispose();
+        _pollGate.Dispose();
     }
 
     private async Task<ModelInstallResult> InstallStoredAsync(string package, string origin, CancellationToken cancellationToken)
