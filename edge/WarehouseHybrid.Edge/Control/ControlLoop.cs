@@ -370,6 +370,7 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
             _sample.BatteryFraction = snapshot.HasFrame ? snapshot.Frame.BatteryPercent / 100f : 0f;
             _sample.MinRangeMetres = snapshot.HasFrame ? RangeGeometry.MinRange(snapshot.Frame.Ranges) : double.PositiveInfinity;
             _sample.SensorsStale = stale;
+            _sample.SiteStale = siteStale;
             _sample.TaskId = _taskId;
         }
 

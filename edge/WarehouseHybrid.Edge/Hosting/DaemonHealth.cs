@@ -50,6 +50,9 @@ public sealed record DaemonHealthSample(
 
     /// <summary>Audit log state (null when auditing is off).</summary>
     public DaemonAuditHealth? Audit { get; init; }
+
+    /// <summary>Whether the site sensors are configured but stale or missing.</summary>
+    public bool SiteStale { get; init; }
 }
 
 /// <summary>The audit log in a health sample.</summary>
@@ -104,11 +107,12 @@ public sealed class HealthJudge
             .Append(", serial ").Append(sample.Board == BoardLinkState.Connected ? (sample.BoardSilent ? "silent" : "ok") : sample.Board.ToString().ToLowerInvariant())
             .Append(", cloud ").Append(!sample.CloudEnabled ? "off" : sample.CloudConnected ? "ok" : "down")
             .Append(", ").Append(sample.Mode).Append('/').Append(sample.Reason)
+            .Append(sample.SiteStale ? ", site sensors stale (speed capped)" : string.Empty)
             .Append(auditOk ? string.Empty : ", audit LOSING records")
             .ToString();
 
         // The first sample has nothing to compare with: a running loop gets the benefit of the doubt once.
-        return new HealthVerdict(progressing || (first && sample.LoopRunning), !serialOk || !cloudOk || !auditOk, status);
+        return new HealthVerdict(progressing || (first && sample.LoopRunning), !serialOk || !cloudOk || !auditOk || sample.SiteStale, status);
     }
 }
 
@@ -177,6 +181,7 @@ public static class HealthFile
                 }
 
                 w.WriteStartObject("site");
+                w.WriteBoolean("stale", sample.SiteStale);
                 if (sample.SiteAgeMs is { } age)
                 {
                     w.WriteNumber("ageMs", age);

@@ -118,6 +118,7 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
             ModelRollbacks = s.ModelRollbacks,
             ImmediateTicks = s.ImmediateTicks,
             AllocatedBytes = s.AllocatedBytes,
+            SiteStale = s.SiteStale,
             Audit = runtime.AuditLog is { } audit && s.Audit is { } c ? new DaemonAuditHealth(c.HeadSeq, audit.Head.Hash, c.Written, c.Dropped, c.Lost) : null,
         };
     }

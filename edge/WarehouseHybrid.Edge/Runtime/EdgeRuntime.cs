@@ -243,6 +243,7 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
             ProviderAttempts = active?.ProviderAttempts ?? [],
             ModelInstall = _models?.LastInstall,
             Decisions = _assurance?.Counters,
+            SiteStale = s.SiteStale,
             Audit = _audit?.Counters,
             ImmediateTicks = _loop.ImmediateTicks,
             AllocatedBytes = _loop.AllocatedBytes,

@@ -62,6 +62,9 @@ public sealed record EdgeStatus(
     /// <summary>Decision-module counters (learned ticks, fallback ticks per reason, ...); null when no package is configured.</summary>
     public DecisionCounters? Decisions { get; init; }
 
+    /// <summary>Whether the site sensors are configured but stale or missing (speed capped).</summary>
+    public bool SiteStale { get; init; }
+
     /// <summary>Audit log counters (records written, dropped, lost, head seq); null when auditing is off.</summary>
     public AuditCounters? Audit { get; init; }
 

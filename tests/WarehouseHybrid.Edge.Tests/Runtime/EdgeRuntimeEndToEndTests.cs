@@ -63,6 +63,7 @@ internal sealed class BoardDouble : IDisposable
     private readonly Lock _gate = new();
     private Thread? _reader;
     private Task? _stepper;
+    private byte[]? _garbage;
 
     public BoardDouble(Stream stream, KinematicRobot robot)
     {
@@ -73,6 +74,13 @@ internal sealed class BoardDouble : IDisposable
     public KinematicRobot Robot { get; }
 
     public bool LastCommandWasBrake { get; private set; }
+
+    /// <summary>Bytes written on the line before the next sensor frame (garbage, bit errors).</summary>
+    public byte[]? NextGarbage
+    {
+        get => Volatile.Read(ref _garbage);
+        set => Volatile.Write(ref _garbage, value);
+    }
 
     public void Start()
     {
@@ -126,8 +134,9 @@ internal sealed class BoardDouble : IDisposable
                 }
             }
         }
-        catch (ObjectDisposedException)
+        catch (Exception ex) when (ex is ObjectDisposedException or IOException)
         {
+            // The line went away (unplugged pty, disposed stream).
         }
     }
 
@@ -145,6 +154,11 @@ internal sealed class BoardDouble : IDisposable
                 {
                     Robot.Step(0.02);
                     frame = Robot.Frame();
+                }
+
+                if (Interlocked.Exchange(ref _garbage, null) is { } garbage)
+                {
+                    _stream.Write(garbage);
                 }
 
                 var n = SerialFrameEncoder.Encode(frame, seq++, buffer);
