@@ -25,6 +25,7 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
     private SystemdNotifier? _notifier;
     private SiteSensorSubscriber? _site;
     private PrometheusEndpoint? _metrics;
+    private int _disposed;
 
     /// <summary>Creates the service.</summary>
     public EdgeDaemonService(IOptions<EdgeOptions> options, IOptions<DaemonOptions> daemon, TimeProvider time, ILoggerFactory loggerFactory)
@@ -126,6 +127,12 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // The container disposes this twice (it is both a singleton and the hosted service's factory result).
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         if (_site is not null)
         {
             await _site.DisposeAsync().ConfigureAwait(false);
