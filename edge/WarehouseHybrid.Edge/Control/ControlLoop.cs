@@ -329,7 +329,7 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
             verdict = verdict with { Reason = proposingReason };
         }
 
-        _motors.Submit(verdict.Command);
+        _motors.Submit(verdict.Command, snapshot.FrameCount);
         _previous = new DriveCommand(verdict.Command.LinearMps, verdict.Command.AngularRadps);
         var ticks = Interlocked.Increment(ref _ticks);
         if ((int)verdict.Reason < _reasonTicks.Length)

@@ -291,7 +291,7 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
     /// <summary>The brake trigger, the run-time rollout and the observable metrics (after the loop exists).</summary>
     private void WireExtras(SafetyShield shield, ILoggerFactory loggerFactory)
     {
-        _board.FrameWatcher = new BrakeTrigger(shield, _loop);
+        _board.FrameWatcher = new BrakeTrigger(shield, _board, _loop);
         if (_assurance is not null)
         {
             _assurance.Metrics = _metrics;

@@ -75,8 +75,8 @@ public sealed class SensorSnapshotStore
     /// </summary>
     public void AttachSiteLink(Func<bool> isConnected) => Volatile.Write(ref _siteConnected, isConnected ?? throw new ArgumentNullException(nameof(isConnected)));
 
-    /// <summary>Stores a new frame and integrates the motion since the previous one (board clock for dt).</summary>
-    public void Publish(in SensorFrame frame, long receivedTimestamp)
+    /// <summary>Stores a new frame and integrates the motion since the previous one (board clock for dt); returns the new <see cref="SensorSnapshot.FrameCount"/>.</summary>
+    public ulong Publish(in SensorFrame frame, long receivedTimestamp)
     {
         lock (_gate)
         {
@@ -97,7 +97,7 @@ public sealed class SensorSnapshotStore
 
             _latest.Frame = frame;
             _latest.ReceivedTimestamp = receivedTimestamp;
-            _latest.FrameCount++;
+            return ++_latest.FrameCount;
         }
     }
 

@@ -37,15 +37,18 @@ public sealed class BrakeTriggerTests
     public void The_first_dangerous_frame_of_a_run_requests_one_immediate_tick()
     {
         using var rig = new LoopRig();
-        var trigger = new BrakeTrigger(_shield, rig.Loop);
-        trigger.OnSensorFrame(Frame(0.8, null));
-        trigger.OnSensorFrame(Frame(0.8, 0.3));
-        trigger.OnSensorFrame(Frame(0.8, 0.3));
-        trigger.OnSensorFrame(Frame(0.8, 0.3));
+        var urgent = new UrgentBrakes();
+        var trigger = new BrakeTrigger(_shield, urgent, rig.Loop);
+        trigger.OnSensorFrame(Frame(0.8, null), 1);
+        trigger.OnSensorFrame(Frame(0.8, 0.3), 2);
+        trigger.OnSensorFrame(Frame(0.8, 0.3), 3);
+        trigger.OnSensorFrame(Frame(0.8, 0.3), 4);
         Assert.Equal(1, trigger.Triggers);
-        trigger.OnSensorFrame(Frame(0.0, 0.3));
-        trigger.OnSensorFrame(Frame(0.8, 0.3));
+        trigger.OnSensorFrame(Frame(0.0, 0.3), 5);
+        trigger.OnSensorFrame(Frame(0.8, 0.3), 6);
         Assert.Equal(2, trigger.Triggers);
+        Assert.Equal([2UL, 6UL], urgent.LatchedUntil);
+        Assert.All(urgent.Brakes, b => Assert.True((b.Flags & MotorFlags.Brake) != 0));
     }
 
     [Fact]
@@ -55,10 +58,23 @@ public sealed class BrakeTriggerTests
         rig.Loop.Start();
         var frame = Frame(0.8, 0.3);
         rig.Sensors.Publish(frame, rig.Time.GetTimestamp());
-        new BrakeTrigger(_shield, rig.Loop).OnSensorFrame(frame); // no fake time passes: only the trigger can tick
-        Assert.True(SpinWait.SpinUntil(() => rig.Sinks.Commands > 0, TimeSpan.FromSeconds(5)), "no command after the trigger");
+        new BrakeTrigger(_shield, null, rig.Loop).OnSensorFrame(frame, 1); // no fake time passes: only the trigger can tick
+        Assert.True(SpinWait.SpinUntil(() => rig.Latest.Tick == 1, TimeSpan.FromSeconds(5)), "no tick after the trigger");
         Assert.True((rig.Sinks.LastCommand.Flags & MotorFlags.Brake) != 0);
         Assert.Equal(DecisionReason.ObstacleInStoppingDistance, rig.Latest.Reason);
         Assert.True(rig.Loop.Stop(TimeSpan.FromSeconds(5)));
+    }
+
+    private sealed class UrgentBrakes : IUrgentBrake
+    {
+        public List<MotorCommand> Brakes { get; } = [];
+
+        public List<ulong> LatchedUntil { get; } = [];
+
+        public void BrakeNow(in MotorCommand brake, ulong latchUntilFrame)
+        {
+            Brakes.Add(brake);
+            LatchedUntil.Add(latchUntilFrame);
+        }
     }
 }
