@@ -288,6 +288,14 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
 
     private string ModelVersionNow() => _models?.Current?.Manifest.Version ?? string.Empty;
 
+    /// <summary>For the danger-to-brake measurement only: "off" (brakes wait for the tick schedule), "tick" (immediate tick, no urgent write), "full".</summary>
+    internal void SetBrakeTriggerForMeasurement(string mode, SafetyShield shield) => _board.FrameWatcher = mode switch
+    {
+        "off" => null,
+        "tick" => new BrakeTrigger(shield, null, _loop),
+        _ => new BrakeTrigger(shield, _board, _loop),
+    };
+
     /// <summary>The brake trigger, the run-time rollout and the observable metrics (after the loop exists).</summary>
     private void WireExtras(SafetyShield shield, ILoggerFactory loggerFactory)
     {
