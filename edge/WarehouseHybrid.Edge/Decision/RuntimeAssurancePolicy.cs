@@ -226,7 +226,9 @@ public sealed partial class RuntimeAssurancePolicy : IDrivingPolicy
         }
 
         _learnedTicks++;
-        command = new DriveCommand(output.LinearFraction * _limits.MaxLinearMps, output.AngularFraction * _limits.MaxAngularRadps);
+
+        // The model proposes a setpoint; it reaches the motors through the same acceleration limit as the rule policy's.
+        command = RulePolicy.Limit(input, new DriveCommand(output.LinearFraction * _limits.MaxLinearMps, output.AngularFraction * _limits.MaxAngularRadps), _limits);
         _mode = DecisionMode.Learned;
         _reason = DecisionReason.LearnedPolicy;
         return true;

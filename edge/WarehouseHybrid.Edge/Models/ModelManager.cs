@@ -358,17 +358,12 @@ public sealed partial class ModelManager : IDisposable
         OnnxPolicy policy;
         try
         {
-            policy = OnnxPolicy.Create(package.Version, package.Onnx, replay[0], _inference, _time, _logger);
+            // The replay runs per provider: a GPU provider too slow for the deadline falls back to the next one.
+            policy = OnnxPolicy.Create(package.Version, package.Onnx, replay[0], _inference, _time, _logger, p => SelfTest(p, replay));
         }
         catch (InvalidOperationException ex)
         {
-            return Refused(directory, package.Version, ModelRefusal.SelfTestFailed, ex.Message);
-        }
-
-        if (SelfTest(policy, replay) is { } failure)
-        {
-            policy.Dispose();
-            return Refused(directory, package.Version, ModelRefusal.SelfTestFailed, $"{directory}: {failure}");
+            return Refused(directory, package.Version, ModelRefusal.SelfTestFailed, $"{directory}: {ex.Message}");
         }
 
         var model = new ActiveModel(policy, package.Manifest, policy.ActiveProvider, policy.Attempts, directory);

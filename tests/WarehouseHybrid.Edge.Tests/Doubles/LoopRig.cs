@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using WarehouseHybrid.ModelTool.Simulation;
 using WarehouseHybrid.Contracts.Serial;
 using WarehouseHybrid.Domain.Actions;
 using WarehouseHybrid.Domain.Grid;

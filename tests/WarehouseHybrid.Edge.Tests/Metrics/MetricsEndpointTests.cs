@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging.Abstractions;
+using WarehouseHybrid.ModelTool.Simulation;
 using WarehouseHybrid.Contracts.Fleet;
 using WarehouseHybrid.Edge.Audit;
 using WarehouseHybrid.Edge.Control;

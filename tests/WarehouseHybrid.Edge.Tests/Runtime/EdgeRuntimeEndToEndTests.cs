@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using WarehouseHybrid.ModelTool.Simulation;
 using WarehouseHybrid.Contracts.Fleet;
 using WarehouseHybrid.Contracts.Serial;
 using WarehouseHybrid.Contracts.Topics;
