@@ -25,16 +25,7 @@ public sealed class AuditOptions
     public TimeSpan FsyncInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The directory to use after applying the systemd default; null when auditing is off.</summary>
-    public string? ResolveDirectory(Func<string, string?>? getEnv = null)
-    {
-        if (!string.IsNullOrWhiteSpace(Directory))
-        {
-            return Directory;
-        }
-
-        var state = (getEnv ?? Environment.GetEnvironmentVariable)("STATE_DIRECTORY");
-        return string.IsNullOrWhiteSpace(state) ? null : Path.Combine(state.Split(':')[0], "audit");
-    }
+    public string? ResolveDirectory(Func<string, string?>? getEnv = null) => Hosting.StateDirectory.Resolve(Directory, "audit", getEnv);
 
     /// <summary>A copy.</summary>
     public AuditOptions Clone() => (AuditOptions)MemberwiseClone();

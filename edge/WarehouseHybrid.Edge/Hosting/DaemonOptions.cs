@@ -44,22 +44,7 @@ public sealed class DaemonOptions
     public IReadOnlyList<SiteZone> ParseZones() => SiteZones.Select((z, i) => SiteZone.Parse(z, $"{SectionName}:SiteZones:{i}")).ToArray();
 
     /// <summary>The health file path after applying the default.</summary>
-    public string? ResolveHealthFile(Func<string, string?>? getEnv = null)
-    {
-        if (!string.IsNullOrWhiteSpace(HealthFile))
-        {
-            return HealthFile;
-        }
-
-        var state = (getEnv ?? Environment.GetEnvironmentVariable)("STATE_DIRECTORY");
-        if (string.IsNullOrWhiteSpace(state))
-        {
-            return null;
-        }
-
-        // systemd may pass several colon-separated directories; the first is ours.
-        return Path.Combine(state.Split(':')[0], "health.json");
-    }
+    public string? ResolveHealthFile(Func<string, string?>? getEnv = null) => StateDirectory.Resolve(HealthFile, "health.json", getEnv);
 
     /// <summary>Every problem, each naming the option and the value; empty when valid.</summary>
     public IReadOnlyList<string> Validate()

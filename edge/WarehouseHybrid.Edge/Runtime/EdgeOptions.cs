@@ -180,16 +180,7 @@ public sealed class EdgeOptions
     public TimeSpan ModelStorePollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>The model store directory after applying the systemd default; null when there is none.</summary>
-    public string? ResolveModelStore(Func<string, string?>? getEnv = null)
-    {
-        if (!string.IsNullOrWhiteSpace(ModelStoreDirectory))
-        {
-            return ModelStoreDirectory;
-        }
-
-        var state = (getEnv ?? Environment.GetEnvironmentVariable)("STATE_DIRECTORY");
-        return string.IsNullOrWhiteSpace(state) ? null : Path.Combine(state.Split(':')[0], "models");
-    }
+    public string? ResolveModelStore(Func<string, string?>? getEnv = null) => Hosting.StateDirectory.Resolve(ModelStoreDirectory, "models", getEnv);
 
     /// <summary>The configured execution providers parsed, in order (["CPU"] when none are configured).</summary>
     /// <exception cref="ArgumentException">A name is not a known provider (see <see cref="Validate"/>).</exception>

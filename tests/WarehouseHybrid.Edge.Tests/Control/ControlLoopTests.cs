@@ -70,16 +70,7 @@ public sealed class ControlLoopTests : IDisposable
         _rig.Loop.Post(OneStepEast());
         _rig.SimTicks(20);
 
-        var frame = _rig.Robot.Frame();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 200; i++)
-        {
-            _rig.Sensors.Publish(frame, _rig.Time.GetTimestamp());
-            _rig.Loop.Tick();
-            _rig.Time.Advance(LoopRig.Period);
-        }
-
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var allocated = _rig.AllocatedOverTicks(200);
         Assert.True(allocated == 0, $"200 ticks allocated {allocated} bytes");
     }
 

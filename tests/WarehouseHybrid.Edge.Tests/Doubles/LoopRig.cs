@@ -59,6 +59,21 @@ internal sealed class LoopRig : IDisposable
         }
     }
 
+    /// <summary>Bytes this thread allocates over <paramref name="ticks"/> ticks on a fixed frame (the frame is built first).</summary>
+    public long AllocatedOverTicks(int ticks)
+    {
+        var frame = Robot.Frame();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < ticks; i++)
+        {
+            Sensors.Publish(frame, Time.GetTimestamp());
+            Loop.Tick();
+            Time.Advance(Period);
+        }
+
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
     public void Dispose() => Loop.Dispose();
 }
 

@@ -126,16 +126,7 @@ public sealed partial class MetricsEndpointTests(Xunit.Abstractions.ITestOutputH
         rig.Loop.Post(Builders.Segment(1, 11, Heading.East, 1, Builders.Step(1, PlanAction.Forward, 12, Heading.East)));
         rig.SimTicks(40);
 
-        var frame = rig.Robot.Frame();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 200; i++)
-        {
-            rig.Sensors.Publish(frame, rig.Time.GetTimestamp());
-            rig.Loop.Tick();
-            rig.Time.Advance(LoopRig.Period);
-        }
-
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var allocated = rig.AllocatedOverTicks(200);
         Assert.True(allocated == 0, $"200 ticks with 20 sampled audit decisions allocated {allocated} bytes");
         Assert.True(audit.Flush(Timeout));
         Assert.True(audit.Counters.Written >= 20);
