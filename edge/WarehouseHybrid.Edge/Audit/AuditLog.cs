@@ -71,6 +71,7 @@ public sealed partial class AuditLog : IAuditSink, IAuditFeed, IDisposable
     private long _nextSeq;
     private string _headHash = AuditRecordCodec.GenesisHash;
     private FileStream? _file;
+    private FileStream? _lock;
     private long _fileIndex;
     private long _fileBytes;
     private bool _dirty;
@@ -140,6 +141,16 @@ public sealed partial class AuditLog : IAuditSink, IAuditFeed, IDisposable
         }
 
         System.IO.Directory.CreateDirectory(_directory);
+        try
+        {
+            // One writer per directory (a second daemon or runtime on the same state directory would fork the chain).
+            _lock = new FileStream(Path.Combine(_directory, ".writer.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"audit directory '{_directory}' is in use by another writer: {ex.Message}", ex);
+        }
+
         var recovered = Recover();
         var opened = new AuditEntry
         {
@@ -213,6 +224,7 @@ public sealed partial class AuditLog : IAuditSink, IAuditFeed, IDisposable
     {
         Stop(TimeSpan.FromSeconds(2));
         _file?.Dispose();
+        _lock?.Dispose();
         _json.Dispose();
         _signal.Dispose();
         _idle.Dispose();
@@ -235,6 +247,8 @@ public sealed partial class AuditLog : IAuditSink, IAuditFeed, IDisposable
                     Fsync();
                     _file?.Dispose();
                     _file = null;
+                    _lock?.Dispose();
+                    _lock = null;
                     _idle.Set();
                     return;
                 }

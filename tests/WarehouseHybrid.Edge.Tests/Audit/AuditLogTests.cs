@@ -368,6 +368,22 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Fact]
+    public void A_second_writer_on_the_same_directory_is_refused_at_start_naming_it()
+    {
+        using var first = Open();
+        first.Start();
+        using var second = Open();
+        var ex = Assert.Throws<IOException>(second.Start);
+        Assert.Contains("is in use by another writer", ex.Message, StringComparison.Ordinal);
+        Assert.True(first.Stop(Timeout));
+
+        using var third = Open(); // released when the first stopped
+        third.Start();
+        Assert.True(third.Stop(Timeout));
+        Assert.True(AuditVerifier.Verify(_dir.Path).Ok);
+    }
+
+    [Fact]
     public void Invalid_options_are_refused_naming_each()
     {
         var errors = new AuditOptions { Directory = "relative/dir", MaxFileBytes = 10, MaxTotalBytes = 5, QueueCapacity = 1, FsyncInterval = TimeSpan.Zero }.Validate();
