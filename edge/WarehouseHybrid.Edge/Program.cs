@@ -7,6 +7,12 @@ if (args.Length > 0 && args[0] == "health")
     return HealthCommand.Run(args[1..], Console.Out, TimeProvider.System);
 }
 
+// `WarehouseHybrid.Edge audit verify [dir] [--anchor SEQ:HASH]`: check the audit log's hash chain and exit.
+if (args.Length > 0 && args[0] == "audit")
+{
+    return AuditCommand.Run(args[1..], Console.Out);
+}
+
 // The edge daemon: one robot. Configuration, later wins: appsettings.json, /etc/warehouse-edge/appsettings.json
 // (or the file in WAREHOUSE_EDGE_CONFIG), environment variables (Edge__RobotId=...), the command line
 // (--Edge:RobotId=...). Options are validated at start: a bad value stops the daemon before it touches the motors,

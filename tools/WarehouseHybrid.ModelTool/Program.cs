@@ -7,8 +7,11 @@ namespace WarehouseHybrid.ModelTool;
 
 /// <summary>
 /// wh-model: <c>keygen --private KEY.pem --public KEY.pub.pem</c> writes a P-256 signing key pair;
-/// <c>train-model --out DIR --key KEY.pem [--version V] [--samples N] [--epochs E] [--seed S]</c> generates data
-/// from the rule policy, trains, exports ONNX and writes the signed package.
+/// <c>train-model --out DIR --key KEY.pem [--version V] [--samples N] [--epochs E] [--seed S] [--dagger-rounds R]</c>
+/// generates data from the rule policy (and, with DAgger rounds, from closed-loop drives of the model itself labelled by
+/// the rule policy), trains, exports ONNX and writes the signed package;
+/// <c>evaluate --package DIR --trusted-key KEY.pub.pem [--episodes N] [--seed S]</c> drives the package's ONNX model
+/// alone in the closed-loop simulator and prints how it did.
 /// </summary>
 public static class Program
 {
@@ -22,6 +25,7 @@ public static class Program
             {
                 "keygen" => KeyGen(Options(args)),
                 "train-model" => TrainModel(Options(args)),
+                "evaluate" => Evaluate(Options(args)),
                 _ => Usage($"unknown command '{args[0]}'"),
             };
         }
@@ -60,13 +64,39 @@ public static class Program
         }
 
         var trainer = new TrainerSettings(Epochs: Int(o, "epochs", 30), Seed: Int(o, "seed", 7));
+        var rounds = o.ContainsKey("dagger-rounds") ? Int(o, "dagger-rounds", 3) : 0;
+        var dagger = rounds == 0 ? null : new DaggerSettings(Rounds: rounds, EpisodesPerRound: Int(o, "dagger-episodes", 60), Seed: Int(o, "dagger-seed", 4242));
         var spec = new PolicyModelSpec(
-            Version: o.GetValueOrDefault("version", "1.0.0"), Samples: Int(o, "samples", 40_000), Seed: Int(o, "data-seed", 20261124), Trainer: trainer);
+            Version: o.GetValueOrDefault("version", "1.0.0"), Samples: Int(o, "samples", 40_000), Seed: Int(o, "data-seed", 20261124), Trainer: trainer, Dagger: dagger);
         var model = PolicyModelBuilder.BuildPackage(
             spec, output, key, TimeProvider.System.GetUtcNow(),
-            (epoch, fit) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1,3}: action MAE {fit.ActionMae:F4}, class accuracy {fit.ClassAccuracy:P2}, mean confidence {fit.MeanConfidence:F3}")));
+            (epoch, fit) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1,3}: action MAE {fit.ActionMae:F4}, class accuracy {fit.ClassAccuracy:P2}, mean confidence {fit.MeanConfidence:F3}")),
+            (round, data) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"DAgger round {round}: {data.Count} rows after aggregation")));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"holdout: action MAE {model.Holdout.ActionMae:F4}, class accuracy {model.Holdout.ClassAccuracy:P2}; package {model.Manifest.Version} written to {output} (onnx sha256 {model.Manifest.OnnxSha256}, data {model.Manifest.TrainingDataDigest})"));
+        return 0;
+    }
+
+    private static int Evaluate(Dictionary<string, string> o)
+    {
+        var package = Required(o, "package");
+        var keyPath = Required(o, "trusted-key");
+        using var models = new Edge.Models.ModelManager(
+            new Edge.Models.ModelPackageLoader([File.ReadAllText(keyPath)]), new Edge.Inference.InferenceOptions { Deadline = TimeSpan.FromSeconds(1) },
+            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var installed = models.TryInstall(package);
+        if (!installed.Installed)
+        {
+            Console.Error.WriteLine($"wh-model: {package} refused ({installed.Refusal}): {installed.Detail}");
+            return 1;
+        }
+
+        var active = models.AcquireForTick()!;
+        var episodes = Int(o, "episodes", 200);
+        var seed = Int(o, "seed", 77);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rule policy alone: steps completed {ClosedLoopEvaluation.RuleStepCompletion(PolicyModelBuilder.DefaultLimits(), episodes, seed):P1} (the baseline)"));
+        Console.WriteLine($"{installed.Version} alone: {ClosedLoopEvaluation.Evaluate(active.Model, PolicyModelBuilder.DefaultLimits(), episodes, seed)}");
+        Console.WriteLine($"{installed.Version}: {ClosedLoopEvaluation.EvaluateAssured(active.Model, active.Manifest, PolicyModelBuilder.DefaultLimits(), episodes, seed)}");
         return 0;
     }
 
@@ -98,7 +128,8 @@ public static class Program
     {
         Console.Error.WriteLine($"wh-model: {error}");
         Console.Error.WriteLine("usage: wh-model keygen --private KEY.pem --public KEY.pub.pem");
-        Console.Error.WriteLine("       wh-model train-model --out DIR --key KEY.pem [--version V] [--samples N] [--epochs E] [--seed S] [--data-seed S]");
+        Console.Error.WriteLine("       wh-model train-model --out DIR --key KEY.pem [--version V] [--samples N] [--epochs E] [--seed S] [--data-seed S] [--dagger-rounds R] [--dagger-episodes E] [--dagger-seed S]");
+        Console.Error.WriteLine("       wh-model evaluate --package DIR --trusted-key KEY.pub.pem [--episodes N] [--seed S]");
         return 2;
     }
 }

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using WarehouseHybrid.Contracts.Fleet;
 using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Edge.Audit;
 using WarehouseHybrid.Edge.Localization;
+using WarehouseHybrid.Edge.Metrics;
 using WarehouseHybrid.Edge.Plans;
 using WarehouseHybrid.Edge.Sensing;
 using Heading = WarehouseHybrid.Domain.Grid.Heading;
@@ -35,12 +37,35 @@ public readonly record struct ControlLoopCounters(
     long Ticks, long Overruns, long StepsCompleted, long PlansRejected, long PlansIgnored, long ModeChanges,
     TimingSummary Lateness, TimingSummary Work);
 
+/// <summary>What the control loop does besides driving: audit, metrics, site sensor staleness (all optional).</summary>
+public sealed record ControlLoopExtras
+{
+    /// <summary>Where mode changes, plan rejections and sampled decisions are audited.</summary>
+    public IAuditSink Audit { get; init; } = NullAuditSink.Instance;
+
+    /// <summary>Audit one decision every this many ticks (besides every mode change); 0: none.</summary>
+    public int DecisionAuditEveryTicks { get; init; }
+
+    /// <summary>Tick and lateness histograms (null: none).</summary>
+    public EdgeMetrics? Metrics { get; init; }
+
+    /// <summary>How long a lost site sensor connection may stay lost before its facts count as stale.</summary>
+    public TimeSpan SiteStaleAfter { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Ticks after start that the allocation counter ignores (JIT and first-use allocations).</summary>
+    public int AllocationWarmupTicks { get; init; } = 100;
+}
+
 /// <summary>
 /// The fixed-rate control loop. Each tick: drain plan messages, read the sensor snapshot, dead-reckon, advance
 /// the plan, ask the policy, let the shield decide, hand the motor command to the board link, hand the state to
 /// telemetry. Runs on a dedicated thread paced by the <see cref="TimeProvider"/>'s timer (so
 /// <c>FakeTimeProvider</c> drives it); <see cref="Tick"/> runs one iteration synchronously for tests.
-/// A tick allocates nothing unless something changes (a plan arrives, the mode changes).
+/// <see cref="RequestImmediateTick"/> (the serial reader, on a frame that demands a brake) runs an extra tick at once
+/// so a brake never waits for the tick phase. Every mode or reason change is an event and an audit record with the
+/// decision's input digest and output; one decision in <see cref="ControlLoopExtras.DecisionAuditEveryTicks"/> is
+/// sampled into the audit. A tick allocates nothing unless something changes (a plan arrives, the mode changes);
+/// the control thread's allocations after warm-up are counted (<see cref="AllocatedBytes"/>).
 /// </summary>
 public sealed partial class ControlLoop : IPlanInbox, IDisposable
 {
@@ -66,6 +91,14 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
     private readonly LatencyHistogram _work = new();
     private readonly Lock _sampleGate = new();
     private readonly AutoResetEvent _wake = new(false);
+    private readonly KinematicLimits _limits;
+    private readonly IAuditSink _audit;
+    private readonly EdgeMetrics? _metrics;
+    private readonly SiteFreshness _siteFreshness;
+    private readonly int _auditEvery;
+    private readonly int _allocationWarmup;
+    private readonly long[] _reasonTicks = new long[32];
+    private readonly long[] _reasonEpisodes = new long[32];
     private ControlSample _sample;
     private DriveCommand _previous;
     private DecisionMode _mode = DecisionMode.Unknown;
@@ -82,6 +115,10 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
     private long _plansIgnored;
     private long _modeChanges;
     private long _nextDue;
+    private long _immediateTicks;
+    private long _allocatedBytes;
+    private long _allocatingTicks;
+    private int _immediateRequested;
     private Thread? _thread;
     private ITimer? _timer;
     private volatile bool _stopping;
@@ -97,9 +134,11 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
         ITelemetrySink telemetry,
         IRobotEventSink events,
         TimeProvider time,
-        ILogger logger)
+        ILogger logger,
+        ControlLoopExtras? extras = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        extras ??= new ControlLoopExtras();
         _sensors = sensors;
         _plan = plan;
         _policy = policy;
@@ -116,6 +155,12 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
         _dt = _period.TotalSeconds;
         _periodTimestampTicks = (long)(_period.TotalSeconds * time.TimestampFrequency);
         _freshness = new SensorFreshness(time, settings.SensorStaleAfter);
+        _siteFreshness = new SiteFreshness(time, extras.SiteStaleAfter);
+        _limits = settings.Limits;
+        _audit = extras.Audit;
+        _metrics = extras.Metrics;
+        _auditEvery = Math.Max(0, extras.DecisionAuditEveryTicks);
+        _allocationWarmup = Math.Max(0, extras.AllocationWarmupTicks);
         _localization = new DeadReckoning();
         _sample.PlanId = string.Empty;
         _sample.TraceId = string.Empty;
@@ -153,6 +198,36 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
         Interlocked.Read(ref _plansRejected), Interlocked.Read(ref _plansIgnored), Interlocked.Read(ref _modeChanges),
         _lateness.Summary(), _work.Summary());
 
+    /// <summary>Extra ticks run at once on <see cref="RequestImmediateTick"/>.</summary>
+    public long ImmediateTicks => Interlocked.Read(ref _immediateTicks);
+
+    /// <summary>Bytes the control thread allocated inside ticks after the warm-up ticks (0 in steady state).</summary>
+    public long AllocatedBytes => Interlocked.Read(ref _allocatedBytes);
+
+    /// <summary>Ticks after warm-up that allocated anything (a plan arrived, the mode changed).</summary>
+    public long AllocatingTicks => Interlocked.Read(ref _allocatingTicks);
+
+    /// <summary>The latest decision mode.</summary>
+    public DecisionMode Mode => _mode;
+
+    /// <summary>Ticks whose command was decided with <paramref name="reason"/> (fallbacks, shield overrides, learned ticks).</summary>
+    public long ReasonTicks(DecisionReason reason) => (int)reason < _reasonTicks.Length ? Interlocked.Read(ref _reasonTicks[(int)reason]) : 0;
+
+    /// <summary>How often the loop entered <paramref name="reason"/> (episodes: each mode or reason change counts once).</summary>
+    public long ReasonEpisodes(DecisionReason reason) => (int)reason < _reasonEpisodes.Length ? Interlocked.Read(ref _reasonEpisodes[(int)reason]) : 0;
+
+    /// <summary>
+    /// Asks the control thread for a tick now, out of the fixed schedule (the serial reader calls it when a frame
+    /// demands a brake). Never blocks; the schedule of the regular ticks is unchanged.
+    /// </summary>
+    public void RequestImmediateTick()
+    {
+        if (Interlocked.Exchange(ref _immediateRequested, 1) == 0)
+        {
+            _wake.Set();
+        }
+    }
+
     /// <inheritdoc />
     public void Post(PlanSegment segment) => _inbox.Enqueue(segment);
 
@@ -186,19 +261,32 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
         _wake.Set();
         var joined = _thread is null || _thread.Join(timeout);
         _thread = null;
-        _motors.Submit(_shield.BrakeCommand());
+        var brake = _shield.BrakeCommand();
+        _motors.Submit(brake);
         SetMode(DecisionMode.ShieldStop, DecisionReason.Shutdown);
+        _audit.TryAppend(new AuditEntry
+        {
+            Kind = AuditKinds.ModeChange,
+            UnixMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+            TraceId = _plan.TraceId,
+            ModelVersion = _policy.ModelVersion,
+            Reason = DecisionReason.Shutdown.ToText(),
+            HasDecision = true,
+            Decision = new AuditDecision(DecisionMode.ShieldStop, DecisionReason.Shutdown, 0, 0, true, float.NaN),
+        });
         return joined;
     }
 
     /// <summary>Runs one iteration now, on the caller's thread. Not to be mixed with a running <see cref="Start"/> thread.</summary>
     public void Tick()
     {
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         var start = _time.GetTimestamp();
         DrainInbox();
 
         _sensors.Read(out var snapshot);
         var stale = _freshness.IsStale(snapshot, start);
+        var siteStale = _siteFreshness.IsStale(snapshot, start);
         _localization.Update(snapshot);
         UpdateMeasuredAngular(snapshot);
         var measuredLinear = snapshot.LinearMps;
@@ -235,20 +323,30 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
             proposingMode = _fallback.Mode;
         }
 
-        var verdict = _shield.Evaluate(proposal, proposingMode, snapshot, stale);
+        var verdict = _shield.Evaluate(proposal, proposingMode, snapshot, stale, siteStale);
         if (verdict.Mode != DecisionMode.ShieldStop)
         {
             verdict = verdict with { Reason = proposingReason };
         }
 
-        _motors.Submit(verdict.Command);
+        _motors.Submit(verdict.Command, snapshot.FrameCount);
         _previous = new DriveCommand(verdict.Command.LinearMps, verdict.Command.AngularRadps);
+        var ticks = Interlocked.Increment(ref _ticks);
+        if ((int)verdict.Reason < _reasonTicks.Length)
+        {
+            Interlocked.Increment(ref _reasonTicks[(int)verdict.Reason]);
+        }
+
         if (verdict.Mode != _mode || verdict.Reason != _reason)
         {
             SetMode(verdict.Mode, verdict.Reason);
+            Audit(AuditKinds.ModeChange, input, verdict);
+        }
+        else if (_auditEvery > 0 && ticks % _auditEvery == 0)
+        {
+            Audit(AuditKinds.Decision, input, verdict);
         }
 
-        var ticks = Interlocked.Increment(ref _ticks);
         lock (_sampleGate)
         {
             _sample.Tick = ticks;
@@ -272,11 +370,23 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
             _sample.BatteryFraction = snapshot.HasFrame ? snapshot.Frame.BatteryPercent / 100f : 0f;
             _sample.MinRangeMetres = snapshot.HasFrame ? RangeGeometry.MinRange(snapshot.Frame.Ranges) : double.PositiveInfinity;
             _sample.SensorsStale = stale;
+            _sample.SiteStale = siteStale;
             _sample.TaskId = _taskId;
         }
 
         _telemetry.Offer(_sample, completed);
-        _work.Record(_time.GetElapsedTime(start));
+        var work = _time.GetElapsedTime(start);
+        _work.Record(work);
+        _metrics?.RecordTickWork(work);
+        if (ticks > _allocationWarmup)
+        {
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+            if (allocated > 0)
+            {
+                Interlocked.Add(ref _allocatedBytes, allocated);
+                Interlocked.Increment(ref _allocatingTicks);
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -301,11 +411,24 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
                 return;
             }
 
+            if (Interlocked.Exchange(ref _immediateRequested, 0) != 0)
+            {
+                // Out of schedule (a frame demanded a brake): tick now, leave the fixed schedule as it is.
+                Interlocked.Increment(ref _immediateTicks);
+                TickGuarded();
+                if (_time.GetTimestamp() < _nextDue)
+                {
+                    continue;
+                }
+            }
+
             var now = _time.GetTimestamp();
             var late = now - _nextDue;
             if (late >= 0)
             {
-                _lateness.Record(_time.GetElapsedTime(_nextDue, now));
+                var lateness = _time.GetElapsedTime(_nextDue, now);
+                _lateness.Record(lateness);
+                _metrics?.RecordTickLateness(lateness);
                 var missed = late / _periodTimestampTicks;
                 _overruns += missed;
                 _nextDue += (missed + 1) * _periodTimestampTicks;
@@ -314,6 +437,7 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
             {
                 // Woken a hair early (timer granularity): on time.
                 _lateness.Record(TimeSpan.Zero);
+                _metrics?.RecordTickLateness(TimeSpan.Zero);
                 _nextDue += _periodTimestampTicks;
             }
             else
@@ -322,17 +446,42 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
                 continue;
             }
 
-            try
-            {
-                Tick();
-            }
-            catch (Exception ex)
-            {
-                // A bug in one tick must not leave the motors running on the last command.
-                LogTickFailed(_logger, ex);
-                _motors.Submit(_shield.BrakeCommand());
-            }
+            TickGuarded();
         }
+    }
+
+    private void TickGuarded()
+    {
+        try
+        {
+            Tick();
+        }
+        catch (Exception ex)
+        {
+            // A bug in one tick must not leave the motors running on the last command.
+            LogTickFailed(_logger, ex);
+            _motors.Submit(_shield.BrakeCommand());
+        }
+    }
+
+    private void Audit(string kind, in PolicyInput input, in ShieldVerdict verdict)
+    {
+        var entry = new AuditEntry
+        {
+            Kind = kind,
+            UnixMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+            TraceId = _plan.TraceId,
+            ModelVersion = _policy.ModelVersion,
+            Reason = verdict.Reason.ToText(),
+            HasInput = true,
+            Input = Sha256Digest.OfFeatures(input, _limits),
+            HasDecision = true,
+            Decision = new AuditDecision(
+                verdict.Mode, verdict.Reason, verdict.Command.LinearMps, verdict.Command.AngularRadps,
+                (verdict.Command.Flags & Contracts.Serial.MotorFlags.Brake) != 0,
+                verdict.Mode == DecisionMode.Learned || verdict.Reason is DecisionReason.Escalating or DecisionReason.LowConfidence or DecisionReason.CloudAdvice ? _policy.Confidence : float.NaN),
+        };
+        _audit.TryAppend(entry);
     }
 
     private void DrainInbox()
@@ -363,7 +512,9 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
             if (result.Outcome == PlanApplyOutcome.Rejected)
             {
                 _plansRejected++;
-                _events.Offer(new RobotEventRecord("plan-rejected", result.Reason, _time.GetUtcNow(), trace));
+                var now = _time.GetUtcNow();
+                _events.Offer(new RobotEventRecord("plan-rejected", result.Reason, now, trace));
+                _audit.TryAppend(new AuditEntry { Kind = "plan-rejected", UnixMs = now.ToUnixTimeMilliseconds(), TraceId = trace, ModelVersion = _policy.ModelVersion, Reason = "plan-rejected", Detail = result.Reason });
             }
             else if (result.Outcome == PlanApplyOutcome.Ignored)
             {
@@ -404,7 +555,8 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
                 return RobotActivity.Fault;
         }
 
-        if (verdict.Mode == DecisionMode.ShieldStop)
+        // The shield stopping the robot; a shield that only slows it (obstacle ahead, zone limit) leaves it executing.
+        if (verdict.Mode == DecisionMode.ShieldStop && (verdict.Command.LinearMps == 0 || (verdict.Command.Flags & Contracts.Serial.MotorFlags.Brake) != 0))
         {
             return RobotActivity.Stopped;
         }
@@ -424,6 +576,11 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
         _mode = mode;
         _reason = reason;
         Interlocked.Increment(ref _modeChanges);
+        if ((int)reason < _reasonEpisodes.Length)
+        {
+            Interlocked.Increment(ref _reasonEpisodes[(int)reason]);
+        }
+
         LogModeChange(_logger, from, mode, reason.ToText());
         _events.Offer(new RobotEventRecord("mode-change", $"{from}->{mode}: {reason.ToText()}", _time.GetUtcNow(), _plan.TraceId));
     }

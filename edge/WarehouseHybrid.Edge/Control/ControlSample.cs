@@ -70,6 +70,9 @@ public struct ControlSample
     public double MinRangeMetres;
     /// <summary>Whether the serial sensors are stale.</summary>
     public bool SensorsStale;
+
+    /// <summary>Whether the site sensors (MQTT) are configured but stale or missing (the shield caps speed meanwhile).</summary>
+    public bool SiteStale;
     /// <summary>Current task id (empty when none).</summary>
     public string TaskId;
 }

@@ -7,6 +7,23 @@ public interface IMotorCommandSink
 {
     /// <summary>Hands over the latest command; a newer one may replace it before it is written.</summary>
     void Submit(in MotorCommand command);
+
+    /// <summary>
+    /// As <see cref="Submit(in MotorCommand)"/>, saying which sensor frame (<see cref="Sensing.SensorSnapshot.FrameCount"/>) the
+    /// decision saw: the board link holds a brake it wrote on its own (<see cref="IUrgentBrake"/>) until a decision has seen
+    /// the frame that caused it.
+    /// </summary>
+    void Submit(in MotorCommand command, ulong basedOnFrame) => Submit(command);
+}
+
+/// <summary>
+/// Writes a brake now, on the caller's thread (the serial reader's, on a frame that demands one), ahead of anything queued,
+/// and holds it: commands decided on frames before <c>latchUntilFrame</c> are turned into brakes.
+/// </summary>
+public interface IUrgentBrake
+{
+    /// <summary>Writes <paramref name="brake"/> at once and latches it until a decision based on frame <paramref name="latchUntilFrame"/> or later.</summary>
+    void BrakeNow(in MotorCommand brake, ulong latchUntilFrame);
 }
 
 /// <summary>

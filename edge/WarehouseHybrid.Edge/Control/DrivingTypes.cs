@@ -61,6 +61,10 @@ public enum DecisionReason : byte
     CloudAdvice = 16,
     /// <summary>The cloud did not answer an escalation within its SLO (or cannot be asked): the rule policy decides.</summary>
     EscalationTimeout = 17,
+    /// <summary>The site's speed limit for the robot's zone caps the proposal (the shield slows, never stops, for it).</summary>
+    ZoneSpeedLimit = 18,
+    /// <summary>The site sensors (MQTT) are configured but missing or disconnected: the shield caps speed at the stale-site limit.</summary>
+    SiteStale = 19,
 }
 
 /// <summary>Text forms of <see cref="DecisionReason"/> without allocating.</summary>
@@ -71,11 +75,22 @@ public static class DecisionReasonText
         "rule-policy", "emergency-stop", "bumper", "board-fault", "sensor-stale",
         "obstacle-in-stopping-distance", "obstacle-ahead", "invalid-proposal", "shutdown",
         "learned-policy", "model-unavailable", "model-late", "model-fault", "low-confidence", "input-drift",
-        "escalating", "cloud-advice", "escalation-timeout",
+        "escalating", "cloud-advice", "escalation-timeout", "zone-speed-limit", "site-stale",
     ];
+
+    /// <summary>Number of reasons (for per-reason counter arrays).</summary>
+    public static int Count => Texts.Length;
 
     /// <summary>The kebab-case name used in telemetry and events.</summary>
     public static string ToText(this DecisionReason reason) => (int)reason < Texts.Length ? Texts[(int)reason] : "unknown";
+
+    /// <summary>The reason named by <paramref name="text"/> (the inverse of <see cref="ToText"/>).</summary>
+    /// <exception cref="FormatException">The text names no reason.</exception>
+    public static DecisionReason Parse(string? text)
+    {
+        var i = Array.IndexOf(Texts, text);
+        return i >= 0 ? (DecisionReason)i : throw new FormatException($"'{text}' is not a decision reason");
+    }
 }
 
 /// <summary>What a driving policy sees in one tick.</summary>
@@ -136,6 +151,9 @@ public interface IDrivingPolicy
 
     /// <summary>Version of the learned model behind this policy (empty when there is none); read after <see cref="TryDecide"/>.</summary>
     string ModelVersion => string.Empty;
+
+    /// <summary>The learned model's confidence at the latest <see cref="TryDecide"/> (NaN when no model ran), for the audit.</summary>
+    float Confidence => float.NaN;
 }
 
 /// <summary>Kinematic limits shared by the rule policy and the shield.</summary>

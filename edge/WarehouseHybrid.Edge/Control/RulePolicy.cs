@@ -42,8 +42,18 @@ public sealed class RulePolicy(KinematicLimits limits) : IDrivingPolicy
     /// <inheritdoc />
     public bool TryDecide(in PolicyInput input, out DriveCommand command)
     {
-        var dt = input.DtSeconds;
-        var prev = input.Previous;
+        Setpoint(input, out var setpoint);
+        command = Limit(input, setpoint, limits);
+        return true;
+    }
+
+    /// <summary>
+    /// The velocities the controller aims at this tick before acceleration limiting: what <see cref="TryDecide"/> commands
+    /// is <see cref="Limit"/> of it. The learned policy imitates this setpoint (a per-tick change of a rate-limited
+    /// command is as small as a network's error; the setpoint is not), and the decision module applies the same limit.
+    /// </summary>
+    public void Setpoint(in PolicyInput input, out DriveCommand setpoint)
+    {
         var target = input.Target;
         var pose = input.Pose;
         double v;
@@ -53,9 +63,9 @@ public sealed class RulePolicy(KinematicLimits limits) : IDrivingPolicy
         {
             case TargetKind.Rotate:
             {
-                v = Ramp(prev.LinearMps, 0, limits.LinearAccel * dt);
+                v = 0;
                 var err = GridGeometry.AngleDifference(pose.Theta, target.Theta);
-                w = Profile(err, limits.MaxAngularRadps, limits.AngularAccel, AngularGain, prev.AngularRadps, dt);
+                w = ProfileTarget(err, limits.MaxAngularRadps, limits.AngularAccel, AngularGain);
                 break;
             }
 
@@ -73,8 +83,8 @@ public sealed class RulePolicy(KinematicLimits limits) : IDrivingPolicy
                 var headingErr = GridGeometry.AngleDifference(pose.Theta, h - correction);
                 if (Math.Abs(GridGeometry.AngleDifference(pose.Theta, h)) > TurnInPlaceAbove)
                 {
-                    v = Ramp(prev.LinearMps, 0, limits.LinearAccel * dt);
-                    w = Profile(headingErr, limits.MaxAngularRadps, limits.AngularAccel, AngularGain, prev.AngularRadps, dt);
+                    v = 0;
+                    w = ProfileTarget(headingErr, limits.MaxAngularRadps, limits.AngularAccel, AngularGain);
                     break;
                 }
 
@@ -86,32 +96,34 @@ public sealed class RulePolicy(KinematicLimits limits) : IDrivingPolicy
                     vMax *= Math.Clamp((free - limits.SafetyMarginMetres) / span, 0.0, 1.0);
                 }
 
-                v = Profile(along, vMax, limits.LinearAccel, LinearGain, prev.LinearMps, dt);
-                var wTarget = Math.Clamp(SteeringGain * headingErr, -limits.MaxAngularRadps, limits.MaxAngularRadps);
-                w = Ramp(prev.AngularRadps, wTarget, limits.AngularAccel * dt);
+                v = ProfileTarget(along, vMax, limits.LinearAccel, LinearGain);
+                w = Math.Clamp(SteeringGain * headingErr, -limits.MaxAngularRadps, limits.MaxAngularRadps);
                 break;
             }
 
             default:
-                v = Ramp(prev.LinearMps, 0, limits.LinearAccel * dt);
-                w = Ramp(prev.AngularRadps, 0, limits.AngularAccel * dt);
+                v = 0;
+                w = 0;
                 break;
         }
 
-        command = new DriveCommand(v, w);
-        return true;
+        setpoint = new DriveCommand(v, w);
     }
 
     /// <summary>
-    /// Trapezoid profile toward an error of <paramref name="error"/>: the speed that can still stop in time
-    /// (sqrt(2 a d)), capped at <paramref name="max"/>, with a proportional tail near the goal, reached from the
-    /// previous command within the acceleration limit.
+    /// The command that moves from the previous one toward <paramref name="setpoint"/> within the profile's acceleration
+    /// limits in one tick (the ramp every policy's proposal goes through before the shield).
     /// </summary>
-    internal static double Profile(double error, double max, double accel, double gain, double previous, double dt)
+    public static DriveCommand Limit(in PolicyInput input, in DriveCommand setpoint, in KinematicLimits limits) => new(
+        Ramp(input.Previous.LinearMps, setpoint.LinearMps, limits.LinearAccel * input.DtSeconds),
+        Ramp(input.Previous.AngularRadps, setpoint.AngularRadps, limits.AngularAccel * input.DtSeconds));
+
+    /// <summary>The profile's target speed toward <paramref name="error"/> (before acceleration limiting).</summary>
+    private static double ProfileTarget(double error, double max, double accel, double gain)
     {
         var distance = Math.Abs(error);
         var speed = Math.Min(max, Math.Min(Math.Sqrt(2 * accel * distance), gain * distance));
-        return Ramp(previous, Math.Sign(error) * speed, accel * dt);
+        return Math.Sign(error) * speed;
     }
 
     private static double Ramp(double from, double to, double maxStep) =>

@@ -30,6 +30,12 @@ public sealed class RuntimeAssuranceOptions
     /// <summary>Consecutive acceptable ticks needed before the learned policy drives again after a fallback (no flapping).</summary>
     public int RecoveryTicks { get; init; } = 10;
 
+    /// <summary>Ticks in the PSI window (population stability index per feature against the manifest's training histograms); 0: no PSI.</summary>
+    public int PsiWindow { get; init; } = 3000;
+
+    /// <summary>A feature's PSI above this raises a psi-alert event (cleared under 80 % of it); 0.25 is the usual "significant shift".</summary>
+    public double PsiAlertThreshold { get; init; } = 0.25;
+
     /// <summary>Errors, each naming the option and the bad value.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -77,6 +83,16 @@ public sealed class RuntimeAssuranceOptions
         if (RecoveryTicks < 0)
         {
             errors.Add($"LearnedPolicy:RecoveryTicks: {RecoveryTicks} must not be negative");
+        }
+
+        if (PsiWindow != 0 && (PsiWindow < 10 || PsiWindow > 1_000_000))
+        {
+            errors.Add($"LearnedPolicy:PsiWindow: {PsiWindow} must be 0 (off) or in [10, 1000000]");
+        }
+
+        if (!(PsiAlertThreshold > 0))
+        {
+            errors.Add($"LearnedPolicy:PsiAlertThreshold: {PsiAlertThreshold} must be positive");
         }
 
         return errors;

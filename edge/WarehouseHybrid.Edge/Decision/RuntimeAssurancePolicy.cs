@@ -5,6 +5,7 @@ using WarehouseHybrid.Contracts.Fleet;
 using DecisionMode = WarehouseHybrid.Edge.Control.DecisionMode;
 using WarehouseHybrid.Edge.Control;
 using WarehouseHybrid.Edge.Inference;
+using WarehouseHybrid.Edge.Metrics;
 using WarehouseHybrid.Edge.Models;
 
 namespace WarehouseHybrid.Edge.Decision;
@@ -45,6 +46,7 @@ public sealed partial class RuntimeAssurancePolicy : IDrivingPolicy
     private readonly ILogger _logger;
     private readonly string _robotId;
     private readonly long[] _fallbacks = new long[32];
+    private readonly float[] _recordScratch = new float[PolicyFeatures.Count];
     private readonly long _sloTicks;
     private readonly long _adviceTicks;
     private readonly long _cooldownTicks;
@@ -66,6 +68,8 @@ public sealed partial class RuntimeAssurancePolicy : IDrivingPolicy
     private long _timeouts;
     private long _swaps;
     private LearnedOutput _lastOutput;
+    private float _confidence = float.NaN;
+    private long _decisions;
 
     /// <summary>Wires the module; throws <see cref="ArgumentException"/> listing every invalid option.</summary>
     public RuntimeAssurancePolicy(
@@ -119,6 +123,12 @@ public sealed partial class RuntimeAssurancePolicy : IDrivingPolicy
     /// <inheritdoc />
     public DecisionReason Reason => _reason;
 
+    /// <summary>Inference latency histogram (null: none); set before the loop starts.</summary>
+    public EdgeMetrics? Metrics { get; set; }
+
+    /// <inheritdoc />
+    public float Confidence => _confidence;
+
     /// <summary>The latest inference output (default when no model ran).</summary>
     public LearnedOutput LastOutput => _lastOutput;
 
@@ -139,6 +149,8 @@ public sealed partial class RuntimeAssurancePolicy : IDrivingPolicy
     public bool TryDecide(in PolicyInput input, out DriveCommand command)
     {
         _rule.TryDecide(input, out var rule);
+        _confidence = float.NaN;
+        var record = ++_decisions % _models.Rollout.RecordEveryTicks == 0;
         var active = _models.AcquireForTick();
         if (!ReferenceEquals(active, _active))
         {
@@ -147,19 +159,39 @@ public sealed partial class RuntimeAssurancePolicy : IDrivingPolicy
 
         if (active is null)
         {
+            if (record)
+            {
+                // No model to run, but the next candidate is still self-tested on what the robot really sees.
+                PolicyFeatures.Extract(input, _limits, _recordScratch);
+                _models.RecordInput(_recordScratch);
+            }
+
             return Fallback(rule, DecisionReason.ModelUnavailable, out command);
         }
 
         var model = active.Model;
         var features = model.Input;
         PolicyFeatures.Extract(input, _limits, features);
+        if (record)
+        {
+            _models.RecordInput(features);
+        }
+
         if (_drift!.Observe(features))
         {
             OnDriftChanged();
         }
 
+        if (_drift.ObservePsi(features))
+        {
+            OnPsiChanged();
+        }
+
         var output = model.Run();
         _lastOutput = output;
+        _confidence = output.Confidence;
+        Metrics?.RecordInference(output.Elapsed);
+        _models.ReportTick(output.Status);
         switch (output.Status)
         {
             case InferenceStatus.Late:
@@ -194,7 +226,9 @@ public sealed partial class RuntimeAssurancePolicy : IDrivingPolicy
         }
 
         _learnedTicks++;
-        command = new DriveCommand(output.LinearFraction * _limits.MaxLinearMps, output.AngularFraction * _limits.MaxAngularRadps);
+
+        // The model proposes a setpoint; it reaches the motors through the same acceleration limit as the rule policy's.
+        command = RulePolicy.Limit(input, new DriveCommand(output.LinearFraction * _limits.MaxLinearMps, output.AngularFraction * _limits.MaxAngularRadps), _limits);
         _mode = DecisionMode.Learned;
         _reason = DecisionReason.LearnedPolicy;
         return true;
@@ -341,7 +375,7 @@ public sealed partial class RuntimeAssurancePolicy : IDrivingPolicy
     {
         var from = _active?.Manifest.Version ?? "none";
         _active = active;
-        _drift = active is null ? null : new DriftMonitor(active.Manifest.FeatureStatistics, _options.DriftWindow, _options.DriftZThreshold);
+        _drift = active is null ? null : new DriftMonitor(active.Manifest.FeatureStatistics, _options.DriftWindow, _options.DriftZThreshold, _options.PsiWindow, _options.PsiAlertThreshold);
         _swaps++;
         _state = EscalationState.Idle;
         _advice = null;
@@ -366,6 +400,14 @@ public sealed partial class RuntimeAssurancePolicy : IDrivingPolicy
         Event(drift.InDrift ? "drift-detected" : "drift-ended", detail, string.Empty);
     }
 
+    private void OnPsiChanged()
+    {
+        var drift = _drift!;
+        var detail = drift.DescribePsi();
+        LogPsi(_logger, _active?.Manifest.Version ?? "none", drift.PsiAlert ? "raised" : "cleared", detail);
+        Event(drift.PsiAlert ? "psi-alert" : "psi-alert-ended", detail, string.Empty);
+    }
+
     private void Event(string kind, string detail, string trace) => _events.Offer(new RobotEventRecord(kind, detail, _time.GetUtcNow(), trace));
 
     private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
@@ -385,4 +427,7 @@ public sealed partial class RuntimeAssurancePolicy : IDrivingPolicy
 
     [LoggerMessage(EventId = 4203, Level = LogLevel.Information, Message = "Input drift against model {Version} ended: {Detail}")]
     private static partial void LogDriftEnded(ILogger logger, string version, string detail);
+
+    [LoggerMessage(EventId = 4204, Level = LogLevel.Information, Message = "PSI alert against model {Version} {Change}: {Detail}")]
+    private static partial void LogPsi(ILogger logger, string version, string change, string detail);
 }

@@ -35,7 +35,33 @@ public sealed record DaemonHealthSample(
 
     /// <summary>Ticks the learned policy decided.</summary>
     public long LearnedTicks { get; init; }
+
+    /// <summary>Whether the live model is on probation.</summary>
+    public bool ModelOnProbation { get; init; }
+
+    /// <summary>Models rolled back after failing probation.</summary>
+    public long ModelRollbacks { get; init; }
+
+    /// <summary>Out-of-schedule ticks a sensor frame demanded (brake).</summary>
+    public long ImmediateTicks { get; init; }
+
+    /// <summary>Bytes the control thread allocated inside ticks after warm-up.</summary>
+    public long AllocatedBytes { get; init; }
+
+    /// <summary>Audit log state (null when auditing is off).</summary>
+    public DaemonAuditHealth? Audit { get; init; }
+
+    /// <summary>Whether the site sensors are configured but stale or missing.</summary>
+    public bool SiteStale { get; init; }
 }
+
+/// <summary>The audit log in a health sample.</summary>
+/// <param name="HeadSeq">Latest record's sequence number.</param>
+/// <param name="HeadHash">Its hash: an anchor for <c>audit verify --anchor</c>.</param>
+/// <param name="Written">Records written.</param>
+/// <param name="Dropped">Entries dropped (queue full).</param>
+/// <param name="Lost">Entries lost (write failed).</param>
+public sealed record DaemonAuditHealth(long HeadSeq, string HeadHash, long Written, long Dropped, long Lost);
 
 /// <summary>Where the supervisor takes its samples (the hosted runtime).</summary>
 public interface IDaemonHealthSource
@@ -58,6 +84,7 @@ public readonly record struct HealthVerdict(bool LoopProgressing, bool Degraded,
 public sealed class HealthJudge
 {
     private long _lastTicks = -1;
+    private long _lastAuditLost;
 
     /// <summary>Judges a sample against the previous one.</summary>
     public HealthVerdict Judge(DaemonHealthSample? sample)
@@ -72,15 +99,20 @@ public sealed class HealthJudge
         _lastTicks = sample.LoopTicks;
         var serialOk = sample.Board == BoardLinkState.Connected && !sample.BoardSilent;
         var cloudOk = !sample.CloudEnabled || sample.CloudConnected;
+        var lost = sample.Audit?.Lost ?? 0;
+        var auditOk = lost <= _lastAuditLost;
+        _lastAuditLost = lost;
         var status = new StringBuilder()
             .Append(progressing || (first && sample.LoopRunning) ? "loop ok" : "loop STALLED")
             .Append(", serial ").Append(sample.Board == BoardLinkState.Connected ? (sample.BoardSilent ? "silent" : "ok") : sample.Board.ToString().ToLowerInvariant())
             .Append(", cloud ").Append(!sample.CloudEnabled ? "off" : sample.CloudConnected ? "ok" : "down")
             .Append(", ").Append(sample.Mode).Append('/').Append(sample.Reason)
+            .Append(sample.SiteStale ? ", site sensors stale (speed capped)" : string.Empty)
+            .Append(auditOk ? string.Empty : ", audit LOSING records")
             .ToString();
 
         // The first sample has nothing to compare with: a running loop gets the benefit of the doubt once.
-        return new HealthVerdict(progressing || (first && sample.LoopRunning), !serialOk || !cloudOk, status);
+        return new HealthVerdict(progressing || (first && sample.LoopRunning), !serialOk || !cloudOk || !auditOk || sample.SiteStale, status);
     }
 }
 
@@ -110,6 +142,8 @@ public static class HealthFile
                 w.WriteNumber("workP99Us", sample.WorkP99Us);
                 w.WriteString("mode", sample.Mode);
                 w.WriteString("reason", sample.Reason);
+                w.WriteNumber("immediateTicks", sample.ImmediateTicks);
+                w.WriteNumber("allocatedBytes", sample.AllocatedBytes);
                 w.WriteEndObject();
                 w.WriteStartObject("serial");
                 w.WriteString("state", sample.Board.ToString());
@@ -132,8 +166,22 @@ public static class HealthFile
                 w.WriteString("executionProvider", sample.ExecutionProvider);
                 w.WriteString("refusal", sample.ModelRefusal);
                 w.WriteNumber("learnedTicks", sample.LearnedTicks);
+                w.WriteBoolean("onProbation", sample.ModelOnProbation);
+                w.WriteNumber("rollbacks", sample.ModelRollbacks);
                 w.WriteEndObject();
+                if (sample.Audit is { } audit)
+                {
+                    w.WriteStartObject("audit");
+                    w.WriteNumber("headSeq", audit.HeadSeq);
+                    w.WriteString("headHash", audit.HeadHash);
+                    w.WriteNumber("written", audit.Written);
+                    w.WriteNumber("dropped", audit.Dropped);
+                    w.WriteNumber("lost", audit.Lost);
+                    w.WriteEndObject();
+                }
+
                 w.WriteStartObject("site");
+                w.WriteBoolean("stale", sample.SiteStale);
                 if (sample.SiteAgeMs is { } age)
                 {
                     w.WriteNumber("ageMs", age);

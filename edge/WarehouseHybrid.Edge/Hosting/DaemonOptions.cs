@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using WarehouseHybrid.Edge.Metrics;
 using WarehouseHybrid.Edge.Sensing;
 using WarehouseHybrid.Edge.Serial;
 
@@ -36,26 +37,14 @@ public sealed class DaemonOptions
     /// <summary>How often the robot's zone is re-resolved from its pose.</summary>
     public TimeSpan SiteZoneResolveInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>The Prometheus metrics endpoint (off by default; loopback only).</summary>
+    public MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>The parsed zones (call after <see cref="Validate"/> passed).</summary>
     public IReadOnlyList<SiteZone> ParseZones() => SiteZones.Select((z, i) => SiteZone.Parse(z, $"{SectionName}:SiteZones:{i}")).ToArray();
 
     /// <summary>The health file path after applying the default.</summary>
-    public string? ResolveHealthFile(Func<string, string?>? getEnv = null)
-    {
-        if (!string.IsNullOrWhiteSpace(HealthFile))
-        {
-            return HealthFile;
-        }
-
-        var state = (getEnv ?? Environment.GetEnvironmentVariable)("STATE_DIRECTORY");
-        if (string.IsNullOrWhiteSpace(state))
-        {
-            return null;
-        }
-
-        // systemd may pass several colon-separated directories; the first is ours.
-        return Path.Combine(state.Split(':')[0], "health.json");
-    }
+    public string? ResolveHealthFile(Func<string, string?>? getEnv = null) => StateDirectory.Resolve(HealthFile, "health.json", getEnv);
 
     /// <summary>Every problem, each naming the option and the value; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -105,6 +94,15 @@ public sealed class DaemonOptions
         if (!string.IsNullOrWhiteSpace(HealthFile) && !Path.IsPathFullyQualified(HealthFile))
         {
             errors.Add($"{SectionName}:HealthFile: '{HealthFile}' must be an absolute path");
+        }
+
+        if (Metrics is null)
+        {
+            errors.Add($"{SectionName}:Metrics: must not be null");
+        }
+        else
+        {
+            errors.AddRange(Metrics.Validate($"{SectionName}:Metrics"));
         }
 
         return errors;

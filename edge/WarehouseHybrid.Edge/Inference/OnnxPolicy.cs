@@ -153,15 +153,20 @@ public sealed partial class OnnxPolicy : ILearnedModel, IDisposable
     /// <summary>Inferences that threw or produced non-finite outputs.</summary>
     public long Faults => Interlocked.Read(ref _faults);
 
+    /// <summary>The output of the latest <see cref="Run"/> (self-tests read it).</summary>
+    public LearnedOutput LastOutput { get; private set; }
+
     /// <summary>The underlying session (benchmarks compare binding styles over it).</summary>
     internal InferenceSession Session => _session;
 
     /// <summary>
     /// Creates a session for <paramref name="onnx"/>, trying each configured provider with a self-test inference
-    /// on <paramref name="selfTestInput"/> (finite outputs required). Throws <see cref="InvalidOperationException"/>
-    /// listing every attempt when even CPU fails (an unloadable graph, a schema the daemon cannot bind).
+    /// on <paramref name="selfTestInput"/> (finite outputs required) and then <paramref name="accept"/> (the model
+    /// manager's replay of recorded inputs: ranges and latency), so a provider that runs but is too slow or wrong falls
+    /// back to the next one. Throws <see cref="InvalidOperationException"/> listing every attempt when even CPU fails
+    /// (an unloadable graph, a schema the daemon cannot bind, outputs that fail the checks everywhere).
     /// </summary>
-    public static OnnxPolicy Create(string version, byte[] onnx, ReadOnlySpan<float> selfTestInput, InferenceOptions options, TimeProvider time, ILogger logger)
+    public static OnnxPolicy Create(string version, byte[] onnx, ReadOnlySpan<float> selfTestInput, InferenceOptions options, TimeProvider time, ILogger logger, Func<OnnxPolicy, string?>? accept = null)
     {
         ArgumentNullException.ThrowIfNull(onnx);
         ArgumentNullException.ThrowIfNull(options);
@@ -192,7 +197,7 @@ public sealed partial class OnnxPolicy : ILearnedModel, IDisposable
                 session = new InferenceSession(onnx, sessionOptions);
                 attempts.Add(new ExecutionProviderAttempt(provider, true, string.Empty));
                 policy = new OnnxPolicy(version, session, sessionOptions, provider, attempts.ToArray(), time, options.Deadline);
-                var failure = policy.SelfTest(selfTestInput);
+                var failure = policy.SelfTest(selfTestInput) ?? accept?.Invoke(policy);
                 if (failure is not null)
                 {
                     attempts.RemoveAt(attempts.Count - 1);
@@ -245,6 +250,13 @@ public sealed partial class OnnxPolicy : ILearnedModel, IDisposable
 
     /// <inheritdoc />
     public LearnedOutput Run()
+    {
+        var output = RunCore();
+        LastOutput = output;
+        return output;
+    }
+
+    private LearnedOutput RunCore()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var start = _time.GetTimestamp();

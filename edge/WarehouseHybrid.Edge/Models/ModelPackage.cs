@@ -283,8 +283,47 @@ public static class ModelSchema
             {
                 return $"feature_statistics[{i}] ('{s.Name}') has mean {s.Mean} and std_dev {s.StdDev}; finite values and std_dev >= 0 are required";
             }
+
+            if (CheckHistogram(s) is { } histogram)
+            {
+                return $"feature_statistics[{i}] ('{s.Name}') {histogram}";
+            }
         }
 
         return null;
+    }
+
+    private static string? CheckHistogram(FeatureStatistics s)
+    {
+        if (s.HistogramUpperEdges.Count == 0 && s.HistogramFractions.Count == 0)
+        {
+            return null; // packages made before histograms existed: z-scores only
+        }
+
+        if (s.HistogramFractions.Count != s.HistogramUpperEdges.Count + 1 || s.HistogramFractions.Count > 255)
+        {
+            return $"has {s.HistogramUpperEdges.Count} histogram_upper_edges and {s.HistogramFractions.Count} histogram_fractions; one more fraction than edges (at most 255 bins) is required";
+        }
+
+        for (var b = 0; b < s.HistogramUpperEdges.Count; b++)
+        {
+            if (!double.IsFinite(s.HistogramUpperEdges[b]) || (b > 0 && s.HistogramUpperEdges[b] <= s.HistogramUpperEdges[b - 1]))
+            {
+                return $"histogram_upper_edges[{b}] is {s.HistogramUpperEdges[b]}; finite, strictly increasing edges are required";
+            }
+        }
+
+        var sum = 0.0;
+        foreach (var f in s.HistogramFractions)
+        {
+            if (!(f >= 0 && f <= 1))
+            {
+                return $"has histogram fraction {f}; fractions must be in [0, 1]";
+            }
+
+            sum += f;
+        }
+
+        return Math.Abs(sum - 1) > 1e-6 ? $"histogram_fractions sum to {sum}, not 1" : null;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WarehouseHybrid.Edge.Control;
 using WarehouseHybrid.Edge.Hosting;
+using WarehouseHybrid.Edge.Metrics;
 using WarehouseHybrid.Edge.Sensing;
 using WarehouseHybrid.Edge.Serial;
 
@@ -23,6 +24,8 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
     private DaemonSupervisor? _supervisor;
     private SystemdNotifier? _notifier;
     private SiteSensorSubscriber? _site;
+    private PrometheusEndpoint? _metrics;
+    private int _disposed;
 
     /// <summary>Creates the service.</summary>
     public EdgeDaemonService(IOptions<EdgeOptions> options, IOptions<DaemonOptions> daemon, TimeProvider time, ILoggerFactory loggerFactory)
@@ -39,11 +42,19 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
     /// <summary>The supervisor once started.</summary>
     public DaemonSupervisor? Supervisor => _supervisor;
 
+    /// <summary>The metrics endpoint when enabled.</summary>
+    public PrometheusEndpoint? MetricsEndpoint => _metrics;
+
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = _options.Value;
         var d = _daemon.Value;
+        if (d.Metrics.Enabled)
+        {
+            _metrics = new PrometheusEndpoint(d.Metrics);
+        }
+
         var tty = new TtyOptions(o.SerialDevicePath, d.SerialBaudRate, d.SerialWriteTimeout, TimeSpan.FromMilliseconds(50));
         _runtime = new EdgeRuntime(o, new TtyTransport(tty, _time), _time, _loggerFactory);
         if (d.SiteSensorsEnabled && o.CloudLinkEnabled)
@@ -54,6 +65,10 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
                 new SiteSensorSettings(o.SiteId, d.ParseZones(), d.SiteZoneResolveInterval),
                 runtime.Sensors, () => RobotCell(runtime, o.MapWidth), _time, _loggerFactory.CreateLogger("WarehouseHybrid.Edge.Sensing.Site"));
             runtime.AddLinkSubscription(_site);
+
+            // From here the control loop knows whether the site facts are current (stale or missing: speed cap):
+            // they arrive on the link's connection, so they are current while it is up.
+            runtime.Sensors.AttachSiteLink(() => runtime.LinkConnected);
         }
 
         await _runtime.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -100,12 +115,24 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
             ExecutionProvider = s.ExecutionProvider?.ToString() ?? string.Empty,
             ModelRefusal = s.ModelInstall is { Installed: false } refused ? $"{refused.Refusal}: {refused.Detail}" : string.Empty,
             LearnedTicks = s.Decisions?.LearnedTicks ?? 0,
+            ModelOnProbation = s.ModelOnProbation,
+            ModelRollbacks = s.ModelRollbacks,
+            ImmediateTicks = s.ImmediateTicks,
+            AllocatedBytes = s.AllocatedBytes,
+            SiteStale = s.SiteStale,
+            Audit = runtime.AuditLog is { } audit && s.Audit is { } c ? new DaemonAuditHealth(c.HeadSeq, audit.Head.Hash, c.Written, c.Dropped, c.Lost) : null,
         };
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // The container disposes this twice (it is both a singleton and the hosted service's factory result).
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _site?.Dispose();
         _supervisor?.Dispose();
         _notifier?.Dispose();
@@ -113,6 +140,8 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
         {
             await _runtime.DisposeAsync().ConfigureAwait(false);
         }
+
+        _metrics?.Dispose();
     }
 }
 

@@ -1,8 +1,10 @@
 using System.ComponentModel.DataAnnotations;
 using WarehouseHybrid.Contracts.Topics;
 using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Edge.Audit;
 using WarehouseHybrid.Edge.Decision;
 using WarehouseHybrid.Edge.Inference;
+using WarehouseHybrid.Edge.Models;
 
 namespace WarehouseHybrid.Edge.Runtime;
 
@@ -156,6 +158,31 @@ public sealed class EdgeOptions
 
     /// <summary>The MQTT link: state directory (outbox, bdSeq), mutual TLS, fsync policy, Sparkplug (section <c>Edge:Link</c>).</summary>
     public Link.CloudLinkOptions Link { get; set; } = new();
+    // ---- Audit, site staleness and run-time model rollout (docs/adr/0009-edge-audit-metrics.md) ----
+
+    /// <summary>The hash-chained audit log (directory, rotation, disk bound, decision sampling).</summary>
+    public AuditOptions Audit { get; set; } = new();
+
+    /// <summary>How long a lost site sensor connection may stay lost before its facts count as stale (missing since start: stale at once).</summary>
+    public TimeSpan SiteStaleAfter { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Speed cap while the site sensors are configured but stale or missing, m/s (an engaged site e-stop keeps braking).</summary>
+    public double SiteStaleSpeedLimitMps { get; set; } = Control.SafetyShield.DefaultSiteStaleSpeedLimitMps;
+
+    /// <summary>Probation and self-test rules for models installed at run time.</summary>
+    public ModelRolloutOptions ModelRollout { get; set; } = new();
+
+    /// <summary>
+    /// The model store with its drop directory (<c>incoming/</c>); empty: <c>$STATE_DIRECTORY/models</c> under systemd, else
+    /// no run-time rollout. Used only when trusted model keys are configured.
+    /// </summary>
+    public string ModelStoreDirectory { get; set; } = string.Empty;
+
+    /// <summary>How often the drop directory is scanned.</summary>
+    public TimeSpan ModelStorePollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The model store directory after applying the systemd default; null when there is none.</summary>
+    public string? ResolveModelStore(Func<string, string?>? getEnv = null) => Hosting.StateDirectory.Resolve(ModelStoreDirectory, "models", getEnv);
 
     /// <summary>The configured execution providers parsed, in order (["CPU"] when none are configured).</summary>
     /// <exception cref="ArgumentException">A name is not a known provider (see <see cref="Validate"/>).</exception>
@@ -216,6 +243,7 @@ public sealed class EdgeOptions
         copy.TrustedModelKeys = [.. TrustedModelKeys];
         copy.ExecutionProviders = ExecutionProviders is null ? null : [.. ExecutionProviders];
         copy.Link = (Link ?? new Link.CloudLinkOptions()).Clone();
+        copy.Audit = Audit?.Clone() ?? new AuditOptions();
         return copy;
     }
 
@@ -291,7 +319,49 @@ public sealed class EdgeOptions
             errors.AddRange((Link ?? new Link.CloudLinkOptions()).Validate(TimeProvider.System));
         }
 
+        ValidateAuditAndRollout(errors);
         return errors;
+    }
+
+    private void ValidateAuditAndRollout(List<string> errors)
+    {
+        if (Audit is null)
+        {
+            errors.Add("Edge:Audit: must not be null");
+        }
+        else
+        {
+            errors.AddRange(Audit.Validate());
+        }
+
+        if (SiteStaleAfter <= TimeSpan.Zero || SiteStaleAfter > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"Edge:SiteStaleAfter: {SiteStaleAfter} must be in (0, 10 min]");
+        }
+
+        if (!(SiteStaleSpeedLimitMps >= 0 && SiteStaleSpeedLimitMps <= MaxLinearMps))
+        {
+            errors.Add($"Edge:SiteStaleSpeedLimitMps: {SiteStaleSpeedLimitMps} must be in [0, MaxLinearMps {MaxLinearMps}]");
+        }
+
+        if (ModelRollout is null)
+        {
+            errors.Add("Edge:ModelRollout: must not be null");
+        }
+        else
+        {
+            errors.AddRange(ModelRollout.Validate());
+        }
+
+        if (!string.IsNullOrWhiteSpace(ModelStoreDirectory) && (ModelStoreDirectory.IndexOfAny(Path.GetInvalidPathChars()) >= 0 || !Path.IsPathFullyQualified(ModelStoreDirectory)))
+        {
+            errors.Add($"Edge:ModelStoreDirectory: '{ModelStoreDirectory}' must be an absolute path");
+        }
+
+        if (ModelStorePollInterval < TimeSpan.FromMilliseconds(10) || ModelStorePollInterval > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"Edge:ModelStorePollInterval: {ModelStorePollInterval} must be in [10 ms, 10 min]");
+        }
     }
 
     private static bool IsPem(string entry) => entry.TrimStart().StartsWith("-----BEGIN", StringComparison.Ordinal);

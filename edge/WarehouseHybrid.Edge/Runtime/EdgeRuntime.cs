@@ -1,10 +1,12 @@
 using Microsoft.Extensions.Logging;
 using WarehouseHybrid.Domain.Actions;
 using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Edge.Audit;
 using WarehouseHybrid.Edge.Control;
 using WarehouseHybrid.Edge.Decision;
 using WarehouseHybrid.Edge.Inference;
 using WarehouseHybrid.Edge.Link;
+using WarehouseHybrid.Edge.Metrics;
 using WarehouseHybrid.Edge.Models;
 using WarehouseHybrid.Edge.Plans;
 using WarehouseHybrid.Edge.Sensing;
@@ -19,6 +21,9 @@ namespace WarehouseHybrid.Edge.Runtime;
 /// With <see cref="EdgeOptions.ModelPackagePath"/> set, the driving policy is <see cref="RuntimeAssurancePolicy"/>
 /// (the learned model through a <see cref="ModelManager"/>, the rule policy as fallback); the package is installed
 /// at start, and a refused package leaves the rule policy driving (the reason is logged and in the status).
+/// With trusted model keys and a model store (<see cref="EdgeOptions.ResolveModelStore"/>), packages can also arrive at run
+/// time (<see cref="ModelInstaller"/>, the store's drop directory). With an audit directory
+/// (<see cref="AuditOptions.ResolveDirectory"/>) every mode change, fallback, model swap and escalation is audited.
 /// </summary>
 public sealed partial class EdgeRuntime : IAsyncDisposable
 {
@@ -31,6 +36,10 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
     private readonly ModelManager? _models;
     private readonly RuntimeAssurancePolicy? _assurance;
     private readonly SensorSnapshotStore _sensors = new();
+    private readonly AuditLog? _audit;
+    private readonly EdgeMetrics _metrics = new();
+    private ModelRolloutService? _rollout;
+    private readonly IRobotEventSink _auditedEvents;
     private readonly Lock _lifecycle = new();
     private int _state; // 0 created, 1 started, 2 stopped
 
@@ -62,17 +71,31 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
             _options.SafetyMarginMetres, _options.RobotHalfWidthMetres, _options.ObstacleSlowdownMetres, _options.RestLinearMps);
         var tolerances = new CompletionTolerances(_options.PositionTolerance, _options.AngleTolerance, _options.RestLinearMps, _options.RestAngularRadps);
         var plan = new PlanExecutor(map, _options.Geometry, tolerances);
-        var shield = new SafetyShield(limits, (ushort)_options.BoardCommandTimeoutMs);
+        var shield = new SafetyShield(limits, (ushort)_options.BoardCommandTimeoutMs, _options.SiteStaleSpeedLimitMps);
         RobotPose? start = _options.StartCell is { } cell ? new RobotPose(cell, _options.StartHeading!.Value) : null;
         var settings = new ControlLoopSettings(_options.ControlPeriod, _options.SensorStaleAfter, map, _options.Geometry, limits, start);
 
         _board = new BoardLink(transport, _sensors, time, loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Serial.{_options.RobotId}"),
             new BoardLinkSettings(_options.ReconnectDelay, _options.MaxReconnectDelay, _options.SensorStaleAfter, _options.ShutdownTimeout));
         var loopLogger = loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Control.{_options.RobotId}");
-        if (!string.IsNullOrEmpty(_options.ModelPackagePath))
+        if (!string.IsNullOrEmpty(_options.ModelPackagePath) || _options.TrustedModelKeys.Count > 0)
         {
             _models = CreateModelManager(_options, time, loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Models.{_options.RobotId}"));
         }
+
+        if (_options.Audit.ResolveDirectory() is { } auditDirectory)
+        {
+            _audit = new AuditLog(auditDirectory, _options.Audit, _options.RobotId, time, loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Audit.{_options.RobotId}"));
+        }
+
+        IAuditSink audit = (IAuditSink?)_audit ?? NullAuditSink.Instance;
+        var extras = new ControlLoopExtras
+        {
+            Audit = audit,
+            Metrics = _metrics,
+            SiteStaleAfter = _options.SiteStaleAfter,
+            DecisionAuditEveryTicks = _options.Audit.DecisionSampleInterval <= TimeSpan.Zero ? 0 : Math.Max(1, (int)(_options.Audit.DecisionSampleInterval / _options.ControlPeriod)),
+        };
 
         if (_options.CloudLinkEnabled)
         {
@@ -82,15 +105,19 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
                     TimeSpan.FromSeconds(1.0 / _options.TelemetryRateHz), _options.ReconnectDelay, _options.MaxReconnectDelay, _options.MapWidth)
                 { Link = _options.Link },
                 inbox, time, loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Link.{_options.RobotId}"));
-            _assurance = CreateAssurance(_models, limits, _cloud, _cloud.Escalation, time, loggerFactory);
-            _loop = new ControlLoop(settings, _sensors, plan, (IDrivingPolicy?)_assurance ?? new RulePolicy(limits), shield, _board, _cloud, _cloud, time, loopLogger);
+            _auditedEvents = new AuditingEventSink(_cloud, audit, ModelVersionNow);
+            _assurance = CreateAssurance(_models, limits, _auditedEvents, _cloud.Escalation, time, loggerFactory);
+            _loop = new ControlLoop(settings, _sensors, plan, (IDrivingPolicy?)_assurance ?? new RulePolicy(limits), shield, _board, _cloud, _cloud, time, loopLogger, extras);
             inbox.Target = _loop;
         }
         else
         {
-            _assurance = CreateAssurance(_models, limits, NullSinks.Instance, NullEscalationClient.Instance, time, loggerFactory);
-            _loop = new ControlLoop(settings, _sensors, plan, (IDrivingPolicy?)_assurance ?? new RulePolicy(limits), shield, _board, NullSinks.Instance, NullSinks.Instance, time, loopLogger);
+            _auditedEvents = new AuditingEventSink(NullSinks.Instance, audit, ModelVersionNow);
+            _assurance = CreateAssurance(_models, limits, _auditedEvents, NullEscalationClient.Instance, time, loggerFactory);
+            _loop = new ControlLoop(settings, _sensors, plan, (IDrivingPolicy?)_assurance ?? new RulePolicy(limits), shield, _board, NullSinks.Instance, NullSinks.Instance, time, loopLogger, extras);
         }
+
+        WireExtras(shield, loggerFactory);
     }
 
     /// <summary>The robot id.</summary>
@@ -105,6 +132,9 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
     /// <summary>The robot's MQTT link (null when <see cref="EdgeOptions.CloudLinkEnabled"/> is off).</summary>
     public CloudLink? Link => _cloud;
 
+    /// <summary>Whether the link's MQTT connection is up now (false when the link is off).</summary>
+    public bool LinkConnected => _cloud?.IsConnected ?? false;
+
     /// <summary>Adds a subscriber on the link's one MQTT connection (site sensors); before <see cref="StartAsync"/>.</summary>
     /// <exception cref="InvalidOperationException">The cloud link is off.</exception>
     public void AddLinkSubscription(ILinkSubscription subscription) =>
@@ -113,6 +143,21 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
 
     /// <summary>The control loop (for plan messages posted in-process and for tests).</summary>
     public IPlanInbox PlanInbox => _loop;
+
+    /// <summary>Installs model packages at run time (the cloud link's rollout seam); null without trusted keys or a model store.</summary>
+    public IModelInstaller? ModelInstaller => _rollout;
+
+    /// <summary>The run-time rollout with its drop directory (null without trusted keys or a model store).</summary>
+    public ModelRolloutService? ModelRollout => _rollout;
+
+    /// <summary>Audit records as they are committed (for the cloud link); null when auditing is off.</summary>
+    public IAuditFeed? AuditFeed => _audit;
+
+    /// <summary>The audit log (null when auditing is off).</summary>
+    public AuditLog? AuditLog => _audit;
+
+    /// <summary>The runtime's instruments (meter <see cref="EdgeMetrics.MeterName"/>).</summary>
+    public EdgeMetrics Metrics => _metrics;
 
     /// <summary>Starts the board link, the control loop thread and the cloud link (which connects in the background).</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -127,6 +172,8 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
             _state = 1;
         }
 
+        _audit?.Start();
+        _rollout?.Start();
         InstallModel();
         _board.Start();
         _loop.Start();
@@ -171,9 +218,12 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
         if (loopJoined)
         {
             // The control thread owns the session while it runs; once it has ended the ONNX session can go.
+            _rollout?.Dispose();
             _models?.Dispose();
         }
 
+        // Last: the loop's final brake and mode change are in the queue; the writer drains it and closes the chain.
+        _audit?.Stop(timeout);
         LogStopped(_logger, RobotId);
     }
 
@@ -206,6 +256,13 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
             ProviderAttempts = active?.ProviderAttempts ?? [],
             ModelInstall = _models?.LastInstall,
             Decisions = _assurance?.Counters,
+            SiteStale = s.SiteStale,
+            Audit = _audit?.Counters,
+            ImmediateTicks = _loop.ImmediateTicks,
+            AllocatedBytes = _loop.AllocatedBytes,
+            AllocatingTicks = _loop.AllocatingTicks,
+            ModelOnProbation = _models?.OnProbation ?? false,
+            ModelRollbacks = _models?.Rollbacks ?? 0,
         };
     }
 
@@ -220,7 +277,10 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
 
         _loop.Dispose();
         _board.Dispose();
+        _rollout?.Dispose();
         _models?.Dispose();
+        _audit?.Dispose();
+        _metrics.Dispose();
     }
 
     private static ModelManager CreateModelManager(EdgeOptions options, TimeProvider time, ILogger logger)
@@ -236,7 +296,35 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
         }
 
         var inference = new InferenceOptions { ExecutionProviders = [.. options.ParsedExecutionProviders()], Deadline = options.InferenceDeadline };
-        return new ModelManager(loader, inference, time, logger);
+        return new ModelManager(loader, inference, options.ModelRollout, time, logger);
+    }
+
+    private string ModelVersionNow() => _models?.Current?.Manifest.Version ?? string.Empty;
+
+    /// <summary>For the danger-to-brake measurement only: "off" (brakes wait for the tick schedule), "tick" (immediate tick, no urgent write), "full".</summary>
+    internal void SetBrakeTriggerForMeasurement(string mode, SafetyShield shield) => _board.FrameWatcher = mode switch
+    {
+        "off" => null,
+        "tick" => new BrakeTrigger(shield, null, _loop),
+        _ => new BrakeTrigger(shield, _board, _loop),
+    };
+
+    /// <summary>The brake trigger, the run-time rollout and the observable metrics (after the loop exists).</summary>
+    private void WireExtras(SafetyShield shield, ILoggerFactory loggerFactory)
+    {
+        _board.FrameWatcher = new BrakeTrigger(shield, _board, _loop);
+        if (_assurance is not null)
+        {
+            _assurance.Metrics = _metrics;
+        }
+
+        if (_models is not null && _options.TrustedModelKeys.Count > 0 && _options.ResolveModelStore() is { } store)
+        {
+            _rollout = new ModelRolloutService(_models, new ModelStoreSettings(store, _options.ModelStorePollInterval), _auditedEvents, _time,
+                loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Models.Rollout.{_options.RobotId}"));
+        }
+
+        _metrics.Observe(new EdgeMetricSources(_loop, _board, _assurance, _models, _audit, _options.RobotId, _options.SiteId));
     }
 
     private RuntimeAssurancePolicy? CreateAssurance(ModelManager? models, KinematicLimits limits, IRobotEventSink events, IEscalationClient escalation, TimeProvider time, ILoggerFactory loggerFactory) =>
@@ -247,21 +335,31 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
 
     private void InstallModel()
     {
-        if (_models is null || _options.ModelPackagePath is not { Length: > 0 } path)
+        if (_models is null)
         {
             return;
         }
 
+        // The last model that passed probation at run time comes first; the configured package is the fallback.
         // Verification, session start and self-test throw nothing the robot cannot drive without: any refusal
         // leaves the rule policy in charge.
-        var result = _models.TryInstall(path);
-        if (result.Installed)
+        foreach (var path in new[] { _rollout?.LastGoodPackage(), _options.ModelPackagePath })
         {
-            LogModelInstalled(_logger, RobotId, result.Detail);
-        }
-        else
-        {
+            if (string.IsNullOrEmpty(path))
+            {
+                continue;
+            }
+
+            var result = _models.TryInstall(path);
+            if (result.Installed)
+            {
+                LogModelInstalled(_logger, RobotId, result.Detail);
+                _auditedEvents.Offer(new RobotEventRecord("model-staged", $"{result.Detail}; from {path} at start", _time.GetUtcNow(), string.Empty));
+                return;
+            }
+
             LogModelRefused(_logger, RobotId, path, result.Refusal, result.Detail);
+            _auditedEvents.Offer(new RobotEventRecord("model-refused", $"{result.Refusal}: {result.Detail} (from {path} at start)", _time.GetUtcNow(), string.Empty));
         }
     }
 

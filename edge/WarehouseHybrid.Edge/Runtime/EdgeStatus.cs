@@ -1,4 +1,5 @@
 using WarehouseHybrid.Domain.Actions;
+using WarehouseHybrid.Edge.Audit;
 using WarehouseHybrid.Edge.Control;
 using WarehouseHybrid.Edge.Decision;
 using WarehouseHybrid.Edge.Inference;
@@ -60,6 +61,27 @@ public sealed record EdgeStatus(
 
     /// <summary>Decision-module counters (learned ticks, fallback ticks per reason, ...); null when no package is configured.</summary>
     public DecisionCounters? Decisions { get; init; }
+
+    /// <summary>Whether the site sensors are configured but stale or missing (speed capped).</summary>
+    public bool SiteStale { get; init; }
+
+    /// <summary>Audit log counters (records written, dropped, lost, head seq); null when auditing is off.</summary>
+    public AuditCounters? Audit { get; init; }
+
+    /// <summary>Out-of-schedule ticks run because a sensor frame demanded a brake.</summary>
+    public long ImmediateTicks { get; init; }
+
+    /// <summary>Bytes the control thread allocated inside ticks after warm-up (0 in steady state).</summary>
+    public long AllocatedBytes { get; init; }
+
+    /// <summary>Ticks after warm-up that allocated.</summary>
+    public long AllocatingTicks { get; init; }
+
+    /// <summary>Whether the live model is on probation.</summary>
+    public bool ModelOnProbation { get; init; }
+
+    /// <summary>Models rolled back after failing probation.</summary>
+    public long ModelRollbacks { get; init; }
 
     /// <summary>One line for a console table.</summary>
     public override string ToString() =>

@@ -26,11 +26,25 @@ public struct SensorSnapshot
     /// <summary>The site's sensors (MQTT) as they apply to this robot, with their own age (<see cref="SiteConditions.ReceivedTimestamp"/>).</summary>
     public SiteConditions Site;
 
+    /// <summary>Whether the site sensors are expected and their connection is up (filled in by <see cref="SensorSnapshotStore.Read"/>).</summary>
+    public SiteLinkState SiteLink;
+
     /// <summary>Whether any frame has arrived.</summary>
     public readonly bool HasFrame => FrameCount > 0;
 
     /// <summary>Measured forward speed, m/s (mean of the wheels).</summary>
     public readonly double LinearMps => HasFrame ? (Frame.LeftWheelMps + Frame.RightWheelMps) * 0.5 : 0.0;
+}
+
+/// <summary>Whether the site sensor connection (MQTT) is expected and up.</summary>
+public enum SiteLinkState : byte
+{
+    /// <summary>No site sensor source is configured: site facts are optional.</summary>
+    NotExpected = 0,
+    /// <summary>The source is connected: what it delivered (retained state included) is current.</summary>
+    Up = 1,
+    /// <summary>The source is configured but not connected: its facts may be stale or missing.</summary>
+    Down = 2,
 }
 
 /// <summary>Where a reading comes from.</summary>
@@ -53,9 +67,16 @@ public sealed class SensorSnapshotStore
 
     private readonly Lock _gate = new();
     private SensorSnapshot _latest;
+    private Func<bool>? _siteConnected;
 
-    /// <summary>Stores a new frame and integrates the motion since the previous one (board clock for dt).</summary>
-    public void Publish(in SensorFrame frame, long receivedTimestamp)
+    /// <summary>
+    /// Declares the site sensor source (the MQTT subscriber): from now on every snapshot says whether its connection is
+    /// up (<see cref="SensorSnapshot.SiteLink"/>), so the control loop can tell current site facts from stale ones.
+    /// </summary>
+    public void AttachSiteLink(Func<bool> isConnected) => Volatile.Write(ref _siteConnected, isConnected ?? throw new ArgumentNullException(nameof(isConnected)));
+
+    /// <summary>Stores a new frame and integrates the motion since the previous one (board clock for dt); returns the new <see cref="SensorSnapshot.FrameCount"/>.</summary>
+    public ulong Publish(in SensorFrame frame, long receivedTimestamp)
     {
         lock (_gate)
         {
@@ -76,7 +97,7 @@ public sealed class SensorSnapshotStore
 
             _latest.Frame = frame;
             _latest.ReceivedTimestamp = receivedTimestamp;
-            _latest.FrameCount++;
+            return ++_latest.FrameCount;
         }
     }
 
@@ -92,10 +113,14 @@ public sealed class SensorSnapshotStore
     /// <summary>Copies out the latest snapshot.</summary>
     public void Read(out SensorSnapshot snapshot)
     {
+        var site = Volatile.Read(ref _siteConnected);
+        var link = site is null ? SiteLinkState.NotExpected : site() ? SiteLinkState.Up : SiteLinkState.Down;
         lock (_gate)
         {
             snapshot = _latest;
         }
+
+        snapshot.SiteLink = link;
     }
 
     private static double AngleDiff(double from, double to)
@@ -132,4 +157,46 @@ public sealed class SensorFreshness(TimeProvider time, TimeSpan staleAfter)
     /// <summary>Whether the snapshot is missing or older than the timeout.</summary>
     public bool IsStale(in SensorSnapshot snapshot, long nowTimestamp) =>
         !snapshot.HasFrame || Age(snapshot.ReceivedTimestamp, nowTimestamp) > StaleAfter;
+}
+
+/// <summary>
+/// Whether the site's facts (e-stop, zone limits) can be trusted as current. Site messages are retained and carry no
+/// heartbeat, so their age says nothing; the connection does: while it is up, the broker has delivered the current
+/// retained state. Stale means the source is configured and has never connected since start (missing), or has been
+/// disconnected for longer than <paramref name="graceAfterLoss"/> (a reconnect within it changes nothing). The last
+/// known facts stay in force either way: an engaged e-stop is only ever released by a fresh message.
+/// Called once per tick by the control thread.
+/// </summary>
+/// <param name="time">The clock of the timestamps.</param>
+/// <param name="graceAfterLoss">How long a lost connection may stay lost before the facts count as stale.</param>
+public sealed class SiteFreshness(TimeProvider time, TimeSpan graceAfterLoss)
+{
+    private bool _everUp;
+    private long _downSince = -1;
+
+    /// <summary>Judges the snapshot's site link at <paramref name="nowTimestamp"/>; true when the site facts are stale or missing.</summary>
+    public bool IsStale(in SensorSnapshot snapshot, long nowTimestamp)
+    {
+        switch (snapshot.SiteLink)
+        {
+            case SiteLinkState.NotExpected:
+                return false;
+            case SiteLinkState.Up:
+                _everUp = true;
+                _downSince = -1;
+                return false;
+        }
+
+        if (!_everUp)
+        {
+            return true;
+        }
+
+        if (_downSince < 0)
+        {
+            _downSince = nowTimestamp;
+        }
+
+        return time.GetElapsedTime(_downSince, nowTimestamp) > graceAfterLoss;
+    }
 }

@@ -48,6 +48,19 @@ public readonly record struct BoardLinkCounters(
 
     /// <summary>Closes that did not finish within <see cref="BoardLinkSettings.CloseTimeout"/> (abandoned on their task).</summary>
     public long CloseTimeouts { get; init; }
+
+    /// <summary>Brakes written at once by the serial reader (<see cref="IUrgentBrake"/>).</summary>
+    public long UrgentBrakes { get; init; }
+
+    /// <summary>Drive commands turned into brakes because they were decided before the frame of an urgent brake.</summary>
+    public long CommandsLatched { get; init; }
+}
+
+/// <summary>Sees every sensor frame on the serial reader thread, right after it is stored (must not block or allocate).</summary>
+public interface ISensorFrameWatcher
+{
+    /// <summary>A frame arrived and is in the snapshot as frame number <paramref name="frameCount"/>.</summary>
+    void OnSensorFrame(in SensorFrame frame, ulong frameCount);
 }
 
 /// <summary>How the board link reconnects and when it calls the board silent.</summary>
@@ -92,7 +105,7 @@ public sealed record BoardLinkSettings(TimeSpan ReconnectDelay, TimeSpan MaxReco
 /// exponential backoff (Polly) until it is back or the link is stopped. A board that sends no sensor frame for
 /// <see cref="BoardLinkSettings.SilentAfter"/> is reported silent (<see cref="IsSilent"/>, a log event, a counter).
 /// </summary>
-public sealed partial class BoardLink : IMotorCommandSink, IDisposable
+public sealed partial class BoardLink : IMotorCommandSink, IUrgentBrake, IDisposable
 {
     private readonly IBoardTransportFactory _transport;
     private readonly SensorSnapshotStore _sensors;
@@ -101,6 +114,13 @@ public sealed partial class BoardLink : IMotorCommandSink, IDisposable
     private readonly BoardLinkSettings _settings;
     private readonly SerialFrameDecoder _decoder = new();
     private readonly Lock _mailboxGate = new();
+    private readonly Lock _writeGate = new();
+    private readonly byte[] _urgentBuffer = new byte[SerialFrameEncoder.MaxEncodedFrameLength];
+    private ushort _txSequence;
+    private long _urgentEpoch;
+    private ulong _latchFrame;
+    private long _urgentBrakes;
+    private long _latched;
     private readonly AutoResetEvent _commandReady = new(false);
     private readonly Lock _statsGate = new();
     private readonly CancellationTokenSource _stop = new();
@@ -176,6 +196,9 @@ public sealed partial class BoardLink : IMotorCommandSink, IDisposable
     /// <summary>Raised (on the reader or writer thread) when the link state changes.</summary>
     public event Action<BoardLinkState>? StateChanged;
 
+    /// <summary>Sees every sensor frame on the reader thread (the brake trigger); set before <see cref="Start"/>.</summary>
+    public ISensorFrameWatcher? FrameWatcher { get; set; }
+
     /// <summary>Current state.</summary>
     public BoardLinkState State => (BoardLinkState)Volatile.Read(ref _state);
 
@@ -228,6 +251,8 @@ public sealed partial class BoardLink : IMotorCommandSink, IDisposable
                 SilentEpisodes = Interlocked.Read(ref _silentEpisodes),
                 CommandsDropped = Interlocked.Read(ref _dropped),
                 CloseTimeouts = Interlocked.Read(ref _closeTimeouts),
+                UrgentBrakes = Interlocked.Read(ref _urgentBrakes),
+                CommandsLatched = Interlocked.Read(ref _latched),
             };
         }
     }
@@ -266,6 +291,54 @@ public sealed partial class BoardLink : IMotorCommandSink, IDisposable
         var check = _settings.SilentAfter / 4;
         check = check < TimeSpan.FromMilliseconds(5) ? TimeSpan.FromMilliseconds(5) : check;
         _silenceTimer = _time.CreateTimer(static s => ((BoardLink)s!).CheckSilence(), this, check, check);
+    }
+
+    /// <inheritdoc />
+    public void Submit(in MotorCommand command, ulong basedOnFrame)
+    {
+        if ((command.Flags & MotorFlags.Brake) == 0 && basedOnFrame < Volatile.Read(ref _latchFrame))
+        {
+            // Decided before the frame that made the reader brake: hold the brake until a decision has seen it.
+            Interlocked.Increment(ref _latched);
+            Submit(new MotorCommand { Flags = MotorFlags.Brake, TimeoutMs = command.TimeoutMs });
+            return;
+        }
+
+        Submit(command);
+    }
+
+    /// <inheritdoc />
+    public void BrakeNow(in MotorCommand brake, ulong latchUntilFrame)
+    {
+        if (Volatile.Read(ref _latchFrame) < latchUntilFrame)
+        {
+            Volatile.Write(ref _latchFrame, latchUntilFrame);
+        }
+
+        lock (_mailboxGate)
+        {
+            // Anything queued or taken but not yet written was decided before this brake: it must not follow it.
+            Interlocked.Increment(ref _urgentEpoch);
+            if (_hasPending && (_pending.Flags & MotorFlags.Brake) == 0)
+            {
+                _hasPending = false;
+                _superseded++;
+            }
+        }
+
+        var stream = Volatile.Read(ref _session);
+        if (stream is null)
+        {
+            // No line open here (reconnecting, or a host stepping the runtime and taking the bytes itself through
+            // EncodePending): the brake waits in the mailbox, ahead of anything decided before it.
+            Submit(brake);
+            return;
+        }
+
+        if (WriteCommand(stream, brake, _urgentBuffer, epoch: -1))
+        {
+            Interlocked.Increment(ref _urgentBrakes);
+        }
     }
 
     /// <inheritdoc />
@@ -505,7 +578,8 @@ public sealed partial class BoardLink : IMotorCommandSink, IDisposable
         switch (frame.Type)
         {
             case BoardMessageType.SensorFrame:
-                _sensors.Publish(frame.Sensor, now);
+                var count = _sensors.Publish(frame.Sensor, now);
+                FrameWatcher?.OnSensorFrame(frame.Sensor, count);
                 Interlocked.Increment(ref _sensorFrames);
                 Interlocked.Exchange(ref _lastFrameTimestamp, now);
                 if (Interlocked.Exchange(ref _silent, 0) != 0)
@@ -555,11 +629,13 @@ public sealed partial class BoardLink : IMotorCommandSink, IDisposable
             _commandReady.WaitOne();
             MotorCommand command;
             bool has;
+            long epoch;
             lock (_mailboxGate)
             {
                 command = _pending;
                 has = _hasPending;
                 _hasPending = false;
+                epoch = _urgentEpoch;
             }
 
             if (has)
@@ -571,25 +647,7 @@ public sealed partial class BoardLink : IMotorCommandSink, IDisposable
                 }
                 else
                 {
-                    try
-                    {
-                        var n = SerialFrameEncoder.Encode(command, _writeSequence++, buffer);
-                        stream.Write(buffer, 0, n);
-                        stream.Flush();
-                        Interlocked.Increment(ref _written);
-                    }
-                    catch (Exception ex) when (IsDeviceError(ex))
-                    {
-                        Interlocked.Increment(ref _writeFailures);
-                        if (!_stopping && Interlocked.CompareExchange(ref _session, null, stream) == stream)
-                        {
-                            // Closing the failed stream ends the reader's session; the reader reopens.
-                            LogWriteFailed(_logger, ex);
-                            Interlocked.Exchange(ref _disconnectedTimestamp, _time.GetTimestamp());
-                            SetState(BoardLinkState.Disconnected);
-                            CloseWithDeadline(stream, _settings.CloseTimeout);
-                        }
-                    }
+                    WriteCommand(stream, command, buffer, (command.Flags & MotorFlags.Brake) != 0 ? -1 : epoch);
                 }
             }
 
@@ -597,6 +655,47 @@ public sealed partial class BoardLink : IMotorCommandSink, IDisposable
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// Encodes and writes one command under the write lock (the writer thread and an urgent brake share the line and
+    /// the sequence number). A drive command taken before an urgent brake (<paramref name="epoch"/> older than the
+    /// current one) is dropped instead: it must not follow the brake. A failed write drops the session (the reader reopens).
+    /// </summary>
+    private bool WriteCommand(Stream stream, in MotorCommand command, byte[] buffer, long epoch)
+    {
+        try
+        {
+            lock (_writeGate)
+            {
+                if (epoch >= 0 && epoch != Interlocked.Read(ref _urgentEpoch))
+                {
+                    Interlocked.Increment(ref _superseded);
+                    return false;
+                }
+
+                var n = SerialFrameEncoder.Encode(command, _txSequence++, buffer);
+                stream.Write(buffer, 0, n);
+                stream.Flush();
+            }
+
+            Interlocked.Increment(ref _written);
+            return true;
+        }
+        catch (Exception ex) when (IsDeviceError(ex))
+        {
+            Interlocked.Increment(ref _writeFailures);
+            if (!_stopping && Interlocked.CompareExchange(ref _session, null, stream) == stream)
+            {
+                // Closing the failed stream ends the reader's session; the reader reopens.
+                LogWriteFailed(_logger, ex);
+                Interlocked.Exchange(ref _disconnectedTimestamp, _time.GetTimestamp());
+                SetState(BoardLinkState.Disconnected);
+                CloseWithDeadline(stream, _settings.CloseTimeout);
+            }
+
+            return false;
         }
     }
 

@@ -1,3 +1,4 @@
+using WarehouseHybrid.ModelTool.Simulation;
 using WarehouseHybrid.Domain.Grid;
 using WarehouseHybrid.Edge.Control;
 using WarehouseHybrid.Edge.Localization;

@@ -1,3 +1,4 @@
+using WarehouseHybrid.ModelTool.Simulation;
 using WarehouseHybrid.Contracts.Serial;
 using WarehouseHybrid.Edge.Control;
 using WarehouseHybrid.Edge.Sensing;

@@ -74,4 +74,107 @@ public sealed class DriftMonitorTests
 
         Assert.False(monitor.InDrift);
     }
+
+    /// <summary>Training statistics with a decile-like histogram of a uniform distribution on [0, 1): 10 equal bins.</summary>
+    private static DriftMonitor PsiMonitor(int psiWindow = 400, double threshold = 0.25)
+    {
+        var stats = Enumerable.Range(0, Features).Select(i =>
+        {
+            var s = new FeatureStatistics { Name = $"f{i}", Mean = 0.5, StdDev = 0.29 };
+            s.HistogramUpperEdges.AddRange(Enumerable.Range(1, 9).Select(b => b / 10.0));
+            s.HistogramFractions.AddRange(Enumerable.Repeat(0.1, 10));
+            return s;
+        }).ToList();
+        return new DriftMonitor(stats, 40, 3.0, psiWindow, threshold);
+    }
+
+    [Fact]
+    public void Inputs_drawn_from_the_training_histogram_keep_every_psi_small()
+    {
+        Gen.Int[0, 1000].Sample(seed =>
+        {
+            var random = new Random(seed);
+            var monitor = PsiMonitor();
+            var row = new float[Features];
+            for (var t = 0; t < 800; t++)
+            {
+                for (var i = 0; i < Features; i++)
+                {
+                    row[i] = (float)random.NextDouble();
+                }
+
+                Assert.False(monitor.ObservePsi(row));
+            }
+
+            Assert.True(monitor.HasPsi);
+            Assert.All(Enumerable.Range(0, Features), i => Assert.InRange(monitor.Psi(i), 0, 0.1));
+        }, iter: 20);
+    }
+
+    [Fact]
+    public void A_feature_whose_distribution_shifts_raises_the_psi_alert_by_name_and_it_clears_when_the_distribution_returns()
+    {
+        var random = new Random(3);
+        var monitor = PsiMonitor();
+        var row = new float[Features];
+        var changes = new List<bool>();
+        for (var t = 0; t < 2400; t++)
+        {
+            for (var i = 0; i < Features; i++)
+            {
+                row[i] = (float)random.NextDouble();
+            }
+
+            if (t is >= 400 and < 1200)
+            {
+                row[4] = (float)(0.8 + (random.NextDouble() * 0.2)); // all mass in the two top bins
+            }
+
+            if (monitor.ObservePsi(row))
+            {
+                changes.Add(monitor.PsiAlert);
+                if (monitor.PsiAlert)
+                {
+                    Assert.Equal(4, monitor.WorstPsiFeature);
+                    Assert.Contains("feature 'f4' PSI", monitor.DescribePsi(), StringComparison.Ordinal);
+                }
+            }
+        }
+
+        Assert.Equal([true, false], changes);
+        Assert.InRange(monitor.Psi(4), 0, 0.1);
+    }
+
+    [Fact]
+    public void Without_training_histograms_psi_is_not_measured()
+    {
+        var monitor = new DriftMonitor(Enumerable.Range(0, Features).Select(i => new FeatureStatistics { Name = $"f{i}", Mean = 0, StdDev = 1 }).ToList(), 40, 3.0, 400, 0.25);
+        Assert.False(monitor.HasPsi);
+        Assert.False(monitor.ObservePsi(new float[Features]));
+        Assert.True(double.IsNaN(monitor.Psi(0)));
+    }
+
+    [Fact]
+    public void Psi_bookkeeping_allocates_nothing_per_tick()
+    {
+        var monitor = PsiMonitor(psiWindow: 100);
+        var row = Enumerable.Repeat(0.5f, Features).ToArray();
+        for (var t = 0; t < 150; t++)
+        {
+            monitor.ObservePsi(row);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var t = 0; t < 1000; t++)
+        {
+            row[t % Features] = (t % 10) / 10f;
+            monitor.Observe(row);
+            if (monitor.ObservePsi(row))
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }

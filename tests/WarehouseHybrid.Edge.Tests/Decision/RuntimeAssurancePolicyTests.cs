@@ -26,7 +26,8 @@ public sealed class RuntimeAssurancePolicyTests : IDisposable
 
     public RuntimeAssurancePolicyTests()
     {
-        _models = new ModelManager(new ModelPackageLoader([]), new InferenceOptions(), _time, NullLogger.Instance);
+        // Probation is ModelRolloutTests' subject; here a staged model simply stays.
+        _models = new ModelManager(new ModelPackageLoader([]), new InferenceOptions(), new ModelRolloutOptions { ProbationTicks = 0 }, _time, NullLogger.Instance);
     }
 
     public void Dispose() => _models.Dispose();
@@ -83,15 +84,19 @@ public sealed class RuntimeAssurancePolicyTests : IDisposable
     }
 
     [Fact]
-    public void A_confident_on_time_in_distribution_model_drives()
+    public void A_confident_on_time_in_distribution_model_drives_toward_its_setpoint_within_the_acceleration_limits()
     {
         StageModel(_input);
         _model.Next = new LearnedOutput(InferenceStatus.Ok, 0.4f, -0.25f, 0.02f, 0.98f, TimeSpan.FromMicroseconds(2));
         var policy = Policy();
         var command = Decide(policy);
         Assert.Equal((DecisionMode.Learned, DecisionReason.LearnedPolicy), (policy.Mode, policy.Reason));
-        Assert.Equal(0.4 * Builders.Limits.MaxLinearMps, command.LinearMps, 1e-6);
-        Assert.Equal(-0.25 * Builders.Limits.MaxAngularRadps, command.AngularRadps, 1e-6);
+
+        // Setpoint (0.4 m/s, -0.5 rad/s) from the previous command (0.5, 0) at 1 m/s^2 and 4 rad/s^2 over 20 ms.
+        Assert.Equal(0.5 - 0.02, command.LinearMps, 1e-6);
+        Assert.Equal(-0.08, command.AngularRadps, 1e-6);
+        Assert.Equal(RulePolicy.Limit(_input, new DriveCommand(0.4 * Builders.Limits.MaxLinearMps, -0.25 * Builders.Limits.MaxAngularRadps), Builders.Limits), command);
+        Assert.Equal(0.98f, policy.Confidence);
         Assert.Contains(_events.Kinds, k => k == "model-swap");
     }
 

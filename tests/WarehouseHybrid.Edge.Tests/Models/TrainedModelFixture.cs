@@ -36,6 +36,50 @@ internal sealed class TrainedModelFixture
         ModelPackageWriter.Write(dir.Path, Model.Onnx, Model.Manifest, Key);
         return dir;
     }
+
+    /// <summary>
+    /// Writes a signed package of the trained network with <paramref name="edit"/> applied to a copy of its weights,
+    /// under <paramref name="version"/> (the same manifest statistics): models that are wrong in a controlled way.
+    /// </summary>
+    public void WriteVariant(string directory, string version, Action<Mlp> edit)
+    {
+        var source = Model.Network;
+        var net = new Mlp(source.Inputs, source.Hidden1, source.Hidden2, new Random(0));
+        foreach (var (from, to) in source.Parameters.Zip(net.Parameters))
+        {
+            from.CopyTo(to, 0);
+        }
+
+        edit(net);
+        var onnx = WarehouseHybrid.ModelTool.Onnx.OnnxMlpWriter.Write(net, version);
+        var manifest = ModelPackageWriter.Manifest("warehouse-driving-policy", version, onnx, Model.Manifest.TrainingDataDigest, Model.Manifest.FeatureStatistics, new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero));
+        ModelPackageWriter.Write(directory, onnx, manifest, Key);
+    }
+
+    /// <summary>
+    /// An edit after which the action output overflows to infinity whenever the step is a rotation (feature
+    /// is_rotate = 1) and is the trained one otherwise: a model that passes a self-test on move inputs and fails live.
+    /// </summary>
+    public static void InfinityOnRotate(Mlp net)
+    {
+        const int isRotate = 21; // PolicyFeatures: 16 ranges, 4 velocities, is_move, is_rotate
+        const int j0 = 0, j1 = 0;
+        Array.Clear(net.W1, j0 * net.Inputs, net.Inputs);
+        net.W1[(j0 * net.Inputs) + isRotate] = 1e20f;
+        net.B1[j0] = -0.9e20f;
+        for (var i = 0; i < net.Hidden2; i++)
+        {
+            net.W2[(i * net.Hidden1) + j0] = 0;
+        }
+
+        Array.Clear(net.W2, j1 * net.Hidden1, net.Hidden1);
+        net.W2[(j1 * net.Hidden1) + j0] = 1e20f;
+        net.B2[j1] = 0;
+        net.WAction[j1] = 1;
+        net.WAction[net.Hidden2 + j1] = 0;
+        net.WClass[j1] = 0;
+        net.WClass[net.Hidden2 + j1] = 0;
+    }
 }
 
 /// <summary>A temp directory removed on dispose.</summary>

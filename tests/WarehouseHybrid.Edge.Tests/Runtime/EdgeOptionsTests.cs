@@ -1,6 +1,10 @@
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
+using WarehouseHybrid.Edge.Hosting;
 using WarehouseHybrid.Edge.Runtime;
 using WarehouseHybrid.Edge.Serial;
+using WarehouseHybrid.Tests.Common;
 
 namespace WarehouseHybrid.Edge.Tests.Runtime;
 
@@ -37,5 +41,35 @@ public class EdgeOptionsTests
         using var line = InMemorySerialPair.Create();
         var ex = Assert.Throws<ArgumentException>(() => new EdgeRuntime(o, line.DaemonEnd, TimeProvider.System, NullLoggerFactory.Instance));
         Assert.Contains("Edge:SiteId", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_shipped_appsettings_show_every_model_audit_and_metrics_setting_with_safe_valid_defaults()
+    {
+        var file = Path.Combine(RepoPaths.Root, "edge", "WarehouseHybrid.Edge", "appsettings.json");
+        using (var doc = JsonDocument.Parse(File.ReadAllBytes(file)))
+        {
+            var edge = doc.RootElement.GetProperty("Edge");
+            foreach (var key in new[] { "ModelPackagePath", "TrustedModelKeys", "ExecutionProviders", "InferenceDeadline", "RuntimeAssurance", "ModelRollout", "ModelStoreDirectory", "SiteStaleAfter", "SiteStaleSpeedLimitMps", "Audit" })
+            {
+                Assert.True(edge.TryGetProperty(key, out _), $"appsettings.json lacks Edge:{key}");
+            }
+
+            Assert.True(doc.RootElement.GetProperty("Daemon").TryGetProperty("Metrics", out _), "appsettings.json lacks Daemon:Metrics");
+        }
+
+        var config = new ConfigurationBuilder().AddJsonFile(file).Build();
+        var edgeOptions = config.GetSection(EdgeOptions.SectionName).Get<EdgeOptions>()!;
+        var daemon = config.GetSection(DaemonOptions.SectionName).Get<DaemonOptions>()!;
+        Assert.Empty(edgeOptions.Validate());
+        Assert.Empty(daemon.Validate());
+
+        // Safe: no model and no trusted key unless a robot's /etc file adds them, metrics off and loopback-only.
+        Assert.True(string.IsNullOrEmpty(edgeOptions.ModelPackagePath));
+        Assert.Empty(edgeOptions.TrustedModelKeys);
+        Assert.False(daemon.Metrics.Enabled);
+        Assert.Equal("127.0.0.1", daemon.Metrics.Host);
+        Assert.Equal(new EdgeOptions().RuntimeAssurance.AcceptConfidence, edgeOptions.RuntimeAssurance.AcceptConfidence);
+        Assert.Equal(new EdgeOptions().Audit.MaxTotalBytes, edgeOptions.Audit.MaxTotalBytes);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using WarehouseHybrid.ModelTool.Simulation;
 using WarehouseHybrid.Contracts.Fleet;
 using WarehouseHybrid.Contracts.Serial;
 using WarehouseHybrid.Contracts.Topics;
@@ -64,6 +65,7 @@ internal sealed class BoardDouble : IDisposable
     private readonly Lock _gate = new();
     private Thread? _reader;
     private Task? _stepper;
+    private byte[]? _garbage;
 
     public BoardDouble(Stream stream, KinematicRobot robot)
     {
@@ -74,6 +76,13 @@ internal sealed class BoardDouble : IDisposable
     public KinematicRobot Robot { get; }
 
     public bool LastCommandWasBrake { get; private set; }
+
+    /// <summary>Bytes written on the line before the next sensor frame (garbage, bit errors).</summary>
+    public byte[]? NextGarbage
+    {
+        get => Volatile.Read(ref _garbage);
+        set => Volatile.Write(ref _garbage, value);
+    }
 
     public void Start()
     {
@@ -127,8 +136,9 @@ internal sealed class BoardDouble : IDisposable
                 }
             }
         }
-        catch (ObjectDisposedException)
+        catch (Exception ex) when (ex is ObjectDisposedException or IOException)
         {
+            // The line went away (unplugged pty, disposed stream).
         }
     }
 
@@ -146,6 +156,11 @@ internal sealed class BoardDouble : IDisposable
                 {
                     Robot.Step(0.02);
                     frame = Robot.Frame();
+                }
+
+                if (Interlocked.Exchange(ref _garbage, null) is { } garbage)
+                {
+                    _stream.Write(garbage);
                 }
 
                 var n = SerialFrameEncoder.Encode(frame, seq++, buffer);

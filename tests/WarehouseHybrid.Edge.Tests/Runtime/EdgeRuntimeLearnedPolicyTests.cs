@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
+using WarehouseHybrid.ModelTool.Simulation;
 using WarehouseHybrid.Contracts.Fleet;
 using WarehouseHybrid.Edge.Decision;
 using WarehouseHybrid.Edge.Inference;

@@ -1,5 +1,6 @@
 using System.Text;
 using CsCheck;
+using WarehouseHybrid.ModelTool.Simulation;
 using WarehouseHybrid.Contracts.Serial;
 using WarehouseHybrid.Edge.Control;
 using WarehouseHybrid.Edge.Sensing;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
+using WarehouseHybrid.ModelTool.Simulation;
 using WarehouseHybrid.Contracts.Serial;
 using WarehouseHybrid.Edge.Sensing;
 using WarehouseHybrid.Edge.Serial;

@@ -15,7 +15,8 @@ namespace WarehouseHybrid.ModelTool.Training;
 /// <param name="Seed">Data seed.</param>
 /// <param name="Hidden">Width of both hidden layers.</param>
 /// <param name="Trainer">Trainer settings.</param>
-public sealed record PolicyModelSpec(string Version = "1.0.0", int Samples = 40_000, int HoldoutSamples = 5_000, int Seed = 20261124, int Hidden = 32, TrainerSettings? Trainer = null);
+/// <param name="Dagger">DAgger rounds after behaviour cloning (null: behaviour cloning only, as the shipped 1.0.0).</param>
+public sealed record PolicyModelSpec(string Version = "1.0.0", int Samples = 40_000, int HoldoutSamples = 5_000, int Seed = 20261124, int Hidden = 32, TrainerSettings? Trainer = null, DaggerSettings? Dagger = null);
 
 /// <summary>The trained network, its ONNX bytes, manifest and fit.</summary>
 /// <param name="Network">The trained weights (the C# reference forward pass).</param>
@@ -36,7 +37,7 @@ public static class PolicyModelBuilder
     }
 
     /// <summary>Builds a model; deterministic for a given spec (the creation time only enters the manifest).</summary>
-    public static PolicyModel Build(PolicyModelSpec spec, DateTimeOffset created, Action<int, FitReport>? progress = null)
+    public static PolicyModel Build(PolicyModelSpec spec, DateTimeOffset created, Action<int, FitReport>? progress = null, Action<int, TrainingSet>? daggerProgress = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var limits = DefaultLimits();
@@ -45,15 +46,21 @@ public static class PolicyModelBuilder
         var trainer = spec.Trainer ?? new TrainerSettings();
         var net = new Mlp(PolicyFeatures.Count, spec.Hidden, spec.Hidden, new Random(trainer.Seed));
         Trainer.Train(net, data, trainer, progress);
+        if (spec.Dagger is { Rounds: > 0 } dagger)
+        {
+            // The statistics and the data digest cover the aggregate: the states the model itself visits are in distribution.
+            data = Dagger.Improve(net, data, limits, dagger, trainer, daggerProgress);
+        }
+
         var onnx = OnnxMlpWriter.Write(net, spec.Version);
         var manifest = ModelPackageWriter.Manifest("warehouse-driving-policy", spec.Version, onnx, data.Digest(), data.Statistics(), created);
         return new PolicyModel(net, onnx, manifest, Trainer.Evaluate(net, data), Trainer.Evaluate(net, holdout));
     }
 
     /// <summary>Builds and writes a signed package into <paramref name="directory"/>.</summary>
-    public static PolicyModel BuildPackage(PolicyModelSpec spec, string directory, ECDsa signingKey, DateTimeOffset created, Action<int, FitReport>? progress = null)
+    public static PolicyModel BuildPackage(PolicyModelSpec spec, string directory, ECDsa signingKey, DateTimeOffset created, Action<int, FitReport>? progress = null, Action<int, TrainingSet>? daggerProgress = null)
     {
-        var model = Build(spec, created, progress);
+        var model = Build(spec, created, progress, daggerProgress);
         ModelPackageWriter.Write(directory, model.Onnx, model.Manifest, signingKey);
         return model;
     }

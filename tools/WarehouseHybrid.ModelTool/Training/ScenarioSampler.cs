@@ -34,6 +34,41 @@ public sealed class TrainingSet
     /// <summary>Rows filled.</summary>
     public int Count { get; internal set; }
 
+    /// <summary>Room for rows.</summary>
+    public int Capacity => Labels.Length;
+
+    /// <summary>Appends one row; false when the set is full.</summary>
+    public bool Add(ReadOnlySpan<float> features, float linearTarget, float angularTarget, byte label)
+    {
+        if (Count == Capacity)
+        {
+            return false;
+        }
+
+        features[..PolicyFeatures.Count].CopyTo(Features.AsSpan(Count * PolicyFeatures.Count, PolicyFeatures.Count));
+        Targets[Count * 2] = linearTarget;
+        Targets[(Count * 2) + 1] = angularTarget;
+        Labels[Count] = label;
+        Count++;
+        return true;
+    }
+
+    /// <summary>The rows of <paramref name="sets"/> in order, in one set (DAgger's aggregate).</summary>
+    public static TrainingSet Concat(params TrainingSet[] sets)
+    {
+        ArgumentNullException.ThrowIfNull(sets);
+        var all = new TrainingSet(sets.Sum(s => s.Count));
+        foreach (var s in sets)
+        {
+            s.Features.AsSpan(0, s.Count * PolicyFeatures.Count).CopyTo(all.Features.AsSpan(all.Count * PolicyFeatures.Count));
+            s.Targets.AsSpan(0, s.Count * 2).CopyTo(all.Targets.AsSpan(all.Count * 2));
+            s.Labels.AsSpan(0, s.Count).CopyTo(all.Labels.AsSpan(all.Count));
+            all.Count += s.Count;
+        }
+
+        return all;
+    }
+
     /// <summary>Row <paramref name="n"/>'s features.</summary>
     public ReadOnlySpan<float> Row(int n) => Features.AsSpan(n * PolicyFeatures.Count, PolicyFeatures.Count);
 
@@ -47,7 +82,13 @@ public sealed class TrainingSet
         return "sha256:" + Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
-    /// <summary>Per-feature mean, standard deviation, min and max (the manifest's drift reference).</summary>
+    /// <summary>Bins of the training histogram per feature (deciles; fewer where values repeat, e.g. one-hot features).</summary>
+    public const int HistogramBins = 10;
+
+    /// <summary>
+    /// Per-feature mean, standard deviation, min and max, and a decile histogram (the manifest's drift reference: z-scores
+    /// and the population stability index).
+    /// </summary>
     public IReadOnlyList<FeatureStatistics> Statistics()
     {
         var stats = new List<FeatureStatistics>(PolicyFeatures.Count);
@@ -64,25 +105,64 @@ public sealed class TrainingSet
             }
 
             var mean = sum / Count;
-            stats.Add(new FeatureStatistics
+            var statistic = new FeatureStatistics
             {
                 Name = PolicyFeatures.Names[f],
                 Mean = mean,
                 StdDev = Math.Sqrt(Math.Max(0, (sumSq / Count) - (mean * mean))),
                 Min = min,
                 Max = max,
-            });
+            };
+            AddHistogram(statistic, f);
+            stats.Add(statistic);
         }
 
         return stats;
+    }
+
+    /// <summary>Decile upper edges (distinct, increasing; the last bin holds everything above) and each bin's share.</summary>
+    private void AddHistogram(FeatureStatistics statistic, int feature)
+    {
+        var column = new float[Count];
+        for (var n = 0; n < Count; n++)
+        {
+            column[n] = Features[(n * PolicyFeatures.Count) + feature];
+        }
+
+        Array.Sort(column);
+        var edges = new List<double>();
+        for (var q = 1; q < HistogramBins; q++)
+        {
+            double edge = column[Math.Min(Count - 1, (int)((long)q * Count / HistogramBins))];
+            if (edge < column[^1] && (edges.Count == 0 || edge > edges[^1]))
+            {
+                edges.Add(edge);
+            }
+        }
+
+        var counts = new long[edges.Count + 1];
+        var bin = 0;
+        foreach (var x in column)
+        {
+            while (bin < edges.Count && x > edges[bin])
+            {
+                bin++;
+            }
+
+            counts[bin]++;
+        }
+
+        statistic.HistogramUpperEdges.AddRange(edges);
+        statistic.HistogramFractions.AddRange(counts.Select(c => c / (double)Count));
     }
 }
 
 /// <summary>
 /// Generates labelled data from simulated situations: a robot near a plan step (move, rotate or hold) with
 /// random pose error, velocities and range scans (open floor, shelves to the sides, an obstacle ahead at a random
-/// distance). The label is what the deterministic <see cref="RulePolicy"/> commands in that situation (the
-/// learned policy imitates it) and whether an obstacle lies ahead within the slowdown distance.
+/// distance). The label is the deterministic <see cref="RulePolicy"/>'s setpoint in that situation (what it aims at
+/// before acceleration limiting; the learned policy imitates it and the decision module applies the same limit) and
+/// whether an obstacle lies ahead within the slowdown distance.
 /// </summary>
 public static class ScenarioSampler
 {
@@ -96,7 +176,7 @@ public static class ScenarioSampler
         for (var n = 0; n < count; n++)
         {
             var input = Sample(random, limits);
-            rule.TryDecide(input, out var command);
+            rule.Setpoint(input, out var command);
             PolicyFeatures.Extract(input, limits, set.Features.AsSpan(n * PolicyFeatures.Count, PolicyFeatures.Count));
             set.Targets[n * 2] = (float)(command.LinearMps / limits.MaxLinearMps);
             set.Targets[(n * 2) + 1] = (float)(command.AngularRadps / limits.MaxAngularRadps);
