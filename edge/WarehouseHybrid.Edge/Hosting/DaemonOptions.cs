@@ -28,7 +28,10 @@ public sealed class DaemonOptions
     /// <summary>Health check interval (with a systemd watchdog: half of WatchdogSec when that is shorter).</summary>
     public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Subscribe to the site's sensor topics (e-stop, zone speed limits, occupancy) on the Edge broker.</summary>
+    /// <summary>
+    /// Subscribe to the site's sensor topics (e-stop, zone speed limits, occupancy) on the link's MQTT connection. With
+    /// <c>Edge:CloudLinkEnabled</c> false they cannot arrive and count as stale from the start (speed cap).
+    /// </summary>
     public bool SiteSensorsEnabled { get; set; }
 
     /// <summary>The site's zones, each "id:minX,minY,maxX,maxY" in cells (inclusive).</summary>

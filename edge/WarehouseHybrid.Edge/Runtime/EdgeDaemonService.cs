@@ -57,7 +57,13 @@ public sealed class EdgeDaemonService : IHostedService, IDaemonHealthSource, IAs
 
         var tty = new TtyOptions(o.SerialDevicePath, d.SerialBaudRate, d.SerialWriteTimeout, TimeSpan.FromMilliseconds(50));
         _runtime = new EdgeRuntime(o, new TtyTransport(tty, _time), _time, _loggerFactory);
-        if (d.SiteSensorsEnabled && o.CloudLinkEnabled)
+        if (d.SiteSensorsEnabled && !o.CloudLinkEnabled)
+        {
+            // Site sensors ride on the link's connection: with the link off they can never arrive, so the robot
+            // treats them as missing (stale from the start: speed cap, as for a lost site connection).
+            _runtime.Sensors.AttachSiteLink(static () => false);
+        }
+        else if (d.SiteSensorsEnabled)
         {
             // Site sensors ride on the link's one MQTT connection (one reconnect loop, one TLS identity).
             var runtime = _runtime;
