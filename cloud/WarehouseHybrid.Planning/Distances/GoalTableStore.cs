@@ -1,3 +1,5 @@
+using WarehouseHybrid.Planning.Guidance;
+
 namespace WarehouseHybrid.Planning.Distances;
 
 /// <summary>Which exact table a <see cref="GoalTableStore"/> computes per goal.</summary>
@@ -36,7 +38,8 @@ public sealed class GoalTableStore
     /// <param name="kind">Which table to compute.</param>
     /// <param name="budgetBytes">Most bytes of tables held (at least one table is always kept).</param>
     /// <param name="backgroundWorkers">Threads computing queued tables (0: only <see cref="ComputeNow"/> computes).</param>
-    public GoalTableStore(CompactGrid grid, GoalTableKind kind, long budgetBytes, int backgroundWorkers)
+    /// <param name="costs">Guidance move costs of per-cell tables (null: unit moves).</param>
+    public GoalTableStore(CompactGrid grid, GoalTableKind kind, long budgetBytes, int backgroundWorkers, GuidanceCosts? costs = null)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(budgetBytes);
@@ -48,6 +51,7 @@ public sealed class GoalTableStore
 
         Grid = grid;
         Kind = kind;
+        Costs = costs;
         BudgetBytes = budgetBytes;
         BackgroundWorkers = backgroundWorkers;
         _tableBytes = Math.Max(1, kind == GoalTableKind.PerCell ? CellDistanceTable.SizeFor(grid) : HeadingDistanceTable.SizeFor(grid));
@@ -55,6 +59,9 @@ public sealed class GoalTableStore
 
     /// <summary>The grid.</summary>
     public CompactGrid Grid { get; }
+
+    /// <summary>Guidance move costs of per-cell tables, or null.</summary>
+    public GuidanceCosts? Costs { get; }
 
     /// <summary>The kind of table computed.</summary>
     public GoalTableKind Kind { get; }
@@ -189,7 +196,7 @@ public sealed class GoalTableStore
     }
 
     private GoalDistanceTable ComputeTable(int goal) => Kind == GoalTableKind.PerCell
-        ? CellDistanceTable.Compute(Grid, goal)
+        ? CellDistanceTable.Compute(Grid, goal, Costs)
         : HeadingDistanceTable.Compute(Grid, goal);
 
     private void Publish(int goal, GoalDistanceTable table)

@@ -1,6 +1,7 @@
 using WarehouseHybrid.Domain.Actions;
 using WarehouseHybrid.Domain.Grid;
 using WarehouseHybrid.Planning.Distances;
+using WarehouseHybrid.Planning.Guidance;
 using WarehouseHybrid.Planning.Routing;
 using WarehouseHybrid.Planning.Scheduling;
 
@@ -53,20 +54,21 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         var scheduling = _options.SchedulingDistance == SchedulingDistance.Auto
             ? (Lazy ? SchedulingDistance.Manhattan : SchedulingDistance.Exact)
             : _options.SchedulingDistance;
+        Costs = _options.Guidance == GuidanceMode.Highways ? GuidanceCosts.Highways(Grid, _options.HighwayAgainstCost, _options.HighwayLayout) : null;
         if (Lazy)
         {
             // Lazy mode keeps its tables in the store; the exact cache only serves Exact scheduling.
-            _store = new GoalTableStore(Grid, _options.LazyTableKind, _options.DistanceCacheBytes, _options.BackgroundTableWorkers ?? Math.Max(1, _options.MaxParallelism - 1));
-            _cache = new DistanceTableCache(Grid, scheduling == SchedulingDistance.Exact ? _options.DistanceCacheBytes / 4 : 1);
+            _store = new GoalTableStore(Grid, _options.LazyTableKind, _options.DistanceCacheBytes, _options.BackgroundTableWorkers ?? Math.Max(1, _options.MaxParallelism - 1), Costs);
+            _cache = new DistanceTableCache(Grid, scheduling == SchedulingDistance.Exact ? _options.DistanceCacheBytes / 4 : 1, Costs);
         }
         else
         {
-            _cache = new DistanceTableCache(Grid, _options.DistanceCacheBytes);
+            _cache = new DistanceTableCache(Grid, _options.DistanceCacheBytes, Costs);
         }
 
         _tasks = new TaskBook(map);
         _assigner = new GreedyTaskAssigner(_cache, scheduling);
-        _router = new PibtRouter(Grid) { PreferFreeCellsOnTies = _options.PreferFreeCellsOnTies ?? !Lazy };
+        _router = new PibtRouter(Grid) { PreferFreeCellsOnTies = _options.PreferFreeCellsOnTies ?? !Lazy, Costs = Costs };
         _rng = new Random(_options.Seed);
         _robotTasks = new OpenTask?[robotCount];
         _sinceProgress = new int[robotCount];
@@ -88,6 +90,9 @@ public sealed class PibtFleetPlanner : IFleetPlanner
 
     /// <inheritdoc />
     public int OpenTaskCount => _tasks.Count;
+
+    /// <summary>The guidance move costs of the tables (null: none).</summary>
+    public GuidanceCosts? Costs { get; }
 
     /// <summary>The indexed map the planner routes on.</summary>
     public CompactGrid Grid { get; }

@@ -1,4 +1,5 @@
 using WarehouseHybrid.Planning.Distances;
+using WarehouseHybrid.Planning.Guidance;
 using WarehouseHybrid.Planning.Scheduling;
 
 namespace WarehouseHybrid.Planning.Fleet;
@@ -47,6 +48,15 @@ public sealed class PlannerOptions
     /// <summary>How the scheduler measures robot-to-task and errand-to-errand distances.</summary>
     public SchedulingDistance SchedulingDistance { get; set; } = SchedulingDistance.Auto;
 
+    /// <summary>Guidance graph of the distance tables (default one-way highways; see ADR 0007).</summary>
+    public GuidanceMode Guidance { get; set; } = GuidanceMode.Highways;
+
+    /// <summary>With <see cref="GuidanceMode.Highways"/>: cost of a move against a lane (a move along it costs 1).</summary>
+    public int HighwayAgainstCost { get; set; } = 3;
+
+    /// <summary>With <see cref="GuidanceMode.Highways"/>: how lane directions are chosen.</summary>
+    public HighwayLayout HighwayLayout { get; set; } = HighwayLayout.Corridors;
+
     /// <summary>Clock for budgets and elapsed times (inject a fake one in tests).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -93,6 +103,21 @@ public sealed class PlannerOptions
             throw new ArgumentOutOfRangeException(nameof(SchedulingDistance), SchedulingDistance, "PlannerOptions.SchedulingDistance is not a known mode");
         }
 
+        if (!Enum.IsDefined(Guidance))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Guidance), Guidance, "PlannerOptions.Guidance is not a known mode");
+        }
+
+        if (HighwayAgainstCost is < 1 or > 64)
+        {
+            throw new ArgumentOutOfRangeException(nameof(HighwayAgainstCost), HighwayAgainstCost, "PlannerOptions.HighwayAgainstCost must be 1-64");
+        }
+
+        if (!Enum.IsDefined(HighwayLayout))
+        {
+            throw new ArgumentOutOfRangeException(nameof(HighwayLayout), HighwayLayout, "PlannerOptions.HighwayLayout is not a known layout");
+        }
+
         ArgumentNullException.ThrowIfNull(TimeProvider, "PlannerOptions.TimeProvider");
     }
 }
@@ -126,6 +151,16 @@ public sealed class PlannerCounters
 
     /// <summary>Tables the planning thread computed itself within its budget (lazy mode).</summary>
     public long TablesComputedInline { get; internal set; }
+}
+
+/// <summary>Which guidance graph the planner's distance tables use.</summary>
+public enum GuidanceMode
+{
+    /// <summary>Every move costs one step.</summary>
+    None = 0,
+
+    /// <summary>One-way lanes on rows and columns (<see cref="GuidanceCosts.Highways"/>).</summary>
+    Highways = 1,
 }
 
 /// <summary>How <see cref="PibtFleetPlanner"/> gets its distance tables.</summary>

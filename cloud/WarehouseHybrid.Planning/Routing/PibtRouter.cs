@@ -1,6 +1,7 @@
 using WarehouseHybrid.Domain.Actions;
 using WarehouseHybrid.Domain.Grid;
 using WarehouseHybrid.Planning.Distances;
+using WarehouseHybrid.Planning.Guidance;
 
 namespace WarehouseHybrid.Planning.Routing;
 
@@ -35,6 +36,9 @@ public sealed class PibtRouter
 
     /// <summary>Break ties between equally good cells in favour of cells no robot occupies now (default false; see <see cref="Fleet.PlannerOptions.PreferFreeCellsOnTies"/>).</summary>
     public bool PreferFreeCellsOnTies { get; set; }
+
+    /// <summary>Guidance move costs the goal tables were built with (null: unit moves); scores charge the first move with them.</summary>
+    public GuidanceCosts? Costs { get; set; }
 
     /// <summary>Creates a router for one grid.</summary>
     public PibtRouter(CompactGrid grid)
@@ -190,7 +194,13 @@ public sealed class PibtRouter
         }
 
         var rest = table.Distance(v, (Heading)dir);
-        return rest >= GoalDistanceTable.Unreachable ? GoalDistanceTable.Unreachable + 8 : turns + 1 + rest;
+        if (rest >= GoalDistanceTable.Unreachable)
+        {
+            return GoalDistanceTable.Unreachable + 8;
+        }
+
+        var costs = Costs;
+        return costs is null ? turns + 1 + rest : (turns * costs.TurnCost) + costs.MoveCost(_grid.DenseOf(pose.Cell), dir) + rest;
     }
 
     private bool Pibt(int i, int parent, int depth)

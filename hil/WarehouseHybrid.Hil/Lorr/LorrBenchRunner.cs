@@ -29,6 +29,9 @@ public sealed record LorrBenchOptions
 
     /// <summary>Replay the written file to check it (default on).</summary>
     public bool Replay { get; init; } = true;
+
+    /// <summary><c>Name=Value</c> settings of the default entrant's <see cref="PlannerOptions"/>.</summary>
+    public IReadOnlyList<string> PlannerSettings { get; init; } = [];
 }
 
 /// <summary>The closing summary line of a bench run.</summary>
@@ -109,7 +112,27 @@ public static class LorrBenchRunner
             return new LorrBenchOutcome(2, null, null, null);
         }
 
-        var entrant = entrantFactory?.Invoke(instance) ?? CreateDefaultEntrant(instance, options.Seed);
+        var plannerOptions = new PlannerOptions { Seed = options.Seed };
+        var settingProblem = PlannerOptionSetter.TryApply(plannerOptions, options.PlannerSettings);
+        if (settingProblem is null)
+        {
+            try
+            {
+                plannerOptions.Validate();
+            }
+            catch (ArgumentOutOfRangeException ex)
+            {
+                settingProblem = "--planner-option: " + ex.Message;
+            }
+        }
+
+        if (settingProblem is not null)
+        {
+            await stderr.WriteLineAsync("lorr: " + settingProblem).ConfigureAwait(false);
+            return new LorrBenchOutcome(2, null, null, null);
+        }
+
+        var entrant = entrantFactory?.Invoke(instance) ?? CreateDefaultEntrant(instance, plannerOptions);
         var started = time.GetTimestamp();
         var bench = new LorrBench(instance, time)
         {
@@ -165,12 +188,17 @@ public static class LorrBenchRunner
     }
 
     /// <summary>The project's optimizer as the entrant (2023: PIBT to the system's goals).</summary>
-    public static ILorrEntrant CreateDefaultEntrant(LorrInstance instance, int seed = 0)
+    public static ILorrEntrant CreateDefaultEntrant(LorrInstance instance, int seed = 0) =>
+        CreateDefaultEntrant(instance, new PlannerOptions { Seed = seed });
+
+    /// <summary>The project's optimizer with <paramref name="options"/> as the entrant (2023: PIBT to the system's goals).</summary>
+    public static ILorrEntrant CreateDefaultEntrant(LorrInstance instance, PlannerOptions options)
     {
         ArgumentNullException.ThrowIfNull(instance);
+        ArgumentNullException.ThrowIfNull(options);
         return instance.Generation == LorrGeneration.Lorr2023
-            ? new AssignedGoalsEntrant(instance.Map, instance.TeamSize, seed)
-            : new FleetPlannerEntrant(new PibtFleetPlanner(instance.Map, instance.TeamSize, new PlannerOptions { Seed = seed }));
+            ? new AssignedGoalsEntrant(instance.Map, instance.TeamSize, options.Seed)
+            : new FleetPlannerEntrant(new PibtFleetPlanner(instance.Map, instance.TeamSize, options));
     }
 
     private static string? CheckArguments(LorrBenchOptions o)

@@ -242,6 +242,39 @@ public sealed class LorrBenchTests : IDisposable
     }
 
     [Fact]
+    public async Task PlannerOption_UnknownNameOrBadValue_IsAClearErrorNamingIt()
+    {
+        var unknown = Options(RepoPaths.Data(Random2024), 5, Out("o.json")) with { PlannerSettings = ["NoSuchSetting=3"] };
+        var (outcome, _, stderr) = await Run(unknown);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("NoSuchSetting", stderr, StringComparison.Ordinal);
+
+        var badValue = Options(RepoPaths.Data(Random2024), 5, Out("o.json")) with { PlannerSettings = ["HighwayAgainstCost=lots"] };
+        (outcome, _, stderr) = await Run(badValue);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("'lots' is not a valid Int32", stderr, StringComparison.Ordinal);
+
+        var outOfRange = Options(RepoPaths.Data(Random2024), 5, Out("o.json")) with { PlannerSettings = ["HighwayAgainstCost=0"] };
+        (outcome, _, stderr) = await Run(outOfRange);
+        Assert.Equal(2, outcome.ExitCode);
+        Assert.Contains("HighwayAgainstCost", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Out("o.json")));
+    }
+
+    [Fact]
+    public void PlannerOption_SetsNumbersFlagsAndEnumsByCaseInsensitiveName()
+    {
+        var options = new WarehouseHybrid.Planning.Fleet.PlannerOptions();
+        Assert.Null(PlannerOptionSetter.TryApply(options, ["guidance=none", "HighwayAgainstCost=5", "PreferFreeCellsOnTies=true", "BudgetUse=0.5"]));
+        Assert.Equal(WarehouseHybrid.Planning.Fleet.GuidanceMode.None, options.Guidance);
+        Assert.Equal(5, options.HighwayAgainstCost);
+        Assert.True(options.PreferFreeCellsOnTies);
+        Assert.Equal(0.5, options.BudgetUse);
+        Assert.Contains("TimeProvider", PlannerOptionSetter.TryApply(options, ["TimeProvider=x"]), StringComparison.Ordinal);
+        Assert.Contains("expected Name=Value", PlannerOptionSetter.TryApply(options, ["Guidance"]), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Mt19937_MatchesTheCppStandardsCheckValue()
     {
         // The C++ standard: the 10000th output of a default-constructed mt19937 (seed 5489) is 4123659995.
