@@ -67,7 +67,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         }
 
         _tasks = new TaskBook(map);
-        _assigner = new GreedyTaskAssigner(_cache, scheduling);
+        _assigner = new GreedyTaskAssigner(_cache, scheduling) { ApproachWeight = _options.AssignmentApproachWeight };
         _router = new PibtRouter(Grid) { PreferFreeCellsOnTies = _options.PreferFreeCellsOnTies ?? !Lazy, Costs = Costs };
         _rng = new Random(_options.Seed);
         _robotTasks = new OpenTask?[robotCount];

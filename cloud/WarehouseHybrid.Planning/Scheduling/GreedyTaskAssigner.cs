@@ -55,6 +55,12 @@ public sealed class GreedyTaskAssigner
     /// </summary>
     public int SpatialScanAbovePairs { get; init; } = 200_000;
 
+    /// <summary>
+    /// Weight of the robot's distance to a task's first errand against the task's own length in the
+    /// assignment cost (default 1: estimated completion time). Higher values favour near tasks.
+    /// </summary>
+    public int ApproachWeight { get; init; } = 1;
+
     /// <summary>Greedy rounds made with spatial scans before the remaining idle robots take their best free task in turn.</summary>
     public int SpatialRounds { get; init; } = 3;
 
@@ -331,7 +337,7 @@ public sealed class GreedyTaskAssigner
             return;
         }
 
-        long cost = d + t.Length;
+        long cost = ((long)d * ApproachWeight) + t.Length;
 
         // An assigned task is only worth proposing when strictly closer than the holder.
         if (t.Robot >= 0 && CostFrom(poses[t.Robot], t) <= d)

@@ -55,6 +55,9 @@ public sealed class LorrBench
     /// <summary>Progress period in steps (default 100).</summary>
     public int ProgressEvery { get; init; } = 100;
 
+    /// <summary>K of the idle report: robots holding a task on one cell for more than this many steps (default 50).</summary>
+    public int IdleLimit { get; init; } = 50;
+
     /// <summary>Runs <paramref name="steps"/> steps (2026: ticks) with <paramref name="entrant"/>.</summary>
     public async Task<LorrRunRecord> RunAsync(ILorrEntrant entrant, int steps, TimeSpan planBudget, CancellationToken cancellationToken = default)
     {
@@ -65,7 +68,7 @@ public sealed class LorrBench
             throw new ArgumentOutOfRangeException(nameof(planBudget), planBudget, "the planning budget must be positive");
         }
 
-        var record = new LorrRunRecord(_instance, steps, planBudget);
+        var record = new LorrRunRecord(_instance, steps, planBudget) { Idle = new LorrIdleTracker(_instance.TeamSize, IdleLimit) };
         var run = new Run(this, entrant, record, cancellationToken);
         switch (_instance.Generation)
         {
@@ -121,6 +124,7 @@ public sealed class LorrBench
                     record.ActualTape.AppendAll(ticksPerStep == 1 ? TapeCodes.Timeout : (byte)RobotAction.Wait);
                     AdvanceDelays(delays, ticksPerStep);
                     CountCosts(proposedSchedule, ticksPerStep);
+                    ObserveIdle(_assignment);
                     t++;
                 }
 
@@ -158,6 +162,7 @@ public sealed class LorrBench
 
                 t++;
                 Move(executed, t * ticksPerStep);
+                ObserveIdle(_assignment);
                 UpdateTasks2024(proposedSchedule, t * ticksPerStep, revealTarget);
                 ReportProgress(t * ticksPerStep);
             }
@@ -217,6 +222,7 @@ public sealed class LorrBench
                     record.ActualTape.AppendAll((byte)RobotAction.Wait);
                     record.Errors.Add(new LorrError(-1, -1, t, "incorrect vector size"));
                     CountAllCosts();
+                    ObserveIdle(null);
                 }
 
                 record.NumEntryTimeouts += timeouts;
@@ -231,6 +237,7 @@ public sealed class LorrBench
                 CountAllCosts();
                 record.PlannerTape.Append(actions);
                 Move(actions, t);
+                ObserveIdle(null);
                 for (var k = 0; k < _n; k++)
                 {
                     if (queues[k].Count > 0 && queues[k].Peek().Cell == _poses[k].Cell)
@@ -269,6 +276,10 @@ public sealed class LorrBench
             var timeouts = (int)Math.Min(stepsLeft, elapsed.Ticks / budget.Ticks);
             return (decision, elapsed, timeouts);
         }
+
+        // 2024+: a robot holds a task when the accepted schedule gives it one; 2023: always (system goals).
+        private void ObserveIdle(int[]? assignment) =>
+            record.Idle?.Observe(_poses, assignment is null ? _ => true : r => assignment[r] >= 0);
 
         private void Move(RobotAction[] actions, int timestepAfter)
         {

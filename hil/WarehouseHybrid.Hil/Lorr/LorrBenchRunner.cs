@@ -24,6 +24,9 @@ public sealed record LorrBenchOptions
     /// <summary>Progress line period in steps.</summary>
     public int ProgressEvery { get; init; } = 100;
 
+    /// <summary>K of the idle report: a robot holding a task on one cell for more than K steps counts as idle.</summary>
+    public int IdleSteps { get; init; } = 50;
+
     /// <summary>Seed of the default entrant.</summary>
     public int Seed { get; init; }
 
@@ -43,7 +46,9 @@ public sealed record LorrBenchOptions
 /// <param name="MaxPlanMs">Longest planning call.</param>
 /// <param name="P99PlanMs">99th percentile planning call.</param>
 /// <param name="Valid">Every executed step valid and the replay reproduced numTaskFinished.</param>
-public sealed record LorrBenchSummary(string Instance, int TeamSize, int Steps, int NumTaskFinished, double ThroughputPerStep, double MaxPlanMs, double P99PlanMs, bool Valid)
+/// <param name="IdleRobots">Robots that held a task on one cell for more than <paramref name="IdleK"/> steps at some point.</param>
+/// <param name="IdleK">K of <paramref name="IdleRobots"/>.</param>
+public sealed record LorrBenchSummary(string Instance, int TeamSize, int Steps, int NumTaskFinished, double ThroughputPerStep, double MaxPlanMs, double P99PlanMs, bool Valid, int IdleRobots = 0, int IdleK = 50)
 {
     /// <summary>The one-line JSON form printed last on stdout.</summary>
     public string ToJsonLine()
@@ -60,6 +65,8 @@ public sealed record LorrBenchSummary(string Instance, int TeamSize, int Steps, 
             w.WriteNumber("maxPlanMs", Math.Round(MaxPlanMs, 3));
             w.WriteNumber("p99PlanMs", Math.Round(P99PlanMs, 3));
             w.WriteBoolean("valid", Valid);
+            w.WriteNumber("idleRobots", IdleRobots);
+            w.WriteNumber("idleK", IdleK);
             w.WriteEndObject();
         }
 
@@ -136,6 +143,7 @@ public static class LorrBenchRunner
         var started = time.GetTimestamp();
         var bench = new LorrBench(instance, time)
         {
+            IdleLimit = options.IdleSteps,
             ProgressEvery = Math.Max(1, options.ProgressEvery),
             Progress = p => stderr.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
@@ -179,10 +187,12 @@ public static class LorrBenchRunner
             options.Steps == 0 ? 0 : (double)record.NumTaskFinished / options.Steps,
             record.PlanMsPercentile(1.0),
             record.PlanMsPercentile(0.99),
-            valid);
+            valid,
+            record.Idle?.RobotsOverLimit ?? 0,
+            options.IdleSteps);
         await stderr.WriteLineAsync(string.Create(
             CultureInfo.InvariantCulture,
-            $"lorr: done in {time.GetElapsedTime(started).TotalSeconds:F1}s: {record.NumTaskFinished} tasks, {record.NumPlannerErrors} planner errors, {record.ScheduleErrors.Count} schedule errors, {record.NumEntryTimeouts} entry timeouts; output {options.Output}")).ConfigureAwait(false);
+            $"lorr: done in {time.GetElapsedTime(started).TotalSeconds:F1}s: {record.NumTaskFinished} tasks, {record.NumPlannerErrors} planner errors, {record.ScheduleErrors.Count} schedule errors, {record.NumEntryTimeouts} entry timeouts; robots idle > {options.IdleSteps} steps with a task: {record.Idle?.RobotsOverLimit ?? 0} (longest {record.Idle?.LongestRun ?? 0}, at the end {record.Idle?.OverLimitNow ?? 0}); output {options.Output}")).ConfigureAwait(false);
         await stdout.WriteLineAsync(summary.ToJsonLine()).ConfigureAwait(false);
         return new LorrBenchOutcome(valid ? 0 : 1, summary, record, replay);
     }
@@ -216,6 +226,11 @@ public static class LorrBenchRunner
         if (o.Steps < 0)
         {
             return $"--steps must be 0 or more, got {o.Steps}";
+        }
+
+        if (o.IdleSteps <= 0)
+        {
+            return $"--idle-steps must be positive, got {o.IdleSteps}";
         }
 
         if (o.PlanMs <= 0)

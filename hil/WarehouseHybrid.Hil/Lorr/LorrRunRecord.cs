@@ -185,6 +185,9 @@ public sealed class LorrRunRecord
     /// <summary>Steps lost to entry timeouts.</summary>
     public int NumEntryTimeouts { get; set; }
 
+    /// <summary>Robots frozen with a task (the bench's deadlock/livelock report), when tracked.</summary>
+    public LorrIdleTracker? Idle { get; init; }
+
     /// <summary>Approximations made for this generation (empty when the rules are reproduced).</summary>
     public List<string> Approximations { get; } = new();
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
+using WarehouseHybrid.Domain.Actions;
+using WarehouseHybrid.Domain.Grid;
 using WarehouseHybrid.Domain.Lorr;
 using WarehouseHybrid.Hil.Lorr;
 using WarehouseHybrid.Tests.Common;
@@ -53,7 +55,9 @@ public sealed class LorrBenchTests : IDisposable
         Assert.Equal(50, summary.GetProperty("steps").GetInt32());
         var finished = summary.GetProperty("numTaskFinished").GetInt32();
         Assert.True(finished > 20, $"only {finished} tasks in 50 steps");
-        foreach (var key in new[] { "throughputPerStep", "maxPlanMs", "p99PlanMs", "teamSize" })
+        Assert.Equal(50, summary.GetProperty("idleK").GetInt32());
+        Assert.True(summary.GetProperty("idleRobots").GetInt32() <= 2, "robots froze with a task for more than 50 of 50 steps");
+        foreach (var key in new[] { "throughputPerStep", "maxPlanMs", "p99PlanMs", "teamSize", "idleRobots" })
         {
             Assert.Equal(JsonValueKind.Number, summary.GetProperty(key).ValueKind);
         }
@@ -272,6 +276,27 @@ public sealed class LorrBenchTests : IDisposable
         Assert.Equal(0.5, options.BudgetUse);
         Assert.Contains("TimeProvider", PlannerOptionSetter.TryApply(options, ["TimeProvider=x"]), StringComparison.Ordinal);
         Assert.Contains("expected Name=Value", PlannerOptionSetter.TryApply(options, ["Guidance"]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void IdleTracker_CountsRobotsFrozenWithATaskForMoreThanK_NotIdleOnesOrMovers()
+    {
+        var tracker = new LorrIdleTracker(3, limit: 2);
+        var poses = new[] { new RobotPose(0, Heading.East), new RobotPose(5, Heading.East), new RobotPose(9, Heading.East) };
+        for (var step = 0; step < 5; step++)
+        {
+            poses[1] = poses[1] with { Cell = 5 + step }; // robot 1 moves every step
+            tracker.Observe(poses, r => r != 2);          // robot 2 has no task
+        }
+
+        // Robot 0 stood still with a task for 4 steps after its first observation; the others never count.
+        Assert.Equal(1, tracker.RobotsOverLimit);
+        Assert.Equal(4, tracker.LongestRun);
+        Assert.Equal(1, tracker.OverLimitNow);
+        poses[0] = poses[0] with { Cell = 1 };
+        tracker.Observe(poses, _ => true);
+        Assert.Equal(0, tracker.OverLimitNow);
+        Assert.Equal(1, tracker.RobotsOverLimit);
     }
 
     [Fact]
