@@ -23,7 +23,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     private readonly TaskBook _tasks;
     private readonly DistanceTableCache _cache;
     private readonly GreedyTaskAssigner _assigner;
-    private readonly PibtRouter _router;
+    private readonly IStepRouter _router;
     private readonly Random _rng;
     private readonly OpenTask?[] _robotTasks;
     private readonly int[] _sinceProgress;
@@ -37,6 +37,9 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     private readonly long[] _orderKey;
     private readonly List<int> _goals = new();
     private readonly bool[] _occupied;
+
+    // Share of the step's aimed budget (BudgetUse) after which the routing local search stops.
+    private const double SearchShare = 0.75;
 
     /// <summary>Creates a planner for <paramref name="robotCount"/> robots on <paramref name="map"/>.</summary>
     public PibtFleetPlanner(GridMap map, int robotCount, PlannerOptions? options = null)
@@ -68,7 +71,9 @@ public sealed class PibtFleetPlanner : IFleetPlanner
 
         _tasks = new TaskBook(map);
         _assigner = new GreedyTaskAssigner(_cache, scheduling) { ApproachWeight = _options.AssignmentApproachWeight };
-        _router = new PibtRouter(Grid) { PreferFreeCellsOnTies = _options.PreferFreeCellsOnTies ?? !Lazy, Costs = Costs };
+        _router = _options.Routing == RoutingAlgorithm.Epibt
+            ? new EpibtRouter(Grid, _options.OperationDepth) { Costs = Costs, LocalSearch = _options.RoutingLocalSearch }
+            : new PibtRouter(Grid) { PreferFreeCellsOnTies = _options.PreferFreeCellsOnTies ?? !Lazy, Costs = Costs };
         _rng = new Random(_options.Seed);
         _robotTasks = new OpenTask?[robotCount];
         _sinceProgress = new int[robotCount];
@@ -138,6 +143,14 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         var budgetTicks = budget.TotalSeconds * _time.TimestampFrequency * _options.BudgetUse;
         var deadline = budgetTicks >= long.MaxValue / 4 ? long.MaxValue : start + (long)budgetTicks;
         bool Late() => cancellationToken.IsCancellationRequested || (deadline != long.MaxValue && _time.GetTimestamp() >= deadline);
+
+        // The routing local search is optional work: it stops at SearchShare of the step's aim, leaving slack for a loaded machine.
+        var searchEnd = budgetTicks >= long.MaxValue / 4 ? long.MaxValue : start + (long)(budgetTicks * SearchShare);
+        if (_router is EpibtRouter epibt)
+        {
+            epibt.SearchStop = () => cancellationToken.IsCancellationRequested || (searchEnd != long.MaxValue && _time.GetTimestamp() >= searchEnd);
+        }
+
         if (_store is not null)
         {
             return PlanLazy(poses, result, start, budgetTicks, Late, cancellationToken);

@@ -16,7 +16,7 @@ namespace WarehouseHybrid.Planning.Routing;
 /// construction. Sequential by design (PIBT's core is inherently ordered); one instance per
 /// planner, not thread-safe, no allocation per step once warmed up.
 /// </summary>
-public sealed class PibtRouter
+public sealed class PibtRouter : IStepRouter
 {
     /// <summary>Deepest push chain followed before a push counts as failed (keeps the stack bounded).</summary>
     public const int MaxPushDepth = 4096;
@@ -54,14 +54,7 @@ public sealed class PibtRouter
         Array.Fill(_moverInto, None);
     }
 
-    /// <summary>
-    /// Plans one step. <paramref name="order"/> lists robot indices from highest to lowest priority
-    /// (every robot once). <paramref name="tables"/> gives each robot's goal table, or null for a
-    /// robot without a goal (it prefers to stay). Robots on impassable or shared cells wait and are
-    /// counted in the return value. <paramref name="shouldStop"/> is polled now and then; when it
-    /// returns true the method gives up and returns -1 with every action set to wait.
-    /// </summary>
-    /// <returns>Number of robots whose pose was illegal (they wait), or -1 when stopped.</returns>
+    /// <inheritdoc />
     public int Plan(
         ReadOnlySpan<RobotPose> poses,
         ReadOnlySpan<int> order,
