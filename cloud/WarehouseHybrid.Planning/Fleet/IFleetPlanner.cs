@@ -5,7 +5,11 @@ namespace WarehouseHybrid.Planning.Fleet;
 /// <summary>A task as the optimizer sees it: an id and its ordered errands (cell ids).</summary>
 /// <param name="Id">Unique task id.</param>
 /// <param name="Errands">Cells to visit in order; the task is finished when the last is reached.</param>
-public sealed record PlanningTask(int Id, IReadOnlyList<int> Errands);
+/// <param name="PinnedRobot">
+/// The robot that must do it (the site or the LoRR 2023 system assigned it), or -1 to let the
+/// scheduler choose. A robot works on its pinned tasks in submission order, one at a time.
+/// </param>
+public sealed record PlanningTask(int Id, IReadOnlyList<int> Errands, int PinnedRobot = -1);
 
 /// <summary>One robot's assignment after a planning step.</summary>
 /// <param name="TaskId">The task it works on, or -1.</param>

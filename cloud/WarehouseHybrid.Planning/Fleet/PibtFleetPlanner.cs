@@ -118,8 +118,17 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     public IReadOnlyList<OpenTask> OpenTasks => _tasks.Open;
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentException">The task has no errands, an errand is off the map or on an obstacle, or the id is already open.</exception>
-    public void SubmitTask(PlanningTask task) => _tasks.Add(task);
+    /// <exception cref="ArgumentException">The task has no errands, an errand is off the map or on an obstacle, the id is already open, or it is pinned to a robot that does not exist.</exception>
+    public void SubmitTask(PlanningTask task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        if (task.PinnedRobot < -1 || task.PinnedRobot >= RobotCount)
+        {
+            throw new ArgumentException($"task {task.Id}: pinned to robot {task.PinnedRobot}, but the planner has robots 0-{RobotCount - 1}", nameof(task));
+        }
+
+        _tasks.Add(task);
+    }
 
     /// <inheritdoc />
     public PlannerStepResult PlanStep(ReadOnlySpan<RobotPose> poses, TimeSpan budget, CancellationToken cancellationToken = default)
@@ -164,7 +173,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         }
 
         var posesCopy = poses.ToArray();
-        Counters.Assignments += _assigner.Assign(posesCopy, _robotTasks, _tasks.Open, Late);
+        Counters.Assignments += _assigner.Assign(posesCopy, _robotTasks, _tasks.Open, Late, _tasks.HasPinned ? _tasks.NextPinned : null);
 
         // Routing: every robot's goal table, computed in parallel, then PIBT sequentially.
         _goals.Clear();
@@ -211,7 +220,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         bool Until(long end) => cancellationToken.IsCancellationRequested || (end != long.MaxValue && _time.GetTimestamp() >= end);
 
         var posesCopy = poses.ToArray();
-        Counters.Assignments += _assigner.Assign(posesCopy, _robotTasks, _tasks.Open, () => Until(scheduleEnd));
+        Counters.Assignments += _assigner.Assign(posesCopy, _robotTasks, _tasks.Open, () => Until(scheduleEnd), _tasks.HasPinned ? _tasks.NextPinned : null);
         if (late())
         {
             return Fallback(result, start);

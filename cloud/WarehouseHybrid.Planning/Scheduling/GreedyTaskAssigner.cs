@@ -102,12 +102,31 @@ public sealed class GreedyTaskAssigner
     /// Robots whose pose is not on a passable cell get nothing.
     /// </summary>
     /// <returns>Number of assignments made (a takeover counts once).</returns>
-    public int Assign(ReadOnlySpan<RobotPose> poses, OpenTask?[] robotTasks, IReadOnlyList<OpenTask> open, Func<bool> shouldStop)
+    /// <param name="poses">Every robot's pose.</param>
+    /// <param name="robotTasks">Each robot's task, updated.</param>
+    /// <param name="open">The open tasks.</param>
+    /// <param name="shouldStop">Polled now and then; true ends the assignment early (what was decided stays).</param>
+    /// <param name="nextPinned">A robot's oldest unfinished pinned task (such tasks go to no other robot), or null for none.</param>
+    public int Assign(ReadOnlySpan<RobotPose> poses, OpenTask?[] robotTasks, IReadOnlyList<OpenTask> open, Func<bool> shouldStop, Func<int, OpenTask?>? nextPinned = null)
     {
         ArgumentNullException.ThrowIfNull(robotTasks);
         ArgumentNullException.ThrowIfNull(open);
         ArgumentNullException.ThrowIfNull(shouldStop);
         var made = 0;
+        if (nextPinned is not null)
+        {
+            // Pinned work first: an idle robot takes its oldest pinned task.
+            for (var r = 0; r < robotTasks.Length && r < poses.Length; r++)
+            {
+                if (robotTasks[r] is null && nextPinned(r) is { Robot: < 0 } pinned)
+                {
+                    pinned.Robot = r;
+                    robotTasks[r] = pinned;
+                    made++;
+                }
+            }
+        }
+
         foreach (var t in open)
         {
             if (t.Length < 0)
@@ -326,7 +345,7 @@ public sealed class GreedyTaskAssigner
     private void Consider(int ti, RobotPose pose, ReadOnlySpan<RobotPose> poses, IReadOnlyList<OpenTask> open, Span<long> bestCost, Span<int> bestTask, ref int count)
     {
         var t = open[ti];
-        if (t.Finished || t.Started || t.Length >= GoalDistanceTable.Unreachable)
+        if (t.Finished || t.Started || t.PinnedRobot >= 0 || t.Length >= GoalDistanceTable.Unreachable)
         {
             return;
         }
@@ -379,7 +398,7 @@ public sealed class GreedyTaskAssigner
         for (var ti = 0; ti < open.Count; ti++)
         {
             var t = open[ti];
-            if (t.Finished || t.Started || t.Robot >= 0)
+            if (t.Finished || t.Started || t.Robot >= 0 || t.PinnedRobot >= 0)
             {
                 continue;
             }

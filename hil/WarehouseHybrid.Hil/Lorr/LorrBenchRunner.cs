@@ -197,18 +197,17 @@ public static class LorrBenchRunner
         return new LorrBenchOutcome(valid ? 0 : 1, summary, record, replay);
     }
 
-    /// <summary>The project's optimizer as the entrant (2023: PIBT to the system's goals).</summary>
+    /// <summary>The project's optimizer as the entrant (2023: routing to the system's goals).</summary>
     public static ILorrEntrant CreateDefaultEntrant(LorrInstance instance, int seed = 0) =>
         CreateDefaultEntrant(instance, new PlannerOptions { Seed = seed });
 
-    /// <summary>The project's optimizer with <paramref name="options"/> as the entrant (2023: PIBT to the system's goals).</summary>
+    /// <summary>The project's optimizer with <paramref name="options"/> as the entrant (2023: routing to the system's goals).</summary>
     public static ILorrEntrant CreateDefaultEntrant(LorrInstance instance, PlannerOptions options)
     {
         ArgumentNullException.ThrowIfNull(instance);
         ArgumentNullException.ThrowIfNull(options);
-        return instance.Generation == LorrGeneration.Lorr2023
-            ? new AssignedGoalsEntrant(instance.Map, instance.TeamSize, options.Seed)
-            : new FleetPlannerEntrant(new PibtFleetPlanner(instance.Map, instance.TeamSize, options));
+        var planner = new PibtFleetPlanner(instance.Map, instance.TeamSize, options);
+        return instance.Generation == LorrGeneration.Lorr2023 ? new AssignedGoalsEntrant(planner) : new FleetPlannerEntrant(planner);
     }
 
     private static string? CheckArguments(LorrBenchOptions o)

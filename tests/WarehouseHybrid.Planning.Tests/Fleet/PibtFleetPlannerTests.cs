@@ -243,4 +243,38 @@ public sealed class PibtFleetPlannerTests(ITestOutputHelper output)
         Assert.Equal(1, res2.Assignments[0].TaskId);
         Assert.Equal(-1, res2.Assignments[1].TaskId);
     }
+
+    [Fact]
+    public void Pinned_tasks_go_to_their_robot_in_submission_order_even_when_another_robot_is_nearer()
+    {
+        var map = TestData.ParseMap("""
+            ..........
+            """);
+        var planner = Planner(map, 2);
+        planner.SubmitTask(new PlanningTask(1, [8], PinnedRobot: 0));
+        planner.SubmitTask(new PlanningTask(2, [1], PinnedRobot: 0));
+        planner.SubmitTask(new PlanningTask(3, [5]));
+        var poses = new[] { new RobotPose(0, Heading.East), new RobotPose(7, Heading.West) };
+        var validator = new PlanValidator(map);
+        var after = new RobotPose[2];
+        var finished = new List<int>();
+        for (var step = 0; step < 40 && finished.Count < 3; step++)
+        {
+            var res = planner.PlanStep(poses, NoLimit);
+            finished.AddRange(res.FinishedTaskIds);
+            if (step == 0)
+            {
+                Assert.Equal(1, res.Assignments[0].TaskId); // robot 1 is nearer to cell 8, but task 1 is robot 0's
+                Assert.Equal(3, res.Assignments[1].TaskId);
+            }
+
+            Assert.True(validator.ValidateStep(poses, res.Actions, after), $"step {step}");
+            after.CopyTo(poses, 0);
+        }
+
+        Assert.Equal(3, finished.Count);
+        Assert.True(finished.IndexOf(1) < finished.IndexOf(2), "robot 0 did its pinned tasks out of order");
+        var ex = Assert.Throws<ArgumentException>(() => planner.SubmitTask(new PlanningTask(9, [2], PinnedRobot: 2)));
+        Assert.Contains("pinned to robot 2", ex.Message, StringComparison.Ordinal);
+    }
 }
