@@ -46,7 +46,17 @@ public sealed class PlannerStepResult
 
     /// <summary>Wall time spent planning.</summary>
     public TimeSpan Elapsed { get; set; }
+
+    /// <summary>Where the time went (zero for phases the step did not reach).</summary>
+    public StepPhases Phases { get; set; }
 }
+
+/// <summary>Wall time of each phase of one planning step.</summary>
+/// <param name="Schedule">Recording progress and assigning tasks.</param>
+/// <param name="Tables">Computing missing distance tables on the step's thread.</param>
+/// <param name="Route">Routing up to a first complete valid plan.</param>
+/// <param name="Search">Improving it (local search) while time remained.</param>
+public readonly record struct StepPhases(TimeSpan Schedule, TimeSpan Tables, TimeSpan Route, TimeSpan Search);
 
 /// <summary>
 /// The lifelong fleet optimizer's contract: the site gives it the robots' confirmed poses each

@@ -72,7 +72,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         _tasks = new TaskBook(map);
         _assigner = new GreedyTaskAssigner(_cache, scheduling) { ApproachWeight = _options.AssignmentApproachWeight };
         _router = _options.Routing == RoutingAlgorithm.Epibt
-            ? new EpibtRouter(Grid, _options.OperationDepth) { Costs = Costs, LocalSearch = _options.RoutingLocalSearch }
+            ? new EpibtRouter(Grid, _options.OperationDepth) { Costs = Costs, LocalSearch = _options.RoutingLocalSearch, TimeProvider = _time }
             : new PibtRouter(Grid) { PreferFreeCellsOnTies = _options.PreferFreeCellsOnTies ?? !Lazy, Costs = Costs };
         _rng = new Random(_options.Seed);
         _robotTasks = new OpenTask?[robotCount];
@@ -174,6 +174,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
 
         var posesCopy = poses.ToArray();
         Counters.Assignments += _assigner.Assign(posesCopy, _robotTasks, _tasks.Open, Late, _tasks.HasPinned ? _tasks.NextPinned : null);
+        var scheduled = _time.GetTimestamp();
 
         // Routing: every robot's goal table, computed in parallel, then PIBT sequentially.
         _goals.Clear();
@@ -195,6 +196,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
             _tables[i] = _robotTasks[i] is { } t ? _cache.Get(t.GoalCell) : null;
         }
 
+        var tabled = _time.GetTimestamp();
         BuildOrder(poses);
         var illegal = _router.Plan(poses, _order, _tables, _rng, result.Actions, Late);
         if (illegal < 0 || Late())
@@ -205,6 +207,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         Counters.IllegalPoses += illegal;
         FillAssignments(result);
         result.Elapsed = _time.GetElapsedTime(start);
+        result.Phases = Phases(start, scheduled, tabled);
         return result;
     }
 
@@ -221,6 +224,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
 
         var posesCopy = poses.ToArray();
         Counters.Assignments += _assigner.Assign(posesCopy, _robotTasks, _tasks.Open, () => Until(scheduleEnd), _tasks.HasPinned ? _tasks.NextPinned : null);
+        var scheduled = _time.GetTimestamp();
         if (late())
         {
             return Fallback(result, start);
@@ -289,6 +293,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
             return Fallback(result, start);
         }
 
+        var tabled = _time.GetTimestamp();
         BuildOrder(poses);
         var illegal = _router.Plan(poses, _order, _tables, _rng, result.Actions, late);
         if (illegal < 0)
@@ -299,6 +304,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         Counters.IllegalPoses += illegal;
         FillAssignments(result);
         result.Elapsed = _time.GetElapsedTime(start);
+        result.Phases = Phases(start, scheduled, tabled);
         return result;
     }
 
@@ -387,6 +393,13 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         }
 
         Array.Sort(_orderKey, _order, 0, RobotCount);
+    }
+
+    private StepPhases Phases(long start, long scheduled, long tabled)
+    {
+        var search = _router is EpibtRouter e ? e.LastSearchTime : TimeSpan.Zero;
+        var routed = _time.GetElapsedTime(tabled) - search;
+        return new StepPhases(_time.GetElapsedTime(start, scheduled), _time.GetElapsedTime(scheduled, tabled), routed < TimeSpan.Zero ? TimeSpan.Zero : routed, search);
     }
 
     private void FillAssignments(PlannerStepResult result)

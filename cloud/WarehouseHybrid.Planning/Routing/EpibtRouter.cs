@@ -78,6 +78,12 @@ public sealed class EpibtRouter : IStepRouter
     /// <summary>The operation pool.</summary>
     public Operations Pool => _ops;
 
+    /// <summary>Clock used to time the local search (<see cref="LastSearchTime"/>).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Time the local search of the last <see cref="Plan"/> took.</summary>
+    public TimeSpan LastSearchTime { get; private set; }
+
     /// <summary>Local-search moves tried in the last <see cref="Plan"/>.</summary>
     public long LastSearchMoves { get; private set; }
 
@@ -106,6 +112,7 @@ public sealed class EpibtRouter : IStepRouter
         actions[..n].Fill(RobotAction.Wait);
         LastSearchMoves = 0;
         LastSearchAccepted = 0;
+        LastSearchTime = TimeSpan.Zero;
         var illegal = 0;
         try
         {
@@ -147,7 +154,9 @@ public sealed class EpibtRouter : IStepRouter
 
             if (LocalSearch)
             {
+                var searchStart = TimeProvider.GetTimestamp();
                 Search();
+                LastSearchTime = TimeProvider.GetElapsedTime(searchStart);
             }
 
         Done:

@@ -69,6 +69,13 @@ public sealed class AssignedGoalsEntrant : ILorrEntrant
         }
 
         var result = _planner.PlanStep(poses, budget, cancellationToken);
-        return new LorrDecision(result.Actions, null);
+        Phases.Add(result);
+        return new LorrDecision(result.Actions, null, PlannerPhaseTotals.Describe(result));
     }
+
+    /// <summary>Time per planning phase over the run.</summary>
+    public PlannerPhaseTotals Phases { get; } = new();
+
+    /// <inheritdoc />
+    public string? Summary() => Phases.ToString();
 }

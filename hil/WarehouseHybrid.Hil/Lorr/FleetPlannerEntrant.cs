@@ -30,6 +30,13 @@ public sealed class FleetPlannerEntrant : ILorrEntrant
             schedule[i] = result.Assignments[i].TaskId;
         }
 
-        return new LorrDecision(result.Actions, schedule);
+        Phases.Add(result);
+        return new LorrDecision(result.Actions, schedule, PlannerPhaseTotals.Describe(result));
     }
+
+    /// <summary>Time per planning phase over the run.</summary>
+    public PlannerPhaseTotals Phases { get; } = new();
+
+    /// <inheritdoc />
+    public string? Summary() => Phases.ToString();
 }

@@ -55,6 +55,9 @@ public sealed class LorrBench
     /// <summary>Progress period in steps (default 100).</summary>
     public int ProgressEvery { get; init; } = 100;
 
+    /// <summary>Called when a planning call ran past its budget: the step, its time and the entrant's diagnostics.</summary>
+    public Action<int, TimeSpan, string?>? Overrun { get; init; }
+
     /// <summary>K of the idle report: robots holding a task on one cell for more than this many steps (default 50).</summary>
     public int IdleLimit { get; init; } = 50;
 
@@ -274,6 +277,10 @@ public sealed class LorrBench
 
             var elapsed = bench._time.GetElapsedTime(start);
             var timeouts = (int)Math.Min(stepsLeft, elapsed.Ticks / budget.Ticks);
+            if (elapsed > budget)
+            {
+                bench.Overrun?.Invoke(obs.Timestep, elapsed, decision?.Diagnostics);
+            }
             return (decision, elapsed, timeouts);
         }
 

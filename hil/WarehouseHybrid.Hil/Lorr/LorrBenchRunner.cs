@@ -141,9 +141,17 @@ public static class LorrBenchRunner
 
         var entrant = entrantFactory?.Invoke(instance) ?? CreateDefaultEntrant(instance, plannerOptions);
         var started = time.GetTimestamp();
+        var overruns = 0;
         var bench = new LorrBench(instance, time)
         {
             IdleLimit = options.IdleSteps,
+            Overrun = (step, took, why) =>
+            {
+                if (++overruns <= 20)
+                {
+                    stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lorr: step {step}: planning took {took.TotalMilliseconds:F0} ms, over the {options.PlanMs} ms budget ({why ?? "no diagnostics"})"));
+                }
+            },
             ProgressEvery = Math.Max(1, options.ProgressEvery),
             Progress = p => stderr.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
@@ -193,6 +201,11 @@ public static class LorrBenchRunner
         await stderr.WriteLineAsync(string.Create(
             CultureInfo.InvariantCulture,
             $"lorr: done in {time.GetElapsedTime(started).TotalSeconds:F1}s: {record.NumTaskFinished} tasks, {record.NumPlannerErrors} planner errors, {record.ScheduleErrors.Count} schedule errors, {record.NumEntryTimeouts} entry timeouts; robots idle > {options.IdleSteps} steps with a task: {record.Idle?.RobotsOverLimit ?? 0} (longest {record.Idle?.LongestRun ?? 0}, at the end {record.Idle?.OverLimitNow ?? 0}); output {options.Output}")).ConfigureAwait(false);
+        if (entrant.Summary() is { } report)
+        {
+            await stderr.WriteLineAsync("lorr: " + report).ConfigureAwait(false);
+        }
+
         await stdout.WriteLineAsync(summary.ToJsonLine()).ConfigureAwait(false);
         return new LorrBenchOutcome(valid ? 0 : 1, summary, record, replay);
     }

@@ -14,7 +14,8 @@ public sealed record LorrObservation(int Timestep, RobotPose[] Poses, IReadOnlyL
 /// <summary>What the entrant answers: one action per robot and (2024/2026) its proposed task schedule.</summary>
 /// <param name="Actions">One action per robot; a wrong length is a planner error (everyone waits).</param>
 /// <param name="Schedule">The task id each robot should work on (-1 none), or null under 2023 rules.</param>
-public sealed record LorrDecision(RobotAction[] Actions, int[]? Schedule);
+/// <param name="Diagnostics">Where the entrant's time went, shown when a call runs over its budget (optional).</param>
+public sealed record LorrDecision(RobotAction[] Actions, int[]? Schedule, string? Diagnostics = null);
 
 /// <summary>
 /// The entry under test, as the LoRR Start-Kit sees it: it is told about revealed tasks and asked,
@@ -28,4 +29,7 @@ public interface ILorrEntrant
 
     /// <summary>Plans one step. Should return within <paramref name="budget"/>; lateness costs all-wait steps.</summary>
     LorrDecision Compute(LorrObservation observation, TimeSpan budget, CancellationToken cancellationToken);
+
+    /// <summary>A closing line about the run (e.g. mean time per planning phase), or null.</summary>
+    string? Summary() => null;
 }
