@@ -158,6 +158,9 @@ public sealed class PlannerCounters
     /// <summary>Steps answered with the all-wait fallback (budget, cancellation or bad input).</summary>
     public long Fallbacks { get; internal set; }
 
+    /// <summary>Steps whose routing ran out of time part-way: the robots placed moved, the others waited.</summary>
+    public long PartialSteps { get; internal set; }
+
     /// <summary>Steps whose pose array had the wrong length.</summary>
     public long BadInputs { get; internal set; }
 

@@ -18,7 +18,9 @@ namespace WarehouseHybrid.Planning.Routing;
 /// against the others' choices; then, while time remains, a local search re-plans random robots
 /// and keeps changes that do not lower the priority-weighted progress (large-neighbourhood search
 /// in the small). Only the first action of each operation is returned; the reservations make
-/// it free of vertex and swap conflicts by construction. One instance per planner; not thread-safe.
+/// it free of vertex and swap conflicts by construction. When time runs out part-way, the robots not
+/// placed yet keep the all-wait operation, which is still a valid step (never the all-wait fallback
+/// for everyone). One instance per planner; not thread-safe.
 /// </summary>
 public sealed class EpibtRouter : IStepRouter
 {
@@ -84,6 +86,9 @@ public sealed class EpibtRouter : IStepRouter
     /// <summary>Time the local search of the last <see cref="Plan"/> took.</summary>
     public TimeSpan LastSearchTime { get; private set; }
 
+    /// <summary>True when the last <see cref="Plan"/> ran out of time before every robot was placed (the rest waited).</summary>
+    public bool Stopped { get; private set; }
+
     /// <summary>Local-search moves tried in the last <see cref="Plan"/>.</summary>
     public long LastSearchMoves { get; private set; }
 
@@ -113,6 +118,7 @@ public sealed class EpibtRouter : IStepRouter
         LastSearchMoves = 0;
         LastSearchAccepted = 0;
         LastSearchTime = TimeSpan.Zero;
+        Stopped = false;
         var illegal = 0;
         try
         {
@@ -132,20 +138,18 @@ public sealed class EpibtRouter : IStepRouter
                 _stamp++;
                 for (var k = 0; k < order.Length; k++)
                 {
+                    // Out of time: every robot holds a conflict-free operation at all times (those
+                    // not reached yet keep all-wait), so what has been decided so far is a valid step.
+                    if ((k & 63) == 0 && shouldStop())
+                    {
+                        Stopped = true;
+                        goto Done;
+                    }
+
                     var i = order[k];
                     if ((uint)i >= (uint)n || _fixed[i] || _visited[i] == _stamp)
                     {
                         continue;
-                    }
-
-                    if ((k & 63) == 0 && shouldStop())
-                    {
-                        if (pass == 0)
-                        {
-                            return -1;
-                        }
-
-                        goto Done;
                     }
 
                     Rebuild(i, improveOnly: false);

@@ -31,6 +31,9 @@ public sealed class AssignedGoalsEntrant : ILorrEntrant
     public IFleetPlanner Planner => _planner;
 
     /// <inheritdoc />
+    public void Initialize() => (_planner as PibtFleetPlanner)?.WarmUp();
+
+    /// <inheritdoc />
     public void Reveal(int taskId, int[] errands)
     {
         // 2023 rules: tasks come as system goals in the observation.
@@ -68,9 +71,10 @@ public sealed class AssignedGoalsEntrant : ILorrEntrant
             }
         }
 
+        var pauseBefore = GC.GetTotalPauseDuration();
         var result = _planner.PlanStep(poses, budget, cancellationToken);
         Phases.Add(result);
-        return new LorrDecision(result.Actions, null, PlannerPhaseTotals.Describe(result));
+        return new LorrDecision(result.Actions, null, PlannerPhaseTotals.Describe(result, GC.GetTotalPauseDuration() - pauseBefore));
     }
 
     /// <summary>Time per planning phase over the run.</summary>

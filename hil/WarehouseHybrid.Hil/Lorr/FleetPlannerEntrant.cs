@@ -17,12 +17,16 @@ public sealed class FleetPlannerEntrant : ILorrEntrant
     public IFleetPlanner Planner => _planner;
 
     /// <inheritdoc />
+    public void Initialize() => (_planner as PibtFleetPlanner)?.WarmUp();
+
+    /// <inheritdoc />
     public void Reveal(int taskId, int[] errands) => _planner.SubmitTask(new PlanningTask(taskId, errands));
 
     /// <inheritdoc />
     public LorrDecision Compute(LorrObservation observation, TimeSpan budget, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(observation);
+        var pauseBefore = GC.GetTotalPauseDuration();
         var result = _planner.PlanStep(observation.Poses, budget, cancellationToken);
         var schedule = new int[result.Assignments.Length];
         for (var i = 0; i < schedule.Length; i++)
@@ -31,7 +35,7 @@ public sealed class FleetPlannerEntrant : ILorrEntrant
         }
 
         Phases.Add(result);
-        return new LorrDecision(result.Actions, schedule, PlannerPhaseTotals.Describe(result));
+        return new LorrDecision(result.Actions, schedule, PlannerPhaseTotals.Describe(result, GC.GetTotalPauseDuration() - pauseBefore));
     }
 
     /// <summary>Time per planning phase over the run.</summary>

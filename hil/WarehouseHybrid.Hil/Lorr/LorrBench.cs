@@ -72,6 +72,7 @@ public sealed class LorrBench
         }
 
         var record = new LorrRunRecord(_instance, steps, planBudget) { Idle = new LorrIdleTracker(_instance.TeamSize, IdleLimit) };
+        entrant.Initialize(); // the Start-Kit's preprocessing: before tasks are revealed, not timed as planning
         var run = new Run(this, entrant, record, cancellationToken);
         switch (_instance.Generation)
         {

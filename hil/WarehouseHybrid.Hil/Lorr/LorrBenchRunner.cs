@@ -206,6 +206,10 @@ public static class LorrBenchRunner
             await stderr.WriteLineAsync("lorr: " + report).ConfigureAwait(false);
         }
 
+        await stderr.WriteLineAsync(string.Create(
+            CultureInfo.InvariantCulture,
+            $"lorr: garbage collections gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, total pause {GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms")).ConfigureAwait(false);
+
         await stdout.WriteLineAsync(summary.ToJsonLine()).ConfigureAwait(false);
         return new LorrBenchOutcome(valid ? 0 : 1, summary, record, replay);
     }

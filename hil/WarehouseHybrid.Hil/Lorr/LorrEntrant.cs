@@ -24,6 +24,11 @@ public sealed record LorrDecision(RobotAction[] Actions, int[]? Schedule, string
 /// </summary>
 public interface ILorrEntrant
 {
+    /// <summary>Preprocessing before the first step (the Start-Kit's initialize, not timed as planning).</summary>
+    void Initialize()
+    {
+    }
+
     /// <summary>A task was revealed (2024/2026 rules): its id and errand cells in visiting order.</summary>
     void Reveal(int taskId, int[] errands);
 

@@ -26,13 +26,15 @@ public sealed class PlannerPhaseTotals
     }
 
     /// <summary>One step's phases as text.</summary>
-    public static string Describe(PlannerStepResult result)
+    /// <param name="result">The step.</param>
+    /// <param name="gcPause">Time the garbage collector paused the process during the step.</param>
+    public static string Describe(PlannerStepResult result, TimeSpan gcPause)
     {
         ArgumentNullException.ThrowIfNull(result);
         var p = result.Phases;
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"schedule {p.Schedule.TotalMilliseconds:F0} ms, tables {p.Tables.TotalMilliseconds:F0} ms, route {p.Route.TotalMilliseconds:F0} ms, search {p.Search.TotalMilliseconds:F0} ms{(result.UsedFallback ? ", fallback (all wait)" : string.Empty)}");
+            $"schedule {p.Schedule.TotalMilliseconds:F0} ms, tables {p.Tables.TotalMilliseconds:F0} ms, route {p.Route.TotalMilliseconds:F0} ms, search {p.Search.TotalMilliseconds:F0} ms, gc pause {gcPause.TotalMilliseconds:F0} ms{(result.UsedFallback ? ", fallback (all wait)" : string.Empty)}");
     }
 
     /// <inheritdoc />

@@ -126,16 +126,24 @@ public sealed class EpibtRouterTests
     }
 
     [Fact]
-    public void Stopping_before_the_first_pass_is_done_returns_minus_one_with_everyone_waiting()
+    public void Running_out_of_time_part_way_returns_the_valid_partial_step_with_the_rest_waiting()
     {
-        var map = TestData.ParseMap("""
-            .....
-            """);
+        var map = TestData.ParseMap(string.Join("\n", Enumerable.Repeat(new string('.', 20), 20)));
         var grid = new CompactGrid(map);
-        var poses = new[] { new RobotPose(0, Heading.East) };
-        var actions = new[] { RobotAction.Forward };
-        var result = new EpibtRouter(grid).Plan(poses, [0], [CellDistanceTable.Compute(grid, 4)], new Random(0), actions, () => true);
-        Assert.Equal(-1, result);
-        Assert.Equal(RobotAction.Wait, actions[0]);
+        var n = 100;
+        var poses = Enumerable.Range(0, n).Select(i => new RobotPose(map.CellAt(i / 10 * 2, i % 10 * 2), Heading.East)).ToArray();
+        var tables = Enumerable.Range(0, n).Select(i => (GoalDistanceTable?)CellDistanceTable.Compute(grid, map.CellAt(19 - (i / 10 * 2), 19))).ToArray();
+        var order = Enumerable.Range(0, n).ToArray();
+        var polls = 0;
+        var router = new EpibtRouter(grid);
+        var actions = new RobotAction[n];
+        var illegal = router.Plan(poses, order, tables, new Random(0), actions, () => ++polls > 1); // stops at the second poll (robot 64)
+        Assert.Equal(0, illegal);
+        Assert.True(router.Stopped);
+        Assert.True(new PlanValidator(map).ValidateStep(poses, actions, new RobotPose[n]));
+        Assert.Contains(actions.Take(64), a => a == RobotAction.Forward);
+
+        // Rows 14-18 (robots 70-99) were neither reached nor pushed by a placed robot.
+        Assert.All(actions.Skip(70), a => Assert.NotEqual(RobotAction.Forward, a));
     }
 }
