@@ -47,6 +47,8 @@ public sealed class EpibtRouter : IStepRouter
     private int[] _visited = [];
     private bool[] _fixed = [];
     private int _stamp;
+    private int _planStamp;        // robots' operations are evaluated once per Plan, when first needed
+    private int[] _evaluated = [];
     private Random _rng = new(0);
     private Func<bool> _stop = static () => false;
     private double _score;
@@ -124,13 +126,7 @@ public sealed class EpibtRouter : IStepRouter
         {
             illegal = Reserve(n);
             Weigh(order);
-            for (var i = 0; i < n; i++)
-            {
-                if (!_fixed[i])
-                {
-                    Evaluate(i);
-                }
-            }
+            _planStamp++;
 
             // Two passes in priority order (the second lets each robot improve against the others' choices).
             for (var pass = 0; pass < 2; pass++)
@@ -188,6 +184,7 @@ public sealed class EpibtRouter : IStepRouter
             _prefCount = new int[n];
             _power = new double[n];
             _visited = new int[n];
+            _evaluated = new int[n];
             _fixed = new bool[n];
             _poses = new RobotPose[n];
         }
@@ -293,6 +290,15 @@ public sealed class EpibtRouter : IStepRouter
         }
 
         _score = 0;
+    }
+
+    private void EnsureEvaluated(int i)
+    {
+        if (_evaluated[i] != _planStamp)
+        {
+            _evaluated[i] = _planStamp;
+            Evaluate(i);
+        }
     }
 
     // Values and preference list of robot i's valid operations.
@@ -535,6 +541,11 @@ public sealed class EpibtRouter : IStepRouter
     // Progress of the current operation over waiting, in table units.
     private double Gain(int i)
     {
+        if (_evaluated[i] != _planStamp)
+        {
+            return 0; // still on all-wait, values not computed
+        }
+
         var b = i * _ops.Count;
         return _value[b] - _value[b + _op[i]];
     }
@@ -557,6 +568,7 @@ public sealed class EpibtRouter : IStepRouter
         }
 
         _visited[i] = _stamp;
+        EnsureEvaluated(i);
         var old = _op[i];
         var b = i * _ops.Count;
         for (var k = 0; k < _prefCount[i]; k++)
@@ -640,7 +652,13 @@ public sealed class EpibtRouter : IStepRouter
 
             var i = _rng.Next(_n);
             LastSearchMoves++;
-            if (_fixed[i] || _prefCount[i] == 0 || _op[i] == _prefs[i * _ops.Count])
+            if (_fixed[i])
+            {
+                continue;
+            }
+
+            EnsureEvaluated(i);
+            if (_prefCount[i] == 0 || _op[i] == _prefs[i * _ops.Count])
             {
                 continue; // already on its best operation
             }
