@@ -37,6 +37,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     private readonly long[] _orderKey;
     private readonly List<int> _goals = new();
     private readonly bool[] _occupied;
+    private double _routeTicksEma; // recent routing time (timestamp ticks), for the phase clock
 
     // Share of the step's aimed budget (BudgetUse) after which the routing local search stops.
     private const double SearchShare = 0.75;
@@ -259,8 +260,11 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     {
         var store = _store!;
         var unlimited = budgetTicks >= long.MaxValue / 4;
-        var scheduleEnd = unlimited ? long.MaxValue : start + (long)(budgetTicks * 0.4);
-        var tablesEnd = unlimited ? long.MaxValue : start + (long)(budgetTicks * 0.6);
+        // Routing must fit in what the earlier phases leave: they end early enough to leave twice
+        // the recent routing time (a slow or loaded machine shortens scheduling and table work first).
+        var reserve = 2 * _routeTicksEma;
+        var scheduleEnd = unlimited ? long.MaxValue : start + (long)Math.Min(budgetTicks * 0.4, Math.Max(budgetTicks * 0.1, budgetTicks - reserve));
+        var tablesEnd = unlimited ? long.MaxValue : start + (long)Math.Min(budgetTicks * 0.6, Math.Max(budgetTicks * 0.2, budgetTicks - reserve));
         bool Until(long end) => cancellationToken.IsCancellationRequested || (end != long.MaxValue && _time.GetTimestamp() >= end);
 
         var posesCopy = poses.ToArray();
@@ -347,6 +351,8 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         FillAssignments(result);
         result.Elapsed = _time.GetElapsedTime(start);
         result.Phases = Phases(start, scheduled, tabled);
+        var routeTicks = result.Phases.Route.TotalSeconds * _time.TimestampFrequency;
+        _routeTicksEma = _routeTicksEma == 0 ? routeTicks : (0.8 * _routeTicksEma) + (0.2 * routeTicks);
         return result;
     }
 
