@@ -38,6 +38,8 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     private readonly List<int> _goals = new();
     private readonly bool[] _occupied;
     private double _routeTicksEma; // recent routing time (timestamp ticks), for the phase clock
+    private readonly bool[] _frozen;
+    private readonly bool[] _held;
 
     // Share of the step's aimed budget (BudgetUse) after which the routing local search stops.
     private const double SearchShare = 0.75;
@@ -73,8 +75,8 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         _tasks = new TaskBook(map);
         _assigner = new GreedyTaskAssigner(_cache, scheduling) { ApproachWeight = _options.AssignmentApproachWeight };
         _router = _options.Routing == RoutingAlgorithm.Epibt
-            ? new EpibtRouter(Grid, _options.OperationDepth) { Costs = Costs, LocalSearch = _options.RoutingLocalSearch, TimeProvider = _time }
-            : new PibtRouter(Grid) { PreferFreeCellsOnTies = _options.PreferFreeCellsOnTies ?? !Lazy, Costs = Costs };
+            ? new EpibtRouter(Grid, _options.OperationDepth) { Costs = Costs, LocalSearch = _options.RoutingLocalSearch, TimeProvider = _time, NoCycles = _options.NoCycles, Frozen = _frozen }
+            : new PibtRouter(Grid) { PreferFreeCellsOnTies = _options.PreferFreeCellsOnTies ?? !Lazy, Costs = Costs, Frozen = _frozen };
         _rng = new Random(_options.Seed);
         _robotTasks = new OpenTask?[robotCount];
         _sinceProgress = new int[robotCount];
@@ -83,6 +85,8 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         _orderKey = new long[robotCount];
         _tieBreak = new int[robotCount];
         _occupied = new bool[map.CellCount];
+        _frozen = new bool[robotCount];
+        _held = new bool[robotCount];
         for (var i = 0; i < robotCount; i++)
         {
             _tieBreak[i] = i;
@@ -133,6 +137,28 @@ public sealed class PibtFleetPlanner : IFleetPlanner
 
     /// <inheritdoc />
     public int RobotCount { get; }
+
+    /// <summary>
+    /// Makes <paramref name="robot"/> wait in every following step, unpushable, until released
+    /// (an executor still carrying out earlier steps of it; a robot stopped by its edge daemon).
+    /// </summary>
+    public void SetFrozen(int robot, bool frozen)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(robot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(robot, RobotCount);
+        _frozen[robot] = frozen;
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="robot"/> from being given a new task until released (it keeps the one it
+    /// has): e.g. the site has not yet confirmed that its last task is done.
+    /// </summary>
+    public void SetHeld(int robot, bool held)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(robot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(robot, RobotCount);
+        _held[robot] = held;
+    }
 
     /// <inheritdoc />
     public int OpenTaskCount => _tasks.Count;
@@ -214,7 +240,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         }
 
         var posesCopy = poses.ToArray();
-        Counters.Assignments += _assigner.Assign(posesCopy, _robotTasks, _tasks.Open, Late, _tasks.HasPinned ? _tasks.NextPinned : null);
+        Counters.Assignments += _assigner.Assign(posesCopy, _robotTasks, _tasks.Open, Late, _tasks.HasPinned ? _tasks.NextPinned : null, MayTakeTask);
         var scheduled = _time.GetTimestamp();
 
         // Routing: every robot's goal table, computed in parallel, then PIBT sequentially.
@@ -268,7 +294,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         bool Until(long end) => cancellationToken.IsCancellationRequested || (end != long.MaxValue && _time.GetTimestamp() >= end);
 
         var posesCopy = poses.ToArray();
-        Counters.Assignments += _assigner.Assign(posesCopy, _robotTasks, _tasks.Open, () => Until(scheduleEnd), _tasks.HasPinned ? _tasks.NextPinned : null);
+        Counters.Assignments += _assigner.Assign(posesCopy, _robotTasks, _tasks.Open, () => Until(scheduleEnd), _tasks.HasPinned ? _tasks.NextPinned : null, MayTakeTask);
         var scheduled = _time.GetTimestamp();
         if (late())
         {
@@ -442,6 +468,8 @@ public sealed class PibtFleetPlanner : IFleetPlanner
 
         Array.Sort(_orderKey, _order, 0, RobotCount);
     }
+
+    private bool MayTakeTask(int robot) => !_held[robot];
 
     private void CountPartial()
     {

@@ -69,6 +69,12 @@ public sealed class PlannerOptions
     /// <summary>With <see cref="RoutingAlgorithm.Epibt"/>: spend the rest of the routing budget on local search (default true).</summary>
     public bool RoutingLocalSearch { get; set; } = true;
 
+    /// <summary>
+    /// Plan only steps that an executor granting cells in plan order can carry out under delays:
+    /// no rotation cycles (requires <see cref="RoutingAlgorithm.Epibt"/>; see <see cref="Routing.EpibtRouter.NoCycles"/>).
+    /// </summary>
+    public bool NoCycles { get; set; }
+
     /// <summary>Clock for budgets and elapsed times (inject a fake one in tests).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -143,6 +149,11 @@ public sealed class PlannerOptions
         if (OperationDepth is < 2 or > 5)
         {
             throw new ArgumentOutOfRangeException(nameof(OperationDepth), OperationDepth, "PlannerOptions.OperationDepth must be 2-5");
+        }
+
+        if (NoCycles && Routing != RoutingAlgorithm.Epibt)
+        {
+            throw new ArgumentOutOfRangeException(nameof(NoCycles), NoCycles, "PlannerOptions.NoCycles needs Routing = Epibt");
         }
 
         ArgumentNullException.ThrowIfNull(TimeProvider, "PlannerOptions.TimeProvider");

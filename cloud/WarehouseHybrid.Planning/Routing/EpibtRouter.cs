@@ -35,6 +35,7 @@ public sealed class EpibtRouter : IStepRouter
     private readonly int _depth;
     private readonly int[] _usedPos;  // cell * depth + d -> robot, None or Blocked
     private readonly int[] _usedEdge; // (edge id) * depth + d -> robot or None; edge id = min cell * 2 + (vertical ? 1 : 0)
+    private readonly int[] _occNow;   // cell -> robot standing there now, or None
     private int _n;
     private RobotPose[] _poses = [];
     private GoalDistanceTable?[] _tables = [];
@@ -63,8 +64,10 @@ public sealed class EpibtRouter : IStepRouter
         _depth = depth;
         _usedPos = new int[_map.CellCount * depth];
         _usedEdge = new int[_map.CellCount * 2 * depth];
+        _occNow = new int[_map.CellCount];
         Array.Fill(_usedPos, None);
         Array.Fill(_usedEdge, None);
+        Array.Fill(_occNow, None);
     }
 
     /// <summary>Guidance move costs the goal tables were built with (null: unit moves).</summary>
@@ -72,6 +75,17 @@ public sealed class EpibtRouter : IStepRouter
 
     /// <summary>Whether the local search runs after the passes until <c>shouldStop</c> (default true).</summary>
     public bool LocalSearch { get; set; } = true;
+
+    /// <summary>Robots that must wait this step and may not be pushed (null: none); read by each <see cref="Plan"/>.</summary>
+    public bool[]? Frozen { get; set; }
+
+    /// <summary>
+    /// Refuse operations that close a rotation cycle (robots moving into each other's cells in a
+    /// ring at the same step). Synchronous execution allows such cycles, but an executor that lets a
+    /// robot enter a cell only after its occupant has left (delays, action-dependency grants)
+    /// would deadlock on them. Swaps are always refused.
+    /// </summary>
+    public bool NoCycles { get; set; }
 
     /// <summary>Stops the local search (on top of <c>shouldStop</c>); null: only <c>shouldStop</c>.</summary>
     public Func<bool>? SearchStop { get; set; }
@@ -240,9 +254,23 @@ public sealed class EpibtRouter : IStepRouter
             }
         }
 
+        var frozen = Frozen;
+        for (var i = 0; i < n && frozen is not null; i++)
+        {
+            if (i < frozen.Length && frozen[i])
+            {
+                _fixed[i] = true;
+            }
+        }
+
         for (var i = 0; i < n; i++)
         {
             var c = _poses[i].Cell;
+            if (_map.InBounds(c))
+            {
+                _occNow[c] = i;
+            }
+
             if (_fixed[i] && _map.InBounds(c))
             {
                 for (var d = 0; d < _depth; d++)
@@ -262,6 +290,7 @@ public sealed class EpibtRouter : IStepRouter
             var c = _poses[i].Cell;
             if (_map.InBounds(c))
             {
+                _occNow[c] = None;
                 for (var d = 0; d < _depth; d++)
                 {
                     _usedPos[(c * _depth) + d] = None;
@@ -489,6 +518,53 @@ public sealed class EpibtRouter : IStepRouter
         }
     }
 
+    // Whether robot i's path (not yet added) closes a ring of robots that each move, at the same
+    // step, into the cell the next one leaves. Long chains of followers count as closing one
+    // (conservative), so the check stays cheap.
+    private bool ClosesCycle(int i)
+    {
+        var prev = _poses[i].Cell;
+        var pb = i * _depth;
+        for (var d = 0; d < _depth; d++)
+        {
+            var to = _path[pb + d];
+            if (to != prev)
+            {
+                var x = to;
+                for (var hops = 0; ; hops++)
+                {
+                    if (hops >= 64)
+                    {
+                        return true;
+                    }
+
+                    var q = d == 0 ? _occNow[x] : _usedPos[(x * _depth) + d - 1];
+                    if (q < 0 || q == i)
+                    {
+                        break; // free (or only i itself was there): a chain of followers ends
+                    }
+
+                    var next = _path[(q * _depth) + d];
+                    if (next == x)
+                    {
+                        break; // the occupant stays: no ring through it
+                    }
+
+                    if (next == prev)
+                    {
+                        return true; // the chain comes back to the cell i leaves
+                    }
+
+                    x = next;
+                }
+            }
+
+            prev = to;
+        }
+
+        return false;
+    }
+
     private void Add(int i)
     {
         var prev = _poses[i].Cell;
@@ -578,6 +654,11 @@ public sealed class EpibtRouter : IStepRouter
             var other = Clash(i);
             if (other == None)
             {
+                if (NoCycles && ClosesCycle(i))
+                {
+                    continue;
+                }
+
                 Add(i);
                 if (floor is { } f && _score < f - 1e-9)
                 {
@@ -595,6 +676,12 @@ public sealed class EpibtRouter : IStepRouter
             }
 
             Remove(other);
+            if (NoCycles && ClosesCycle(i))
+            {
+                Add(other);
+                continue;
+            }
+
             Add(i);
             chain++;
             var result = Build(other, ref chain, floor);

@@ -37,6 +37,9 @@ public sealed class PibtRouter : IStepRouter
     /// <summary>Break ties between equally good cells in favour of cells no robot occupies now (default false; see <see cref="Fleet.PlannerOptions.PreferFreeCellsOnTies"/>).</summary>
     public bool PreferFreeCellsOnTies { get; set; }
 
+    /// <summary>Robots that must wait this step and may not be pushed (null: none); read by each <see cref="Plan"/>.</summary>
+    public bool[]? Frozen { get; set; }
+
     /// <summary>Guidance move costs the goal tables were built with (null: unit moves); scores charge the first move with them.</summary>
     public GuidanceCosts? Costs { get; set; }
 
@@ -95,6 +98,15 @@ public sealed class PibtRouter : IStepRouter
                 }
 
                 _occNow[c] = i;
+            }
+
+            var frozen = Frozen;
+            for (var i = 0; i < n && frozen is not null; i++)
+            {
+                if (i < frozen.Length && frozen[i])
+                {
+                    _fixed[i] = true;
+                }
             }
 
             for (var i = 0; i < n; i++)

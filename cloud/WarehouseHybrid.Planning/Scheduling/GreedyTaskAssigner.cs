@@ -36,6 +36,7 @@ public sealed class GreedyTaskAssigner
     private readonly GridMap _map;
     private readonly SchedulingDistance _mode;
     private readonly List<(long Cost, int Robot, int Task)> _pairs = new();
+    private Func<int, bool>? _mayTake;
 
     /// <summary>Creates an assigner reading distances from <paramref name="cache"/>.</summary>
     public GreedyTaskAssigner(DistanceTableCache cache, SchedulingDistance mode)
@@ -107,8 +108,10 @@ public sealed class GreedyTaskAssigner
     /// <param name="open">The open tasks.</param>
     /// <param name="shouldStop">Polled now and then; true ends the assignment early (what was decided stays).</param>
     /// <param name="nextPinned">A robot's oldest unfinished pinned task (such tasks go to no other robot), or null for none.</param>
-    public int Assign(ReadOnlySpan<RobotPose> poses, OpenTask?[] robotTasks, IReadOnlyList<OpenTask> open, Func<bool> shouldStop, Func<int, OpenTask?>? nextPinned = null)
+    /// <param name="mayTakeTask">Whether an idle robot may be given a task now (null: every robot may).</param>
+    public int Assign(ReadOnlySpan<RobotPose> poses, OpenTask?[] robotTasks, IReadOnlyList<OpenTask> open, Func<bool> shouldStop, Func<int, OpenTask?>? nextPinned = null, Func<int, bool>? mayTakeTask = null)
     {
+        _mayTake = mayTakeTask;
         ArgumentNullException.ThrowIfNull(robotTasks);
         ArgumentNullException.ThrowIfNull(open);
         ArgumentNullException.ThrowIfNull(shouldStop);
@@ -118,7 +121,7 @@ public sealed class GreedyTaskAssigner
             // Pinned work first: an idle robot takes its oldest pinned task.
             for (var r = 0; r < robotTasks.Length && r < poses.Length; r++)
             {
-                if (robotTasks[r] is null && nextPinned(r) is { Robot: < 0 } pinned)
+                if (robotTasks[r] is null && MayTake(r) && nextPinned(r) is { Robot: < 0 } pinned)
                 {
                     pinned.Robot = r;
                     robotTasks[r] = pinned;
@@ -169,7 +172,7 @@ public sealed class GreedyTaskAssigner
             var stopped = false;
             for (var r = 0; r < robotTasks.Length && r < poses.Length; r++)
             {
-                if (robotTasks[r] is not null || !_map.IsPassable(poses[r].Cell))
+                if (robotTasks[r] is not null || !_map.IsPassable(poses[r].Cell) || !MayTake(r))
                 {
                     continue;
                 }
@@ -224,6 +227,8 @@ public sealed class GreedyTaskAssigner
 
         return made;
     }
+
+    private bool MayTake(int robot) => _mayTake is null || _mayTake(robot);
 
     private void Propose(int robot, ReadOnlySpan<RobotPose> poses, IReadOnlyList<OpenTask> open)
     {
@@ -291,7 +296,7 @@ public sealed class GreedyTaskAssigner
         var made = 0;
         for (var r = 0; r < robotTasks.Length && r < poses.Length; r++)
         {
-            if (robotTasks[r] is not null || !_map.IsPassable(poses[r].Cell))
+            if (robotTasks[r] is not null || !_map.IsPassable(poses[r].Cell) || !MayTake(r))
             {
                 continue;
             }

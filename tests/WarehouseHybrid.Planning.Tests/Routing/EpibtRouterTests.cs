@@ -146,4 +146,41 @@ public sealed class EpibtRouterTests
         // Rows 14-18 (robots 70-99) were neither reached nor pushed by a placed robot.
         Assert.All(actions.Skip(70), a => Assert.NotEqual(RobotAction.Forward, a));
     }
+
+    [Theory]
+    [InlineData(false, 4)]
+    [InlineData(true, 0)]
+    public void Rotation_cycles_are_planned_only_when_allowed(bool noCycles, int movers)
+    {
+        // Four robots on a 2x2 block, each facing the next cell clockwise and wanting it: the ring
+        // moves at once under synchronous rules, but an executor granting cells in order deadlocks on it.
+        var map = TestData.ParseMap("""
+            ..
+            ..
+            """);
+        var grid = new CompactGrid(map);
+        int[] ring = [map.CellAt(0, 0), map.CellAt(0, 1), map.CellAt(1, 1), map.CellAt(1, 0)];
+        Heading[] facing = [Heading.East, Heading.South, Heading.West, Heading.North];
+        var poses = Enumerable.Range(0, 4).Select(i => new RobotPose(ring[i], facing[i])).ToArray();
+        var tables = Enumerable.Range(0, 4).Select(i => (GoalDistanceTable?)HeadingDistanceTable.Compute(grid, ring[(i + 1) % 4])).ToArray();
+        var actions = new RobotAction[4];
+        new EpibtRouter(grid) { NoCycles = noCycles, LocalSearch = false }.Plan(poses, [0, 1, 2, 3], tables, new Random(0), actions, () => false);
+        Assert.Equal(movers, actions.Count(a => a == RobotAction.Forward));
+        Assert.True(new PlanValidator(map).ValidateStep(poses, actions, new RobotPose[4]));
+    }
+
+    [Fact]
+    public void Frozen_robots_wait_and_are_not_pushed()
+    {
+        var map = TestData.ParseMap("""
+            .....
+            """);
+        var grid = new CompactGrid(map);
+        var poses = new[] { new RobotPose(0, Heading.East), new RobotPose(1, Heading.East) };
+        GoalDistanceTable?[] tables = [CellDistanceTable.Compute(grid, 4), null];
+        var actions = new RobotAction[2];
+        new EpibtRouter(grid) { Frozen = [false, true] }.Plan(poses, [0, 1], tables, new Random(0), actions, () => false);
+        Assert.Equal(RobotAction.Wait, actions[1]);
+        Assert.NotEqual(RobotAction.Forward, actions[0]); // the frozen robot ahead is not pushed away
+    }
 }
