@@ -74,6 +74,8 @@ public sealed class PibtFleetPlanner : IFleetPlanner
 
         _tasks = new TaskBook(map);
         _assigner = new GreedyTaskAssigner(_cache, scheduling) { ApproachWeight = _options.AssignmentApproachWeight };
+        _frozen = new bool[robotCount];
+        _held = new bool[robotCount];
         _router = _options.Routing == RoutingAlgorithm.Epibt
             ? new EpibtRouter(Grid, _options.OperationDepth) { Costs = Costs, LocalSearch = _options.RoutingLocalSearch, TimeProvider = _time, NoCycles = _options.NoCycles, Frozen = _frozen }
             : new PibtRouter(Grid) { PreferFreeCellsOnTies = _options.PreferFreeCellsOnTies ?? !Lazy, Costs = Costs, Frozen = _frozen };
@@ -85,8 +87,6 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         _orderKey = new long[robotCount];
         _tieBreak = new int[robotCount];
         _occupied = new bool[map.CellCount];
-        _frozen = new bool[robotCount];
-        _held = new bool[robotCount];
         for (var i = 0; i < robotCount; i++)
         {
             _tieBreak[i] = i;
@@ -150,6 +150,23 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     }
 
     /// <summary>
+    /// When true, a robot that finishes a task is held (<see cref="SetHeld"/>) until the caller
+    /// releases it: for callers that plan ahead of execution and must hear from the site that the
+    /// task is really done before the robot starts another.
+    /// </summary>
+    public bool HoldOnFinish { get; set; }
+
+    /// <summary>
+    /// Whether an idle robot may take over another's task that is not started yet (default true).
+    /// Off for callers planning ahead of execution, where the first holder may still get there first.
+    /// </summary>
+    public bool Takeovers
+    {
+        get => _assigner.Takeovers;
+        set => _assigner.Takeovers = value;
+    }
+
+    /// <summary>
     /// Keeps <paramref name="robot"/> from being given a new task until released (it keeps the one it
     /// has): e.g. the site has not yet confirmed that its last task is done.
     /// </summary>
@@ -180,6 +197,9 @@ public sealed class PibtFleetPlanner : IFleetPlanner
 
     /// <summary>Running totals.</summary>
     public PlannerCounters Counters { get; } = new();
+
+    /// <summary>Whether the task with <paramref name="taskId"/> is open (submitted and not yet finished as this planner saw it).</summary>
+    public bool IsOpen(int taskId) => _tasks.IsOpen(taskId);
 
     /// <summary>Open tasks in reveal order (read-only view for dashboards and tests).</summary>
     public IReadOnlyList<OpenTask> OpenTasks => _tasks.Open;
@@ -405,6 +425,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
                 {
                     result.FinishedTaskIds.Add(t.Task.Id);
                     Counters.TasksFinished++;
+                    _held[i] |= HoldOnFinish;
                     _tasks.Finish(t);
                     _robotTasks[i] = null;
                     anyFinished = true;

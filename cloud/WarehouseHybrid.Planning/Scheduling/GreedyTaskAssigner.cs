@@ -62,6 +62,12 @@ public sealed class GreedyTaskAssigner
     /// </summary>
     public int ApproachWeight { get; init; } = 1;
 
+    /// <summary>
+    /// Whether an idle robot may take over an assigned task not yet started (default true). Callers
+    /// planning ahead of execution turn it off: the robot losing the task may still reach it first.
+    /// </summary>
+    public bool Takeovers { get; set; } = true;
+
     /// <summary>Greedy rounds made with spatial scans before the remaining idle robots take their best free task in turn.</summary>
     public int SpatialRounds { get; init; } = 3;
 
@@ -364,7 +370,7 @@ public sealed class GreedyTaskAssigner
         long cost = ((long)d * ApproachWeight) + t.Length;
 
         // An assigned task is only worth proposing when strictly closer than the holder.
-        if (t.Robot >= 0 && CostFrom(poses[t.Robot], t) <= d)
+        if (t.Robot >= 0 && (!Takeovers || CostFrom(poses[t.Robot], t) <= d))
         {
             return;
         }

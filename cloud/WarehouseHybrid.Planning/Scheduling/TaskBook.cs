@@ -58,6 +58,9 @@ public sealed class TaskBook
     /// <summary>Open (unfinished) tasks in reveal order, assigned or not.</summary>
     public IReadOnlyList<OpenTask> Open => _open;
 
+    /// <summary>Whether the task with <paramref name="id"/> is open (submitted, not finished).</summary>
+    public bool IsOpen(int id) => _byId.ContainsKey(id);
+
     /// <summary>Number of open tasks.</summary>
     public int Count => _open.Count;
 

@@ -223,6 +223,11 @@ public static class LorrBenchRunner
     {
         ArgumentNullException.ThrowIfNull(instance);
         ArgumentNullException.ThrowIfNull(options);
+        if (instance.Generation == LorrGeneration.Lorr2026 && options.Routing == RoutingAlgorithm.Epibt)
+        {
+            options.NoCycles = true; // the grant executor carries plans out under delays: no rotation rings
+        }
+
         var planner = new PibtFleetPlanner(instance.Map, instance.TeamSize, options);
         return instance.Generation == LorrGeneration.Lorr2023 ? new AssignedGoalsEntrant(planner) : new FleetPlannerEntrant(planner);
     }

@@ -128,25 +128,32 @@ public sealed class LorrBenchTests : IDisposable
     }
 
     [Fact]
-    public async Task Run2026_Experimental_WritesSegmentsAndDelays_SaysWhatIsApproximated()
+    public async Task Run2026_TickLevelWithDelays_PlansEveryCommunicationPeriod_WritesSegmentsAndSaysWhatIsApproximated()
     {
         var output = Out("r2026.json");
-        var (outcome, stdout, _) = await Run(Options(RepoPaths.Data(Small2026), 200, output));
+        var (outcome, stdout, stderr) = await Run(Options(RepoPaths.Data(Small2026), 400, output, planMs: 1000));
 
         Assert.Equal(0, outcome.ExitCode);
-        Assert.Contains("experimental", stdout, StringComparison.Ordinal);
-        Assert.True(LastLine(stdout).GetProperty("valid").GetBoolean());
+        Assert.Contains("note: 2026 mode", stdout, StringComparison.Ordinal);
+        var summary = LastLine(stdout);
+        Assert.True(summary.GetProperty("valid").GetBoolean());
+        var finished = summary.GetProperty("numTaskFinished").GetInt32();
+        Assert.True(finished >= 60, $"only {finished} tasks in 400 ticks (40 actions of 10 ticks each)");
         using var doc = ReadJson(output);
         var root = doc.RootElement;
         Assert.Equal("2026 LoRR", root.GetProperty("version").GetString());
         Assert.Equal(10, root.GetProperty("agentMaxCounter").GetInt32());
+        Assert.Equal(0, root.GetProperty("numPlannerErrors").GetInt32()); // the grant executor never lets robots collide
         Assert.Equal(200, root.GetProperty("delayIntervals").GetArrayLength());
         Assert.Contains(root.GetProperty("delayIntervals").EnumerateArray(), robot => robot.GetArrayLength() > 0);
         Assert.Matches(@"^\[\(0,\d+,\d+,0,0\):\(([FRCWT] \d+,?)+\)\]$", root.GetProperty("actualPaths")[0].GetString()!);
 
+        // One planning call per 1000 ms of 100 ms ticks: 40 calls in 400 ticks, plus the initial one.
+        Assert.Equal(41, root.GetProperty("plannerTimes").GetArrayLength());
         var replay = LorrOutputReplayer.Replay(output, LorrInstance.Load(RepoPaths.Data(Small2026)));
         Assert.True(replay.Agrees, string.Join("\n", replay.Mismatches));
-        Assert.Equal(200, replay.StepsReplayed);
+        Assert.Equal(400, replay.StepsReplayed);
+        Assert.Contains("robots idle", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
