@@ -30,6 +30,12 @@ public sealed class CellDistanceTable : GoalDistanceTable
         _costs = costs;
     }
 
+    /// <summary>The table's array, for a store that recycles the arrays of evicted tables.</summary>
+    internal ushort[] Values => _dist;
+
+    // Tables live long and are many: the pinned heap keeps the collector from copying them between generations.
+    private static ushort[] NewArray(int n) => GC.AllocateUninitializedArray<ushort>(n, pinned: true);
+
     /// <summary>The move costs the table was computed with (null: every move costs 1).</summary>
     public GuidanceCosts? Costs => _costs;
 
@@ -105,9 +111,17 @@ public sealed class CellDistanceTable : GoalDistanceTable
     /// bucket-queue Dijkstra over <paramref name="costs"/> (guidance). An impassable goal yields an
     /// all-unreachable table.
     /// </summary>
-    public static CellDistanceTable Compute(CompactGrid grid, int goalCell, GuidanceCosts? costs = null)
+    public static CellDistanceTable Compute(CompactGrid grid, int goalCell, GuidanceCosts? costs = null) => Compute(grid, goalCell, costs, null);
+
+    /// <summary>As <see cref="Compute(CompactGrid, int, GuidanceCosts?)"/>, filling <paramref name="buffer"/> (of <see cref="CompactGrid.Count"/> entries, no longer used by any table) when given.</summary>
+    internal static CellDistanceTable Compute(CompactGrid grid, int goalCell, GuidanceCosts? costs, ushort[]? buffer)
     {
         ArgumentNullException.ThrowIfNull(grid);
+        if (buffer is not null && buffer.Length != grid.Count)
+        {
+            throw new ArgumentException("the buffer does not match the grid", nameof(buffer));
+        }
+
         if (costs is not null && !costs.IsUniform)
         {
             if (!ReferenceEquals(costs.Grid, grid))
@@ -115,11 +129,11 @@ public sealed class CellDistanceTable : GoalDistanceTable
                 throw new ArgumentException("the guidance costs are for another grid", nameof(costs));
             }
 
-            return ComputeWeighted(grid, goalCell, costs);
+            return ComputeWeighted(grid, goalCell, costs, buffer);
         }
 
         var n = grid.Count;
-        var dist = new ushort[n];
+        var dist = buffer ?? NewArray(n);
         Array.Fill(dist, (ushort)Unreachable);
         var goal = grid.DenseOf(goalCell);
         if (goal < 0)
@@ -158,9 +172,9 @@ public sealed class CellDistanceTable : GoalDistanceTable
     }
 
     // Dijkstra over small integer costs (Dial's bucket queue).
-    private static CellDistanceTable ComputeWeighted(CompactGrid grid, int goalCell, GuidanceCosts costs)
+    private static CellDistanceTable ComputeWeighted(CompactGrid grid, int goalCell, GuidanceCosts costs, ushort[]? buffer)
     {
-        var dist = new ushort[grid.Count];
+        var dist = buffer ?? NewArray(grid.Count);
         Array.Fill(dist, (ushort)Unreachable);
         var goal = grid.DenseOf(goalCell);
         if (goal < 0)

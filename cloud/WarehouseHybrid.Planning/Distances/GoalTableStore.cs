@@ -27,11 +27,17 @@ public sealed class GoalTableStore
     private readonly Dictionary<int, Entry> _entries = new();
     private readonly LinkedList<Entry> _lru = new(); // ready tables, most recently used first
     private readonly Queue<int> _queue = new();
+    private readonly Stack<ushort[]> _free = new();                     // arrays of evicted per-cell tables, ready for reuse
+    private readonly Queue<(long Epoch, ushort[] Values)> _quarantine = new(); // evicted, maybe still read by the current step
+    private long _epoch;
     private readonly long _tableBytes;
     private int _workersRunning;
     private long _bytes;
     private long _computed;
     private long _evictions;
+
+    // Recycled arrays kept at most (the rest are left to the collector).
+    private const int MaxFreeArrays = 512;
 
     /// <summary>Creates a store.</summary>
     /// <param name="grid">The grid the tables are computed on.</param>
@@ -104,6 +110,27 @@ public sealed class GoalTableStore
             lock (_gate)
             {
                 return _queue.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Marks the start of a planning step. The arrays of per-cell tables evicted before the previous
+    /// step began are reused for new tables from now on (no step holds an older table), so the
+    /// collector does not have to reclaim them.
+    /// </summary>
+    public void BeginStep()
+    {
+        lock (_gate)
+        {
+            _epoch++;
+            while (_quarantine.Count > 0 && _quarantine.Peek().Epoch <= _epoch - 2)
+            {
+                var values = _quarantine.Dequeue().Values;
+                if (_free.Count < MaxFreeArrays)
+                {
+                    _free.Push(values);
+                }
             }
         }
     }
@@ -195,9 +222,21 @@ public sealed class GoalTableStore
         return done;
     }
 
-    private GoalDistanceTable ComputeTable(int goal) => Kind == GoalTableKind.PerCell
-        ? CellDistanceTable.Compute(Grid, goal, Costs)
-        : HeadingDistanceTable.Compute(Grid, goal);
+    private GoalDistanceTable ComputeTable(int goal)
+    {
+        if (Kind != GoalTableKind.PerCell)
+        {
+            return HeadingDistanceTable.Compute(Grid, goal);
+        }
+
+        ushort[]? buffer = null;
+        lock (_gate)
+        {
+            _free.TryPop(out buffer);
+        }
+
+        return CellDistanceTable.Compute(Grid, goal, Costs, buffer);
+    }
 
     private void Publish(int goal, GoalDistanceTable table)
     {
@@ -221,6 +260,14 @@ public sealed class GoalTableStore
                 _entries.Remove(old.Goal);
                 _bytes -= old.Table!.SizeBytes;
                 _evictions++;
+                if (old.Table is CellDistanceTable cells)
+                {
+                    _quarantine.Enqueue((_epoch, cells.Values));
+                    if (_quarantine.Count > MaxFreeArrays)
+                    {
+                        _quarantine.Dequeue(); // nobody calls BeginStep often enough: leave it to the collector
+                    }
+                }
             }
         }
     }

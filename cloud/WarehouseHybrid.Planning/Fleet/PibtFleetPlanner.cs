@@ -305,6 +305,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     private PlannerStepResult PlanLazy(ReadOnlySpan<RobotPose> poses, PlannerStepResult result, long start, double budgetTicks, Func<bool> late, CancellationToken cancellationToken)
     {
         var store = _store!;
+        store.BeginStep();
         var unlimited = budgetTicks >= long.MaxValue / 4;
         // Routing must fit in what the earlier phases leave: they end early enough to leave twice
         // the recent routing time (a slow or loaded machine shortens scheduling and table work first).

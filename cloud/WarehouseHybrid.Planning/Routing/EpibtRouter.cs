@@ -496,26 +496,8 @@ public sealed class EpibtRouter : IStepRouter
     private void SetPath(int i, int o)
     {
         _op[i] = o;
-        var cell = _poses[i].Cell;
-        var h = (int)_poses[i].Heading;
-        var pb = i * _depth;
-        for (var d = 0; d < _depth; d++)
-        {
-            switch (_ops[o, d])
-            {
-                case RobotAction.Forward:
-                    cell = _grid.CellOf(_grid.Next(_grid.DenseOf(cell), h));
-                    break;
-                case RobotAction.RotateClockwise:
-                    h = (h + 1) & 3;
-                    break;
-                case RobotAction.RotateCounterClockwise:
-                    h = (h + 3) & 3;
-                    break;
-            }
-
-            _path[pb + d] = cell;
-        }
+        Span<int> heads = stackalloc int[_depth];
+        Simulate(i, o, _path.AsSpan(i * _depth, _depth), heads); // valid: only operations that passed Simulate are chosen
     }
 
     // Whether robot i's path (not yet added) closes a ring of robots that each move, at the same
