@@ -53,8 +53,10 @@ public sealed class LorrBenchTests : IDisposable
         Assert.True(summary.GetProperty("valid").GetBoolean());
         Assert.Equal("random_32_32_20_100", summary.GetProperty("instance").GetString());
         Assert.Equal(50, summary.GetProperty("steps").GetInt32());
+        // Measured 94-97 tasks in the first 50 steps (seeds 0-2; the Start-Kit default planner
+        // finishes about 1.8 per step over 500 steps, fewer while it warms up).
         var finished = summary.GetProperty("numTaskFinished").GetInt32();
-        Assert.True(finished > 20, $"only {finished} tasks in 50 steps");
+        Assert.True(finished >= 75, $"only {finished} tasks in 50 steps");
         Assert.Equal(50, summary.GetProperty("idleK").GetInt32());
         Assert.True(summary.GetProperty("idleRobots").GetInt32() <= 2, "robots froze with a task for more than 50 of 50 steps");
         foreach (var key in new[] { "throughputPerStep", "maxPlanMs", "p99PlanMs", "teamSize", "idleRobots" })

@@ -37,7 +37,7 @@ public sealed class LazyTablesPlannerTests(ITestOutputHelper output)
         output.WriteLine($"lazy random_32_32_20_100: {r.TasksFinished} tasks in {r.Steps} steps, fallbacks {r.FallbackSteps}, stalled {r.StalledRobots}, tables {planner.GoalTables!.Computed}, fallback estimates {planner.Counters.FallbackEstimates}");
         Assert.Equal(0, r.InvalidSteps);
         Assert.Equal(r.TasksFinished, r.TasksFinishedObserved);
-        Assert.True(r.TasksFinished >= 250, $"{r.TasksFinished} tasks in 200 steps");
+        Assert.True(r.TasksFinished >= 300, $"{r.TasksFinished} tasks in 200 steps"); // measured 445 (timing-dependent: lazy tables)
     }
 
     [Fact]
