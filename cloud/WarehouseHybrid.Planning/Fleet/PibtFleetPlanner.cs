@@ -42,7 +42,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     private readonly bool[] _held;
 
     // Share of the step's aimed budget (BudgetUse) after which the routing local search stops.
-    private const double SearchShare = 0.75;
+    private const double SearchShare = 0.6;
 
     /// <summary>Creates a planner for <paramref name="robotCount"/> robots on <paramref name="map"/>.</summary>
     public PibtFleetPlanner(GridMap map, int robotCount, PlannerOptions? options = null)

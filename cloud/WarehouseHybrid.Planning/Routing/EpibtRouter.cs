@@ -53,6 +53,7 @@ public sealed class EpibtRouter : IStepRouter
     private Random _rng = new(0);
     private Func<bool> _stop = static () => false;
     private double _score;
+    private bool _searching;
 
     /// <summary>Creates a router for one grid with operations of <paramref name="depth"/> actions.</summary>
     public EpibtRouter(CompactGrid grid, int depth = 3)
@@ -169,7 +170,9 @@ public sealed class EpibtRouter : IStepRouter
             if (LocalSearch)
             {
                 var searchStart = TimeProvider.GetTimestamp();
+                _searching = true;
                 Search();
+                _searching = false;
                 LastSearchTime = TimeProvider.GetElapsedTime(searchStart);
             }
 
@@ -620,7 +623,7 @@ public sealed class EpibtRouter : IStepRouter
     private Outcome Build(int i, ref int chain, double? floor)
     {
         // Long eviction chains poll the clock; short ones (nearly all) do not.
-        if (chain > 0 && (chain & 63) == 0 && _stop())
+        if (chain > 0 && (chain & 15) == 0 && (_stop() || (_searching && SearchStop is { } searchStop && searchStop())))
         {
             return Outcome.Rejected;
         }
@@ -714,7 +717,7 @@ public sealed class EpibtRouter : IStepRouter
         var searchStop = SearchStop;
         while (LastSearchMoves < limit)
         {
-            if ((LastSearchMoves & 15) == 0 && (_stop() || (searchStop is not null && searchStop())))
+            if ((LastSearchMoves & 3) == 0 && (_stop() || (searchStop is not null && searchStop())))
             {
                 break;
             }
