@@ -1,4 +1,5 @@
 using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Planning.Guidance;
 
 namespace WarehouseHybrid.Planning.Distances;
 
@@ -19,13 +20,24 @@ public sealed class CellDistanceTable : GoalDistanceTable
 
     private readonly ushort[] _dist;
     private readonly CompactGrid _grid;
+    private readonly GuidanceCosts? _costs;
 
-    private CellDistanceTable(CompactGrid grid, int goalCell, ushort[] dist)
+    private CellDistanceTable(CompactGrid grid, int goalCell, ushort[] dist, GuidanceCosts? costs)
         : base(goalCell)
     {
         _grid = grid;
         _dist = dist;
+        _costs = costs;
     }
+
+    /// <summary>The table's array, for a store that recycles the arrays of evicted tables.</summary>
+    internal ushort[] Values => _dist;
+
+    // Tables live long and are many: the pinned heap keeps the collector from copying them between generations.
+    private static ushort[] NewArray(int n) => GC.AllocateUninitializedArray<ushort>(n, pinned: true);
+
+    /// <summary>The move costs the table was computed with (null: every move costs 1).</summary>
+    public GuidanceCosts? Costs => _costs;
 
     /// <inheritdoc />
     public override long SizeBytes => (long)_dist.Length * sizeof(ushort);
@@ -64,6 +76,8 @@ public sealed class CellDistanceTable : GoalDistanceTable
 
         var best = Unreachable;
         var h = (int)heading;
+        var costs = _costs;
+        var turnCost = costs?.TurnCost ?? 1;
         for (var k = 0; k < 4; k++)
         {
             var n = _grid.Next(d, k);
@@ -79,7 +93,7 @@ public sealed class CellDistanceTable : GoalDistanceTable
             }
 
             var turns = (k - h) & 3;
-            var cost = (turns == 3 ? 1 : turns) + 1 + rest;
+            var cost = ((turns == 3 ? 1 : turns) * turnCost) + (costs?.MoveCost(d, k) ?? 1) + rest;
             if (cost < best)
             {
                 best = cost;
@@ -92,17 +106,39 @@ public sealed class CellDistanceTable : GoalDistanceTable
     /// <inheritdoc />
     public override int MinOverHeadings(int cell) => CellDistance(cell);
 
-    /// <summary>Runs the breadth-first search from <paramref name="goalCell"/>. An impassable goal yields an all-unreachable table.</summary>
-    public static CellDistanceTable Compute(CompactGrid grid, int goalCell)
+    /// <summary>
+    /// Runs the search from <paramref name="goalCell"/>: breadth-first with unit moves, or a
+    /// bucket-queue Dijkstra over <paramref name="costs"/> (guidance). An impassable goal yields an
+    /// all-unreachable table.
+    /// </summary>
+    public static CellDistanceTable Compute(CompactGrid grid, int goalCell, GuidanceCosts? costs = null) => Compute(grid, goalCell, costs, null);
+
+    /// <summary>As <see cref="Compute(CompactGrid, int, GuidanceCosts?)"/>, filling <paramref name="buffer"/> (of <see cref="CompactGrid.Count"/> entries, no longer used by any table) when given.</summary>
+    internal static CellDistanceTable Compute(CompactGrid grid, int goalCell, GuidanceCosts? costs, ushort[]? buffer)
     {
         ArgumentNullException.ThrowIfNull(grid);
+        if (buffer is not null && buffer.Length != grid.Count)
+        {
+            throw new ArgumentException("the buffer does not match the grid", nameof(buffer));
+        }
+
+        if (costs is not null && !costs.IsUniform)
+        {
+            if (!ReferenceEquals(costs.Grid, grid))
+            {
+                throw new ArgumentException("the guidance costs are for another grid", nameof(costs));
+            }
+
+            return ComputeWeighted(grid, goalCell, costs, buffer);
+        }
+
         var n = grid.Count;
-        var dist = new ushort[n];
+        var dist = buffer ?? NewArray(n);
         Array.Fill(dist, (ushort)Unreachable);
         var goal = grid.DenseOf(goalCell);
         if (goal < 0)
         {
-            return new CellDistanceTable(grid, goalCell, dist);
+            return new CellDistanceTable(grid, goalCell, dist, null);
         }
 
         var queue = t_queue;
@@ -132,6 +168,48 @@ public sealed class CellDistanceTable : GoalDistanceTable
             }
         }
 
-        return new CellDistanceTable(grid, goalCell, dist);
+        return new CellDistanceTable(grid, goalCell, dist, null);
+    }
+
+    // Dijkstra over small integer costs (Dial's bucket queue).
+    private static CellDistanceTable ComputeWeighted(CompactGrid grid, int goalCell, GuidanceCosts costs, ushort[]? buffer)
+    {
+        var dist = buffer ?? NewArray(grid.Count);
+        Array.Fill(dist, (ushort)Unreachable);
+        var goal = grid.DenseOf(goalCell);
+        if (goal < 0)
+        {
+            return new CellDistanceTable(grid, goalCell, dist, costs);
+        }
+
+        var queue = BucketQueue.ForThread(costs.MaxMoveCost);
+        dist[goal] = 0;
+        queue.Push(goal, 0);
+        while (queue.TryPop(out var c, out var level))
+        {
+            if (dist[c] != level)
+            {
+                continue; // stale: improved after it was queued
+            }
+
+            // Predecessors p of c: p steps into c moving in direction k, i.e. p = Next(c, opposite of k).
+            for (var k = 0; k < 4; k++)
+            {
+                var p = grid.Next(c, (k + 2) & 3);
+                if (p < 0)
+                {
+                    continue;
+                }
+
+                var nd = level + costs.MoveCost(p, k);
+                if (nd < dist[p] && nd < Unreachable)
+                {
+                    dist[p] = (ushort)nd;
+                    queue.Push(p, nd);
+                }
+            }
+        }
+
+        return new CellDistanceTable(grid, goalCell, dist, costs);
     }
 }

@@ -1,3 +1,5 @@
+using WarehouseHybrid.Planning.Guidance;
+
 namespace WarehouseHybrid.Planning.Distances;
 
 /// <summary>
@@ -15,13 +17,20 @@ public sealed class DistanceTableCache
     private long _evictions;
 
     /// <summary>Creates a cache for <paramref name="grid"/> holding at most <paramref name="budgetBytes"/> of tables (at least one table).</summary>
-    public DistanceTableCache(CompactGrid grid, long budgetBytes)
+    /// <param name="grid">The grid.</param>
+    /// <param name="budgetBytes">Most bytes of tables held.</param>
+    /// <param name="costs">Guidance move costs of the tables (null: unit costs).</param>
+    public DistanceTableCache(CompactGrid grid, long budgetBytes, GuidanceCosts? costs = null)
     {
         ArgumentNullException.ThrowIfNull(grid);
         Grid = grid;
+        Costs = costs;
         var perTable = Math.Max(1, HeadingDistanceTable.SizeFor(grid));
         Capacity = (int)Math.Clamp(budgetBytes / perTable, 1, int.MaxValue);
     }
+
+    /// <summary>Guidance move costs of the tables, or null.</summary>
+    public GuidanceCosts? Costs { get; }
 
     /// <summary>The grid the tables are computed on.</summary>
     public CompactGrid Grid { get; }
@@ -75,7 +84,8 @@ public sealed class DistanceTableCache
             else
             {
                 var grid = Grid;
-                lazy = new Lazy<HeadingDistanceTable>(() => HeadingDistanceTable.Compute(grid, goalCell), LazyThreadSafetyMode.ExecutionAndPublication);
+                var costs = Costs;
+                lazy = new Lazy<HeadingDistanceTable>(() => HeadingDistanceTable.Compute(grid, goalCell, costs), LazyThreadSafetyMode.ExecutionAndPublication);
                 _byGoal[goalCell] = _lru.AddFirst(new Entry(goalCell, lazy));
                 _misses++;
                 while (_byGoal.Count > Capacity)

@@ -1,3 +1,5 @@
+using WarehouseHybrid.Planning.Guidance;
+
 namespace WarehouseHybrid.Planning.Distances;
 
 /// <summary>Which exact table a <see cref="GoalTableStore"/> computes per goal.</summary>
@@ -25,18 +27,25 @@ public sealed class GoalTableStore
     private readonly Dictionary<int, Entry> _entries = new();
     private readonly LinkedList<Entry> _lru = new(); // ready tables, most recently used first
     private readonly Queue<int> _queue = new();
+    private readonly Stack<ushort[]> _free = new();                     // arrays of evicted per-cell tables, ready for reuse
+    private readonly Queue<(long Epoch, ushort[] Values)> _quarantine = new(); // evicted, maybe still read by the current step
+    private long _epoch;
     private readonly long _tableBytes;
     private int _workersRunning;
     private long _bytes;
     private long _computed;
     private long _evictions;
 
+    // Recycled arrays kept at most (the rest are left to the collector).
+    private const int MaxFreeArrays = 512;
+
     /// <summary>Creates a store.</summary>
     /// <param name="grid">The grid the tables are computed on.</param>
     /// <param name="kind">Which table to compute.</param>
     /// <param name="budgetBytes">Most bytes of tables held (at least one table is always kept).</param>
     /// <param name="backgroundWorkers">Threads computing queued tables (0: only <see cref="ComputeNow"/> computes).</param>
-    public GoalTableStore(CompactGrid grid, GoalTableKind kind, long budgetBytes, int backgroundWorkers)
+    /// <param name="costs">Guidance move costs of per-cell tables (null: unit moves).</param>
+    public GoalTableStore(CompactGrid grid, GoalTableKind kind, long budgetBytes, int backgroundWorkers, GuidanceCosts? costs = null)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(budgetBytes);
@@ -48,6 +57,7 @@ public sealed class GoalTableStore
 
         Grid = grid;
         Kind = kind;
+        Costs = costs;
         BudgetBytes = budgetBytes;
         BackgroundWorkers = backgroundWorkers;
         _tableBytes = Math.Max(1, kind == GoalTableKind.PerCell ? CellDistanceTable.SizeFor(grid) : HeadingDistanceTable.SizeFor(grid));
@@ -55,6 +65,9 @@ public sealed class GoalTableStore
 
     /// <summary>The grid.</summary>
     public CompactGrid Grid { get; }
+
+    /// <summary>Guidance move costs of per-cell tables, or null.</summary>
+    public GuidanceCosts? Costs { get; }
 
     /// <summary>The kind of table computed.</summary>
     public GoalTableKind Kind { get; }
@@ -97,6 +110,27 @@ public sealed class GoalTableStore
             lock (_gate)
             {
                 return _queue.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Marks the start of a planning step. The arrays of per-cell tables evicted before the previous
+    /// step began are reused for new tables from now on (no step holds an older table), so the
+    /// collector does not have to reclaim them.
+    /// </summary>
+    public void BeginStep()
+    {
+        lock (_gate)
+        {
+            _epoch++;
+            while (_quarantine.Count > 0 && _quarantine.Peek().Epoch <= _epoch - 2)
+            {
+                var values = _quarantine.Dequeue().Values;
+                if (_free.Count < MaxFreeArrays)
+                {
+                    _free.Push(values);
+                }
             }
         }
     }
@@ -188,9 +222,21 @@ public sealed class GoalTableStore
         return done;
     }
 
-    private GoalDistanceTable ComputeTable(int goal) => Kind == GoalTableKind.PerCell
-        ? CellDistanceTable.Compute(Grid, goal)
-        : HeadingDistanceTable.Compute(Grid, goal);
+    private GoalDistanceTable ComputeTable(int goal)
+    {
+        if (Kind != GoalTableKind.PerCell)
+        {
+            return HeadingDistanceTable.Compute(Grid, goal);
+        }
+
+        ushort[]? buffer = null;
+        lock (_gate)
+        {
+            _free.TryPop(out buffer);
+        }
+
+        return CellDistanceTable.Compute(Grid, goal, Costs, buffer);
+    }
 
     private void Publish(int goal, GoalDistanceTable table)
     {
@@ -214,6 +260,14 @@ public sealed class GoalTableStore
                 _entries.Remove(old.Goal);
                 _bytes -= old.Table!.SizeBytes;
                 _evictions++;
+                if (old.Table is CellDistanceTable cells)
+                {
+                    _quarantine.Enqueue((_epoch, cells.Values));
+                    if (_quarantine.Count > MaxFreeArrays)
+                    {
+                        _quarantine.Dequeue(); // nobody calls BeginStep often enough: leave it to the collector
+                    }
+                }
             }
         }
     }

@@ -1,4 +1,5 @@
 using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Planning.Guidance;
 
 namespace WarehouseHybrid.Planning.Distances;
 
@@ -55,10 +56,24 @@ public sealed class HeadingDistanceTable : GoalDistanceTable
         return Math.Min(Math.Min(_dist[b], _dist[b + 1]), Math.Min(_dist[b + 2], _dist[b + 3]));
     }
 
-    /// <summary>Runs the backward search from <paramref name="goalCell"/>. An impassable goal yields an all-unreachable table.</summary>
-    public static HeadingDistanceTable Compute(CompactGrid grid, int goalCell)
+    /// <summary>
+    /// Runs the backward search from <paramref name="goalCell"/>: breadth-first with unit costs, or
+    /// a bucket-queue Dijkstra over guidance <paramref name="costs"/>. An impassable goal yields an
+    /// all-unreachable table.
+    /// </summary>
+    public static HeadingDistanceTable Compute(CompactGrid grid, int goalCell, GuidanceCosts? costs = null)
     {
         ArgumentNullException.ThrowIfNull(grid);
+        if (costs is not null && !costs.IsUniform)
+        {
+            if (!ReferenceEquals(costs.Grid, grid))
+            {
+                throw new ArgumentException("the guidance costs are for another grid", nameof(costs));
+            }
+
+            return ComputeWeighted(grid, goalCell, costs);
+        }
+
         var states = grid.Count * 4;
         var dist = new ushort[states];
         Array.Fill(dist, (ushort)Unreachable);
@@ -123,5 +138,52 @@ public sealed class HeadingDistanceTable : GoalDistanceTable
         }
 
         return new HeadingDistanceTable(grid, goalCell, dist);
+    }
+
+    private static HeadingDistanceTable ComputeWeighted(CompactGrid grid, int goalCell, GuidanceCosts costs)
+    {
+        var dist = new ushort[grid.Count * 4];
+        Array.Fill(dist, (ushort)Unreachable);
+        var goal = grid.DenseOf(goalCell);
+        if (goal < 0)
+        {
+            return new HeadingDistanceTable(grid, goalCell, dist);
+        }
+
+        var queue = BucketQueue.ForThread(Math.Max(costs.MaxMoveCost, costs.TurnCost));
+        for (var h = 0; h < 4; h++)
+        {
+            dist[(goal * 4) + h] = 0;
+            queue.Push((goal * 4) + h, 0);
+        }
+
+        while (queue.TryPop(out var s, out var level))
+        {
+            if (dist[s] != level)
+            {
+                continue;
+            }
+
+            var cell = s >> 2;
+            var h = s & 3;
+            Relax(dist, queue, (cell * 4) + ((h + 3) & 3), level + costs.TurnCost);
+            Relax(dist, queue, (cell * 4) + ((h + 1) & 3), level + costs.TurnCost);
+            var behind = grid.Next(cell, (h + 2) & 3);
+            if (behind >= 0)
+            {
+                Relax(dist, queue, (behind * 4) + h, level + costs.MoveCost(behind, h));
+            }
+        }
+
+        return new HeadingDistanceTable(grid, goalCell, dist);
+    }
+
+    private static void Relax(ushort[] dist, BucketQueue queue, int state, int d)
+    {
+        if (d < dist[state] && d < Unreachable)
+        {
+            dist[state] = (ushort)d;
+            queue.Push(state, d);
+        }
     }
 }

@@ -5,7 +5,11 @@ namespace WarehouseHybrid.Planning.Fleet;
 /// <summary>A task as the optimizer sees it: an id and its ordered errands (cell ids).</summary>
 /// <param name="Id">Unique task id.</param>
 /// <param name="Errands">Cells to visit in order; the task is finished when the last is reached.</param>
-public sealed record PlanningTask(int Id, IReadOnlyList<int> Errands);
+/// <param name="PinnedRobot">
+/// The robot that must do it (the site or the LoRR 2023 system assigned it), or -1 to let the
+/// scheduler choose. A robot works on its pinned tasks in submission order, one at a time.
+/// </param>
+public sealed record PlanningTask(int Id, IReadOnlyList<int> Errands, int PinnedRobot = -1);
 
 /// <summary>One robot's assignment after a planning step.</summary>
 /// <param name="TaskId">The task it works on, or -1.</param>
@@ -42,7 +46,17 @@ public sealed class PlannerStepResult
 
     /// <summary>Wall time spent planning.</summary>
     public TimeSpan Elapsed { get; set; }
+
+    /// <summary>Where the time went (zero for phases the step did not reach).</summary>
+    public StepPhases Phases { get; set; }
 }
+
+/// <summary>Wall time of each phase of one planning step.</summary>
+/// <param name="Schedule">Recording progress and assigning tasks.</param>
+/// <param name="Tables">Computing missing distance tables on the step's thread.</param>
+/// <param name="Route">Routing up to a first complete valid plan.</param>
+/// <param name="Search">Improving it (local search) while time remained.</param>
+public readonly record struct StepPhases(TimeSpan Schedule, TimeSpan Tables, TimeSpan Route, TimeSpan Search);
 
 /// <summary>
 /// The lifelong fleet optimizer's contract: the site gives it the robots' confirmed poses each

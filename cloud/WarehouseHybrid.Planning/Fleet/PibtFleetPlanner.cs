@@ -1,6 +1,7 @@
 using WarehouseHybrid.Domain.Actions;
 using WarehouseHybrid.Domain.Grid;
 using WarehouseHybrid.Planning.Distances;
+using WarehouseHybrid.Planning.Guidance;
 using WarehouseHybrid.Planning.Routing;
 using WarehouseHybrid.Planning.Scheduling;
 
@@ -22,7 +23,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     private readonly TaskBook _tasks;
     private readonly DistanceTableCache _cache;
     private readonly GreedyTaskAssigner _assigner;
-    private readonly PibtRouter _router;
+    private readonly IStepRouter _router;
     private readonly Random _rng;
     private readonly OpenTask?[] _robotTasks;
     private readonly int[] _sinceProgress;
@@ -36,6 +37,12 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     private readonly long[] _orderKey;
     private readonly List<int> _goals = new();
     private readonly bool[] _occupied;
+    private double _routeTicksEma; // recent routing time (timestamp ticks), for the phase clock
+    private readonly bool[] _frozen;
+    private readonly bool[] _held;
+
+    // Share of the step's aimed budget (BudgetUse) after which the routing local search stops.
+    private const double SearchShare = 0.6;
 
     /// <summary>Creates a planner for <paramref name="robotCount"/> robots on <paramref name="map"/>.</summary>
     public PibtFleetPlanner(GridMap map, int robotCount, PlannerOptions? options = null)
@@ -53,20 +60,25 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         var scheduling = _options.SchedulingDistance == SchedulingDistance.Auto
             ? (Lazy ? SchedulingDistance.Manhattan : SchedulingDistance.Exact)
             : _options.SchedulingDistance;
+        Costs = _options.Guidance == GuidanceMode.Highways ? GuidanceCosts.Highways(Grid, _options.HighwayAgainstCost, _options.HighwayLayout) : null;
         if (Lazy)
         {
             // Lazy mode keeps its tables in the store; the exact cache only serves Exact scheduling.
-            _store = new GoalTableStore(Grid, _options.LazyTableKind, _options.DistanceCacheBytes, _options.BackgroundTableWorkers ?? Math.Max(1, _options.MaxParallelism - 1));
-            _cache = new DistanceTableCache(Grid, scheduling == SchedulingDistance.Exact ? _options.DistanceCacheBytes / 4 : 1);
+            _store = new GoalTableStore(Grid, _options.LazyTableKind, _options.DistanceCacheBytes, _options.BackgroundTableWorkers ?? Math.Max(1, _options.MaxParallelism - 1), Costs);
+            _cache = new DistanceTableCache(Grid, scheduling == SchedulingDistance.Exact ? _options.DistanceCacheBytes / 4 : 1, Costs);
         }
         else
         {
-            _cache = new DistanceTableCache(Grid, _options.DistanceCacheBytes);
+            _cache = new DistanceTableCache(Grid, _options.DistanceCacheBytes, Costs);
         }
 
         _tasks = new TaskBook(map);
-        _assigner = new GreedyTaskAssigner(_cache, scheduling);
-        _router = new PibtRouter(Grid) { PreferFreeCellsOnTies = _options.PreferFreeCellsOnTies ?? !Lazy };
+        _assigner = new GreedyTaskAssigner(_cache, scheduling) { ApproachWeight = _options.AssignmentApproachWeight };
+        _frozen = new bool[robotCount];
+        _held = new bool[robotCount];
+        _router = _options.Routing == RoutingAlgorithm.Epibt
+            ? new EpibtRouter(Grid, _options.OperationDepth) { Costs = Costs, LocalSearch = _options.RoutingLocalSearch, TimeProvider = _time, NoCycles = _options.NoCycles, Frozen = _frozen }
+            : new PibtRouter(Grid) { PreferFreeCellsOnTies = _options.PreferFreeCellsOnTies ?? !Lazy, Costs = Costs, Frozen = _frozen };
         _rng = new Random(_options.Seed);
         _robotTasks = new OpenTask?[robotCount];
         _sinceProgress = new int[robotCount];
@@ -83,11 +95,93 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         _rng.Shuffle(_tieBreak);
     }
 
+    /// <summary>
+    /// Runs this planner's code paths once on a small throwaway instance (both table modes, with
+    /// these options), so that the first real steps do not pay for just-in-time compilation. Meant
+    /// for a preprocessing phase; does not touch this planner's state. Takes well under a second.
+    /// </summary>
+    public void WarmUp()
+    {
+        var rows = new string[12];
+        for (var r = 0; r < rows.Length; r++)
+        {
+            rows[r] = r % 3 == 1 ? "..@@@..@@@..@@@.." : new string('.', 17);
+        }
+
+        var kinds = string.Concat(rows).Select(ch => ch == '@' ? CellKind.Obstacle : CellKind.Free).ToArray();
+        var map = new GridMap(17, rows.Length, kinds, "warm-up");
+        var free = Enumerable.Range(0, map.CellCount).Where(map.IsPassable).ToArray();
+        var rng = new Random(1);
+        var tasks = Enumerable.Range(0, 200).Select(_ => (IReadOnlyList<int>)[free[rng.Next(free.Length)], free[rng.Next(free.Length)]]).ToList();
+        var starts = free.Where((_, i) => i % 4 == 0).Take(24).ToList();
+        foreach (var mode in new[] { DistanceTableMode.UpFront, DistanceTableMode.Lazy })
+        {
+            var options = new PlannerOptions
+            {
+                Seed = _options.Seed,
+                TableMode = mode,
+                Routing = _options.Routing,
+                OperationDepth = _options.OperationDepth,
+                RoutingLocalSearch = _options.RoutingLocalSearch,
+                Guidance = _options.Guidance,
+                HighwayAgainstCost = _options.HighwayAgainstCost,
+                HighwayLayout = _options.HighwayLayout,
+                AssignmentApproachWeight = _options.AssignmentApproachWeight,
+                SchedulingDistance = _options.SchedulingDistance,
+                MaxParallelism = 1,
+                BackgroundTableWorkers = 0,
+            };
+            new Simulation.LifelongRun(map, tasks, 1.5).Run(new PibtFleetPlanner(map, starts.Count, options), starts, 40, TimeSpan.FromSeconds(1));
+        }
+    }
+
     /// <inheritdoc />
     public int RobotCount { get; }
 
+    /// <summary>
+    /// Makes <paramref name="robot"/> wait in every following step, unpushable, until released
+    /// (an executor still carrying out earlier steps of it; a robot stopped by its edge daemon).
+    /// </summary>
+    public void SetFrozen(int robot, bool frozen)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(robot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(robot, RobotCount);
+        _frozen[robot] = frozen;
+    }
+
+    /// <summary>
+    /// When true, a robot that finishes a task is held (<see cref="SetHeld"/>) until the caller
+    /// releases it: for callers that plan ahead of execution and must hear from the site that the
+    /// task is really done before the robot starts another.
+    /// </summary>
+    public bool HoldOnFinish { get; set; }
+
+    /// <summary>
+    /// Whether an idle robot may take over another's task that is not started yet (default true).
+    /// Off for callers planning ahead of execution, where the first holder may still get there first.
+    /// </summary>
+    public bool Takeovers
+    {
+        get => _assigner.Takeovers;
+        set => _assigner.Takeovers = value;
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="robot"/> from being given a new task until released (it keeps the one it
+    /// has): e.g. the site has not yet confirmed that its last task is done.
+    /// </summary>
+    public void SetHeld(int robot, bool held)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(robot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(robot, RobotCount);
+        _held[robot] = held;
+    }
+
     /// <inheritdoc />
     public int OpenTaskCount => _tasks.Count;
+
+    /// <summary>The guidance move costs of the tables (null: none).</summary>
+    public GuidanceCosts? Costs { get; }
 
     /// <summary>The indexed map the planner routes on.</summary>
     public CompactGrid Grid { get; }
@@ -104,12 +198,24 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     /// <summary>Running totals.</summary>
     public PlannerCounters Counters { get; } = new();
 
+    /// <summary>Whether the task with <paramref name="taskId"/> is open (submitted and not yet finished as this planner saw it).</summary>
+    public bool IsOpen(int taskId) => _tasks.IsOpen(taskId);
+
     /// <summary>Open tasks in reveal order (read-only view for dashboards and tests).</summary>
     public IReadOnlyList<OpenTask> OpenTasks => _tasks.Open;
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentException">The task has no errands, an errand is off the map or on an obstacle, or the id is already open.</exception>
-    public void SubmitTask(PlanningTask task) => _tasks.Add(task);
+    /// <exception cref="ArgumentException">The task has no errands, an errand is off the map or on an obstacle, the id is already open, or it is pinned to a robot that does not exist.</exception>
+    public void SubmitTask(PlanningTask task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        if (task.PinnedRobot < -1 || task.PinnedRobot >= RobotCount)
+        {
+            throw new ArgumentException($"task {task.Id}: pinned to robot {task.PinnedRobot}, but the planner has robots 0-{RobotCount - 1}", nameof(task));
+        }
+
+        _tasks.Add(task);
+    }
 
     /// <inheritdoc />
     public PlannerStepResult PlanStep(ReadOnlySpan<RobotPose> poses, TimeSpan budget, CancellationToken cancellationToken = default)
@@ -133,6 +239,14 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         var budgetTicks = budget.TotalSeconds * _time.TimestampFrequency * _options.BudgetUse;
         var deadline = budgetTicks >= long.MaxValue / 4 ? long.MaxValue : start + (long)budgetTicks;
         bool Late() => cancellationToken.IsCancellationRequested || (deadline != long.MaxValue && _time.GetTimestamp() >= deadline);
+
+        // The routing local search is optional work: it stops at SearchShare of the step's aim, leaving slack for a loaded machine.
+        var searchEnd = budgetTicks >= long.MaxValue / 4 ? long.MaxValue : start + (long)(budgetTicks * SearchShare);
+        if (_router is EpibtRouter epibt)
+        {
+            epibt.SearchStop = () => cancellationToken.IsCancellationRequested || (searchEnd != long.MaxValue && _time.GetTimestamp() >= searchEnd);
+        }
+
         if (_store is not null)
         {
             return PlanLazy(poses, result, start, budgetTicks, Late, cancellationToken);
@@ -146,7 +260,8 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         }
 
         var posesCopy = poses.ToArray();
-        Counters.Assignments += _assigner.Assign(posesCopy, _robotTasks, _tasks.Open, Late);
+        Counters.Assignments += _assigner.Assign(posesCopy, _robotTasks, _tasks.Open, Late, _tasks.HasPinned ? _tasks.NextPinned : null, MayTakeTask);
+        var scheduled = _time.GetTimestamp();
 
         // Routing: every robot's goal table, computed in parallel, then PIBT sequentially.
         _goals.Clear();
@@ -168,16 +283,19 @@ public sealed class PibtFleetPlanner : IFleetPlanner
             _tables[i] = _robotTasks[i] is { } t ? _cache.Get(t.GoalCell) : null;
         }
 
+        var tabled = _time.GetTimestamp();
         BuildOrder(poses);
         var illegal = _router.Plan(poses, _order, _tables, _rng, result.Actions, Late);
-        if (illegal < 0 || Late())
+        if (illegal < 0)
         {
             return Fallback(result, start);
         }
 
+        CountPartial();
         Counters.IllegalPoses += illegal;
         FillAssignments(result);
         result.Elapsed = _time.GetElapsedTime(start);
+        result.Phases = Phases(start, scheduled, tabled);
         return result;
     }
 
@@ -187,13 +305,18 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     private PlannerStepResult PlanLazy(ReadOnlySpan<RobotPose> poses, PlannerStepResult result, long start, double budgetTicks, Func<bool> late, CancellationToken cancellationToken)
     {
         var store = _store!;
+        store.BeginStep();
         var unlimited = budgetTicks >= long.MaxValue / 4;
-        var scheduleEnd = unlimited ? long.MaxValue : start + (long)(budgetTicks * 0.4);
-        var tablesEnd = unlimited ? long.MaxValue : start + (long)(budgetTicks * 0.6);
+        // Routing must fit in what the earlier phases leave: they end early enough to leave twice
+        // the recent routing time (a slow or loaded machine shortens scheduling and table work first).
+        var reserve = 2 * _routeTicksEma;
+        var scheduleEnd = unlimited ? long.MaxValue : start + (long)Math.Min(budgetTicks * 0.4, Math.Max(budgetTicks * 0.1, budgetTicks - reserve));
+        var tablesEnd = unlimited ? long.MaxValue : start + (long)Math.Min(budgetTicks * 0.6, Math.Max(budgetTicks * 0.2, budgetTicks - reserve));
         bool Until(long end) => cancellationToken.IsCancellationRequested || (end != long.MaxValue && _time.GetTimestamp() >= end);
 
         var posesCopy = poses.ToArray();
-        Counters.Assignments += _assigner.Assign(posesCopy, _robotTasks, _tasks.Open, () => Until(scheduleEnd));
+        Counters.Assignments += _assigner.Assign(posesCopy, _robotTasks, _tasks.Open, () => Until(scheduleEnd), _tasks.HasPinned ? _tasks.NextPinned : null, MayTakeTask);
+        var scheduled = _time.GetTimestamp();
         if (late())
         {
             return Fallback(result, start);
@@ -262,6 +385,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
             return Fallback(result, start);
         }
 
+        var tabled = _time.GetTimestamp();
         BuildOrder(poses);
         var illegal = _router.Plan(poses, _order, _tables, _rng, result.Actions, late);
         if (illegal < 0)
@@ -269,9 +393,13 @@ public sealed class PibtFleetPlanner : IFleetPlanner
             return Fallback(result, start);
         }
 
+        CountPartial();
         Counters.IllegalPoses += illegal;
         FillAssignments(result);
         result.Elapsed = _time.GetElapsedTime(start);
+        result.Phases = Phases(start, scheduled, tabled);
+        var routeTicks = result.Phases.Route.TotalSeconds * _time.TimestampFrequency;
+        _routeTicksEma = _routeTicksEma == 0 ? routeTicks : (0.8 * _routeTicksEma) + (0.2 * routeTicks);
         return result;
     }
 
@@ -298,6 +426,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
                 {
                     result.FinishedTaskIds.Add(t.Task.Id);
                     Counters.TasksFinished++;
+                    _held[i] |= HoldOnFinish;
                     _tasks.Finish(t);
                     _robotTasks[i] = null;
                     anyFinished = true;
@@ -360,6 +489,23 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         }
 
         Array.Sort(_orderKey, _order, 0, RobotCount);
+    }
+
+    private bool MayTakeTask(int robot) => !_held[robot];
+
+    private void CountPartial()
+    {
+        if (_router is EpibtRouter { Stopped: true })
+        {
+            Counters.PartialSteps++;
+        }
+    }
+
+    private StepPhases Phases(long start, long scheduled, long tabled)
+    {
+        var search = _router is EpibtRouter e ? e.LastSearchTime : TimeSpan.Zero;
+        var routed = _time.GetElapsedTime(tabled) - search;
+        return new StepPhases(_time.GetElapsedTime(start, scheduled), _time.GetElapsedTime(scheduled, tabled), routed < TimeSpan.Zero ? TimeSpan.Zero : routed, search);
     }
 
     private void FillAssignments(PlannerStepResult result)

@@ -1,6 +1,7 @@
 using WarehouseHybrid.Domain.Actions;
 using WarehouseHybrid.Domain.Grid;
 using WarehouseHybrid.Planning.Distances;
+using WarehouseHybrid.Planning.Guidance;
 
 namespace WarehouseHybrid.Planning.Routing;
 
@@ -15,7 +16,7 @@ namespace WarehouseHybrid.Planning.Routing;
 /// construction. Sequential by design (PIBT's core is inherently ordered); one instance per
 /// planner, not thread-safe, no allocation per step once warmed up.
 /// </summary>
-public sealed class PibtRouter
+public sealed class PibtRouter : IStepRouter
 {
     /// <summary>Deepest push chain followed before a push counts as failed (keeps the stack bounded).</summary>
     public const int MaxPushDepth = 4096;
@@ -36,6 +37,12 @@ public sealed class PibtRouter
     /// <summary>Break ties between equally good cells in favour of cells no robot occupies now (default false; see <see cref="Fleet.PlannerOptions.PreferFreeCellsOnTies"/>).</summary>
     public bool PreferFreeCellsOnTies { get; set; }
 
+    /// <summary>Robots that must wait this step and may not be pushed (null: none); read by each <see cref="Plan"/>.</summary>
+    public bool[]? Frozen { get; set; }
+
+    /// <summary>Guidance move costs the goal tables were built with (null: unit moves); scores charge the first move with them.</summary>
+    public GuidanceCosts? Costs { get; set; }
+
     /// <summary>Creates a router for one grid.</summary>
     public PibtRouter(CompactGrid grid)
     {
@@ -50,14 +57,7 @@ public sealed class PibtRouter
         Array.Fill(_moverInto, None);
     }
 
-    /// <summary>
-    /// Plans one step. <paramref name="order"/> lists robot indices from highest to lowest priority
-    /// (every robot once). <paramref name="tables"/> gives each robot's goal table, or null for a
-    /// robot without a goal (it prefers to stay). Robots on impassable or shared cells wait and are
-    /// counted in the return value. <paramref name="shouldStop"/> is polled now and then; when it
-    /// returns true the method gives up and returns -1 with every action set to wait.
-    /// </summary>
-    /// <returns>Number of robots whose pose was illegal (they wait), or -1 when stopped.</returns>
+    /// <inheritdoc />
     public int Plan(
         ReadOnlySpan<RobotPose> poses,
         ReadOnlySpan<int> order,
@@ -98,6 +98,15 @@ public sealed class PibtRouter
                 }
 
                 _occNow[c] = i;
+            }
+
+            var frozen = Frozen;
+            for (var i = 0; i < n && frozen is not null; i++)
+            {
+                if (i < frozen.Length && frozen[i])
+                {
+                    _fixed[i] = true;
+                }
             }
 
             for (var i = 0; i < n; i++)
@@ -190,7 +199,13 @@ public sealed class PibtRouter
         }
 
         var rest = table.Distance(v, (Heading)dir);
-        return rest >= GoalDistanceTable.Unreachable ? GoalDistanceTable.Unreachable + 8 : turns + 1 + rest;
+        if (rest >= GoalDistanceTable.Unreachable)
+        {
+            return GoalDistanceTable.Unreachable + 8;
+        }
+
+        var costs = Costs;
+        return costs is null ? turns + 1 + rest : (turns * costs.TurnCost) + costs.MoveCost(_grid.DenseOf(pose.Cell), dir) + rest;
     }
 
     private bool Pibt(int i, int parent, int depth)

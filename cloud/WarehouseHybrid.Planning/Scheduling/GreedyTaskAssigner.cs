@@ -36,6 +36,7 @@ public sealed class GreedyTaskAssigner
     private readonly GridMap _map;
     private readonly SchedulingDistance _mode;
     private readonly List<(long Cost, int Robot, int Task)> _pairs = new();
+    private Func<int, bool>? _mayTake;
 
     /// <summary>Creates an assigner reading distances from <paramref name="cache"/>.</summary>
     public GreedyTaskAssigner(DistanceTableCache cache, SchedulingDistance mode)
@@ -54,6 +55,18 @@ public sealed class GreedyTaskAssigner
     /// rounds make no takeovers (later steps with few idle robots do).
     /// </summary>
     public int SpatialScanAbovePairs { get; init; } = 200_000;
+
+    /// <summary>
+    /// Weight of the robot's distance to a task's first errand against the task's own length in the
+    /// assignment cost (default 1: estimated completion time). Higher values favour near tasks.
+    /// </summary>
+    public int ApproachWeight { get; init; } = 1;
+
+    /// <summary>
+    /// Whether an idle robot may take over an assigned task not yet started (default true). Callers
+    /// planning ahead of execution turn it off: the robot losing the task may still reach it first.
+    /// </summary>
+    public bool Takeovers { get; set; } = true;
 
     /// <summary>Greedy rounds made with spatial scans before the remaining idle robots take their best free task in turn.</summary>
     public int SpatialRounds { get; init; } = 3;
@@ -96,12 +109,33 @@ public sealed class GreedyTaskAssigner
     /// Robots whose pose is not on a passable cell get nothing.
     /// </summary>
     /// <returns>Number of assignments made (a takeover counts once).</returns>
-    public int Assign(ReadOnlySpan<RobotPose> poses, OpenTask?[] robotTasks, IReadOnlyList<OpenTask> open, Func<bool> shouldStop)
+    /// <param name="poses">Every robot's pose.</param>
+    /// <param name="robotTasks">Each robot's task, updated.</param>
+    /// <param name="open">The open tasks.</param>
+    /// <param name="shouldStop">Polled now and then; true ends the assignment early (what was decided stays).</param>
+    /// <param name="nextPinned">A robot's oldest unfinished pinned task (such tasks go to no other robot), or null for none.</param>
+    /// <param name="mayTakeTask">Whether an idle robot may be given a task now (null: every robot may).</param>
+    public int Assign(ReadOnlySpan<RobotPose> poses, OpenTask?[] robotTasks, IReadOnlyList<OpenTask> open, Func<bool> shouldStop, Func<int, OpenTask?>? nextPinned = null, Func<int, bool>? mayTakeTask = null)
     {
+        _mayTake = mayTakeTask;
         ArgumentNullException.ThrowIfNull(robotTasks);
         ArgumentNullException.ThrowIfNull(open);
         ArgumentNullException.ThrowIfNull(shouldStop);
         var made = 0;
+        if (nextPinned is not null)
+        {
+            // Pinned work first: an idle robot takes its oldest pinned task.
+            for (var r = 0; r < robotTasks.Length && r < poses.Length; r++)
+            {
+                if (robotTasks[r] is null && MayTake(r) && nextPinned(r) is { Robot: < 0 } pinned)
+                {
+                    pinned.Robot = r;
+                    robotTasks[r] = pinned;
+                    made++;
+                }
+            }
+        }
+
         foreach (var t in open)
         {
             if (t.Length < 0)
@@ -144,7 +178,7 @@ public sealed class GreedyTaskAssigner
             var stopped = false;
             for (var r = 0; r < robotTasks.Length && r < poses.Length; r++)
             {
-                if (robotTasks[r] is not null || !_map.IsPassable(poses[r].Cell))
+                if (robotTasks[r] is not null || !_map.IsPassable(poses[r].Cell) || !MayTake(r))
                 {
                     continue;
                 }
@@ -199,6 +233,8 @@ public sealed class GreedyTaskAssigner
 
         return made;
     }
+
+    private bool MayTake(int robot) => _mayTake is null || _mayTake(robot);
 
     private void Propose(int robot, ReadOnlySpan<RobotPose> poses, IReadOnlyList<OpenTask> open)
     {
@@ -266,7 +302,7 @@ public sealed class GreedyTaskAssigner
         var made = 0;
         for (var r = 0; r < robotTasks.Length && r < poses.Length; r++)
         {
-            if (robotTasks[r] is not null || !_map.IsPassable(poses[r].Cell))
+            if (robotTasks[r] is not null || !_map.IsPassable(poses[r].Cell) || !MayTake(r))
             {
                 continue;
             }
@@ -320,7 +356,7 @@ public sealed class GreedyTaskAssigner
     private void Consider(int ti, RobotPose pose, ReadOnlySpan<RobotPose> poses, IReadOnlyList<OpenTask> open, Span<long> bestCost, Span<int> bestTask, ref int count)
     {
         var t = open[ti];
-        if (t.Finished || t.Started || t.Length >= GoalDistanceTable.Unreachable)
+        if (t.Finished || t.Started || t.PinnedRobot >= 0 || t.Length >= GoalDistanceTable.Unreachable)
         {
             return;
         }
@@ -331,10 +367,10 @@ public sealed class GreedyTaskAssigner
             return;
         }
 
-        long cost = d + t.Length;
+        long cost = ((long)d * ApproachWeight) + t.Length;
 
         // An assigned task is only worth proposing when strictly closer than the holder.
-        if (t.Robot >= 0 && CostFrom(poses[t.Robot], t) <= d)
+        if (t.Robot >= 0 && (!Takeovers || CostFrom(poses[t.Robot], t) <= d))
         {
             return;
         }
@@ -373,7 +409,7 @@ public sealed class GreedyTaskAssigner
         for (var ti = 0; ti < open.Count; ti++)
         {
             var t = open[ti];
-            if (t.Finished || t.Started || t.Robot >= 0)
+            if (t.Finished || t.Started || t.Robot >= 0 || t.PinnedRobot >= 0)
             {
                 continue;
             }

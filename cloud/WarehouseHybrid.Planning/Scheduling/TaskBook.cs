@@ -27,6 +27,9 @@ public sealed class OpenTask
     /// <summary>Cell of the errand to reach next.</summary>
     public int GoalCell => Task.Errands[NextErrand];
 
+    /// <summary>The robot the task is pinned to, or -1 (see <see cref="PlanningTask.PinnedRobot"/>).</summary>
+    public int PinnedRobot => Task.PinnedRobot;
+
     /// <summary>Whether the first errand has been reached (LoRR 2024: the task can no longer move to another robot).</summary>
     public bool Started => NextErrand > 0;
 
@@ -46,6 +49,7 @@ public sealed class TaskBook
     private readonly GridMap _map;
     private readonly Dictionary<int, OpenTask> _byId = new();
     private readonly List<OpenTask> _open = new();
+    private readonly Dictionary<int, Queue<OpenTask>> _pinned = new();
     private long _revealed;
 
     /// <summary>Creates an empty pool for tasks on <paramref name="map"/>.</summary>
@@ -53,6 +57,9 @@ public sealed class TaskBook
 
     /// <summary>Open (unfinished) tasks in reveal order, assigned or not.</summary>
     public IReadOnlyList<OpenTask> Open => _open;
+
+    /// <summary>Whether the task with <paramref name="id"/> is open (submitted, not finished).</summary>
+    public bool IsOpen(int id) => _byId.ContainsKey(id);
 
     /// <summary>Number of open tasks.</summary>
     public int Count => _open.Count;
@@ -91,8 +98,44 @@ public sealed class TaskBook
         var open = new OpenTask(task, _revealed++);
         _byId.Add(task.Id, open);
         _open.Add(open);
+        if (task.PinnedRobot >= 0)
+        {
+            if (!_pinned.TryGetValue(task.PinnedRobot, out var queue))
+            {
+                queue = new Queue<OpenTask>();
+                _pinned[task.PinnedRobot] = queue;
+            }
+
+            queue.Enqueue(open);
+        }
+
         return open;
     }
+
+    /// <summary>The oldest unfinished task pinned to <paramref name="robot"/>, or null.</summary>
+    public OpenTask? NextPinned(int robot)
+    {
+        if (!_pinned.TryGetValue(robot, out var queue))
+        {
+            return null;
+        }
+
+        while (queue.Count > 0 && queue.Peek().Finished)
+        {
+            queue.Dequeue();
+        }
+
+        if (queue.Count == 0)
+        {
+            _pinned.Remove(robot);
+            return null;
+        }
+
+        return queue.Peek();
+    }
+
+    /// <summary>Whether any open task is pinned to a robot.</summary>
+    public bool HasPinned => _pinned.Count > 0;
 
     /// <summary>Marks a task finished and drops it from the pool.</summary>
     internal void Finish(OpenTask task)

@@ -43,6 +43,16 @@ public static class LorrCommand
             Description = "Seed of the optimizer's tie-breaks.",
             DefaultValueFactory = _ => 0,
         };
+        var plannerOptions = new Option<string[]>("--planner-option")
+        {
+            Description = "A planner setting Name=Value (a PlannerOptions property, e.g. Guidance=Highways); repeatable.",
+            DefaultValueFactory = _ => [],
+        };
+        var idleSteps = new Option<int>("--idle-steps")
+        {
+            Description = "K of the idle report: robots holding a task on one cell for more than K steps (summary key idleRobots).",
+            DefaultValueFactory = _ => 50,
+        };
         var noReplay = new Option<bool>("--no-replay")
         {
             Description = "Skip the independent replay of the written file.",
@@ -50,7 +60,7 @@ public static class LorrCommand
 
         var command = new Command("lorr", "Run the optimizer on a League of Robot Runners instance with the Start-Kit's rules; write its output JSON.")
         {
-            input, steps, planMs, output, progress, seed, noReplay,
+            input, steps, planMs, output, progress, seed, plannerOptions, idleSteps, noReplay,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -63,6 +73,8 @@ public static class LorrCommand
                 ProgressEvery = parse.GetValue(progress),
                 Seed = parse.GetValue(seed),
                 Replay = !parse.GetValue(noReplay),
+                PlannerSettings = parse.GetValue(plannerOptions) ?? [],
+                IdleSteps = parse.GetValue(idleSteps),
             };
             var outcome = await LorrBenchRunner.RunAsync(options, Console.Out, Console.Error, TimeProvider.System, null, cancellationToken);
             return outcome.ExitCode;

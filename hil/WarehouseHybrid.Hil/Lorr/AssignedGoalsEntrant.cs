@@ -1,40 +1,37 @@
 using WarehouseHybrid.Domain.Actions;
-using WarehouseHybrid.Domain.Grid;
-using WarehouseHybrid.Planning.Distances;
-using WarehouseHybrid.Planning.Routing;
+using WarehouseHybrid.Planning.Fleet;
 
 namespace WarehouseHybrid.Hil.Lorr;
 
 /// <summary>
 /// The 2023-rules entrant: the system assigns each robot its goals, so the entrant only routes.
-/// Each robot heads for its first system goal with the project's PIBT router over exact
-/// (cell, heading) distance tables; priority goes to robots longest without reaching a goal, then
-/// nearest to it, then a fixed random rank.
+/// It drives the project's optimizer (the same tables, guidance and router as under 2024 rules)
+/// with every system goal submitted as a single-errand task pinned to its robot, in the order the
+/// system reveals them. It mirrors the system's bookkeeping: a robot standing on its first goal
+/// has reached it (the system then shows the next ones), at most one goal per robot per step.
 /// </summary>
 public sealed class AssignedGoalsEntrant : ILorrEntrant
 {
-    private readonly DistanceTableCache _cache;
-    private readonly PibtRouter _router;
-    private readonly Random _rng;
-    private readonly int[] _tieBreak;
-    private readonly int[] _sinceProgress;
-    private readonly int[] _lastGoal;
-    private readonly TimeProvider _time;
+    private readonly IFleetPlanner _planner;
+    private readonly Queue<int>[] _pending; // per robot: cells of its submitted, unfinished goals, oldest first
+    private int _nextId;
 
-    /// <summary>Creates the entrant for <paramref name="robotCount"/> robots.</summary>
-    public AssignedGoalsEntrant(GridMap map, int robotCount, int seed = 0, long cacheBytes = 512L * 1024 * 1024, TimeProvider? timeProvider = null)
+    /// <summary>Creates the entrant around <paramref name="planner"/> (which must start with no tasks).</summary>
+    public AssignedGoalsEntrant(IFleetPlanner planner)
     {
-        ArgumentNullException.ThrowIfNull(map);
-        _time = timeProvider ?? TimeProvider.System;
-        var grid = new CompactGrid(map);
-        _cache = new DistanceTableCache(grid, cacheBytes);
-        _router = new PibtRouter(grid);
-        _rng = new Random(seed);
-        _tieBreak = Enumerable.Range(0, robotCount).ToArray();
-        _rng.Shuffle(_tieBreak);
-        _sinceProgress = new int[robotCount];
-        _lastGoal = Enumerable.Repeat(-1, robotCount).ToArray();
+        _planner = planner ?? throw new ArgumentNullException(nameof(planner));
+        _pending = new Queue<int>[planner.RobotCount];
+        for (var i = 0; i < _pending.Length; i++)
+        {
+            _pending[i] = new Queue<int>();
+        }
     }
+
+    /// <summary>The wrapped planner.</summary>
+    public IFleetPlanner Planner => _planner;
+
+    /// <inheritdoc />
+    public void Initialize() => (_planner as PibtFleetPlanner)?.WarmUp();
 
     /// <inheritdoc />
     public void Reveal(int taskId, int[] errands)
@@ -47,62 +44,42 @@ public sealed class AssignedGoalsEntrant : ILorrEntrant
     {
         ArgumentNullException.ThrowIfNull(observation);
         var poses = observation.Poses;
-        var n = poses.Length;
-        var actions = new RobotAction[n];
-        Array.Fill(actions, RobotAction.Wait);
         var goals = observation.SystemGoals;
-        if (goals is null || goals.Length != n)
+        if (goals is null || goals.Length != _pending.Length || poses.Length != _pending.Length)
         {
-            return new LorrDecision(actions, null);
+            var waits = new RobotAction[poses.Length];
+            Array.Fill(waits, RobotAction.Wait);
+            return new LorrDecision(waits, null);
         }
 
-        var start = _time.GetTimestamp();
-        bool Late() => cancellationToken.IsCancellationRequested || _time.GetElapsedTime(start) >= budget;
-
-        var goalCells = new HashSet<int>();
-        for (var i = 0; i < n; i++)
+        for (var k = 0; k < _pending.Length; k++)
         {
-            var g = goals[i].Count > 0 ? goals[i][0] : -1;
-            if (g >= 0)
+            // The goal the robot stands on is reached now (the planner records it in this step),
+            // so the system's list has moved one on; submit the goals not yet known.
+            var pending = _pending[k];
+            var reachedNow = pending.Count > 0 && poses[k].Cell == pending.Peek();
+            if (reachedNow)
             {
-                goalCells.Add(g);
+                pending.Dequeue();
             }
 
-            _sinceProgress[i] = g == _lastGoal[i] ? _sinceProgress[i] + 1 : 0;
-            _lastGoal[i] = g;
-        }
-
-        if (!_cache.Prefetch(goalCells, Environment.ProcessorCount, Late, cancellationToken))
-        {
-            return new LorrDecision(actions, null);
-        }
-
-        var tables = new HeadingDistanceTable?[n];
-        var keys = new long[n];
-        var order = new int[n];
-        for (var i = 0; i < n; i++)
-        {
-            order[i] = i;
-            var g = _lastGoal[i];
-            if (g < 0)
+            for (var g = pending.Count; g < goals[k].Count; g++)
             {
-                keys[i] = long.MaxValue - n + _tieBreak[i];
-                continue;
+                var cell = goals[k][g];
+                pending.Enqueue(cell);
+                _planner.SubmitTask(new PlanningTask(_nextId++, [cell], PinnedRobot: k));
             }
-
-            var table = _cache.Get(g);
-            tables[i] = table;
-            var wait = Math.Min(_sinceProgress[i], (1 << 20) - 1);
-            var dist = Math.Min(table.Distance(poses[i].Cell, poses[i].Heading), ushort.MaxValue);
-            keys[i] = ((long)((1 << 20) - wait) << 40) | ((long)dist << 20) | (uint)_tieBreak[i];
         }
 
-        Array.Sort(keys, order);
-        if (_router.Plan(poses, order, tables, _rng, actions, Late) < 0)
-        {
-            Array.Fill(actions, RobotAction.Wait);
-        }
-
-        return new LorrDecision(actions, null);
+        var pauseBefore = GC.GetTotalPauseDuration();
+        var result = _planner.PlanStep(poses, budget, cancellationToken);
+        Phases.Add(result);
+        return new LorrDecision(result.Actions, null, PlannerPhaseTotals.Describe(result, GC.GetTotalPauseDuration() - pauseBefore));
     }
+
+    /// <summary>Time per planning phase over the run.</summary>
+    public PlannerPhaseTotals Phases { get; } = new();
+
+    /// <inheritdoc />
+    public string? Summary() => Phases.ToString();
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using WarehouseHybrid.Domain.Actions;
 using WarehouseHybrid.Planning.Fleet;
 
 namespace WarehouseHybrid.Hil.Lorr;
@@ -17,12 +19,21 @@ public sealed class FleetPlannerEntrant : ILorrEntrant
     public IFleetPlanner Planner => _planner;
 
     /// <inheritdoc />
+    public void Initialize() => (_planner as PibtFleetPlanner)?.WarmUp();
+
+    /// <inheritdoc />
     public void Reveal(int taskId, int[] errands) => _planner.SubmitTask(new PlanningTask(taskId, errands));
 
     /// <inheritdoc />
     public LorrDecision Compute(LorrObservation observation, TimeSpan budget, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(observation);
+        if (observation.Execution is { } execution && _planner is PibtFleetPlanner planner)
+        {
+            return ComputePlan(planner, execution, budget, cancellationToken);
+        }
+
+        var pauseBefore = GC.GetTotalPauseDuration();
         var result = _planner.PlanStep(observation.Poses, budget, cancellationToken);
         var schedule = new int[result.Assignments.Length];
         for (var i = 0; i < schedule.Length; i++)
@@ -30,6 +41,70 @@ public sealed class FleetPlannerEntrant : ILorrEntrant
             schedule[i] = result.Assignments[i].TaskId;
         }
 
-        return new LorrDecision(result.Actions, schedule);
+        Phases.Add(result);
+        return new LorrDecision(result.Actions, schedule, PlannerPhaseTotals.Describe(result, GC.GetTotalPauseDuration() - pauseBefore));
     }
+
+    // 2026 rules: plan `Window` steps ahead from the predicted poses by rolling the optimizer
+    // forward (its own errand bookkeeping runs ahead of the system's, which is consistent because
+    // every staged step is eventually executed in order). Robots with enough staged work are frozen;
+    // a robot whose task the planner counts as done but the system does not yet gets no new task
+    // (the system would not credit errands of a task it has not assigned), and the proposal keeps the
+    // system's open task for it.
+    private LorrDecision ComputePlan(PibtFleetPlanner planner, LorrExecutionState execution, TimeSpan budget, CancellationToken cancellationToken)
+    {
+        var n = planner.RobotCount;
+        var window = Math.Max(1, execution.Window);
+        planner.HoldOnFinish = true; // a task finished in the rollout is not done for the system yet
+        planner.Takeovers = false;   // the robot losing a task could still reach it before the system hears
+        var poses = (RobotPose[])execution.Predicted.Clone();
+        var plan = new List<RobotAction>[n];
+        for (var r = 0; r < n; r++)
+        {
+            plan[r] = new List<RobotAction>(window);
+            var sys = execution.SystemTask[r];
+            planner.SetFrozen(r, execution.Backlog[r] >= window);
+            planner.SetHeld(r, sys >= 0 && !planner.IsOpen(sys));
+        }
+
+        var pauseBefore = GC.GetTotalPauseDuration();
+        var start = Stopwatch.GetTimestamp();
+        PlannerStepResult? last = null;
+        var map = planner.Grid.Map;
+        var firstTask = new int[n];
+        Array.Fill(firstTask, -1);
+        for (var step = 0; step < window; step++)
+        {
+            var left = budget - Stopwatch.GetElapsedTime(start);
+            var result = planner.PlanStep(poses, left / (window - step), cancellationToken);
+            Phases.Add(result);
+            last = result;
+            for (var r = 0; r < n; r++)
+            {
+                var a = result.Actions[r];
+                plan[r].Add(a);
+                poses[r] = poses[r].Apply(a, map);
+                if (firstTask[r] < 0)
+                {
+                    // The task the plan starts with goes to the system, even one finished within this plan.
+                    firstTask[r] = result.Assignments[r].TaskId;
+                }
+            }
+        }
+
+        var schedule = new int[n];
+        for (var r = 0; r < n; r++)
+        {
+            var sys = execution.SystemTask[r];
+            schedule[r] = sys >= 0 && !planner.IsOpen(sys) ? sys : firstTask[r];
+        }
+
+        return new LorrDecision(last!.Actions, schedule, PlannerPhaseTotals.Describe(last, GC.GetTotalPauseDuration() - pauseBefore)) { Plan = plan };
+    }
+
+    /// <summary>Time per planning phase over the run.</summary>
+    public PlannerPhaseTotals Phases { get; } = new();
+
+    /// <inheritdoc />
+    public string? Summary() => Phases.ToString();
 }

@@ -30,11 +30,10 @@ public sealed class LorrBench
     /// <summary>What the 2026 mode approximates (also written to stdout and the run record).</summary>
     public static readonly string[] Approximations2026 =
     [
-        "2026 mode is experimental: lockstep action episodes of agentCounter ticks replace the Start-Kit's two-rate planner/executor loop (no staged actions, no planCommTimeLimit)",
-        "a robot delayed at an episode's first tick does not execute that episode's action (waits), and robots that would follow into its cell stop too",
+        "2026 mode: ticks of 100 ms (actionMoveTimeLimit); the planner is called every --plan-ms (planCommTimeLimit, also the initial plan's limit) and is run before the ticks of its period rather than beside them: its plan reaches the executor at the same tick, a late one after its overrun rounded up to ticks; preprocessing is untimed and executorProcessPlanTimeLimit is not enforced",
+        "the entry's executor is the project's grant executor (temporal plan graph: cells entered in plan order, nothing staged is dropped), not the Start-Kit's default executor",
+        "robots are unit squares (agentSize 1) checked for overlap at the end of each tick; the Start-Kit sweeps them through the tick and resolves blocked motions recursively",
         "delay draws use MT19937 with the config's seed; Poisson counts and the Poisson robot shuffle are not bit-identical to libstdc++",
-        "agentSize overlap checks are not modelled (robots occupy one cell)",
-        "ticks after the last full episode are all-wait",
     ];
 
     private readonly LorrInstance _instance;
@@ -55,6 +54,15 @@ public sealed class LorrBench
     /// <summary>Progress period in steps (default 100).</summary>
     public int ProgressEvery { get; init; } = 100;
 
+    /// <summary>Called when a planning call ran past its budget: the step, its time and the entrant's diagnostics.</summary>
+    public Action<int, TimeSpan, string?>? Overrun { get; init; }
+
+    /// <summary>2026: length of one execution tick in ms (the Start-Kit's <c>actionMoveTimeLimit</c>, default 100).</summary>
+    public int TickMs { get; init; } = 100;
+
+    /// <summary>K of the idle report: robots holding a task on one cell for more than this many steps (default 50).</summary>
+    public int IdleLimit { get; init; } = 50;
+
     /// <summary>Runs <paramref name="steps"/> steps (2026: ticks) with <paramref name="entrant"/>.</summary>
     public async Task<LorrRunRecord> RunAsync(ILorrEntrant entrant, int steps, TimeSpan planBudget, CancellationToken cancellationToken = default)
     {
@@ -65,7 +73,8 @@ public sealed class LorrBench
             throw new ArgumentOutOfRangeException(nameof(planBudget), planBudget, "the planning budget must be positive");
         }
 
-        var record = new LorrRunRecord(_instance, steps, planBudget);
+        var record = new LorrRunRecord(_instance, steps, planBudget) { Idle = new LorrIdleTracker(_instance.TeamSize, IdleLimit) };
+        entrant.Initialize(); // the Start-Kit's preprocessing: before tasks are revealed, not timed as planning
         var run = new Run(this, entrant, record, cancellationToken);
         switch (_instance.Generation)
         {
@@ -73,12 +82,12 @@ public sealed class LorrBench
                 await run.Run2023().ConfigureAwait(false);
                 break;
             case LorrGeneration.Lorr2026:
-                record.TicksPerStep = _instance.AgentCounter;
+                record.AgentCounter = _instance.AgentCounter;
                 record.Approximations.AddRange(Approximations2026);
-                await run.Run2024(_instance.AgentCounter).ConfigureAwait(false);
+                await run.Run2026().ConfigureAwait(false);
                 break;
             default:
-                await run.Run2024(1).ConfigureAwait(false);
+                await run.Run2024().ConfigureAwait(false);
                 break;
         }
 
@@ -99,34 +108,30 @@ public sealed class LorrBench
         private int[] _assignment = [];
         private int _nextTaskId;
 
-        public async Task Run2024(int ticksPerStep)
+        public async Task Run2024()
         {
             var steps = record.Steps;
-            var episodes = steps / ticksPerStep;
             _assignment = Enumerable.Repeat(-1, _n).ToArray();
             var revealTarget = (int)(float)(_inst.NumTasksReveal * _n); // Start-Kit: int = float x int
-            var delays = _inst.Generation == LorrGeneration.Lorr2026 && _inst.DelayConfig is { } dc
-                ? new LorrDelayGenerator(dc, _n)
-                : null;
             Reveal2024(0, revealTarget);
             var proposedSchedule = (int[])_assignment.Clone();
-            var t = 0; // in episodes
-            while (t < episodes)
+            var t = 0;
+            while (t < steps)
             {
-                var obs = new LorrObservation(t * ticksPerStep, (RobotPose[])_poses.Clone(), null);
-                var (decision, elapsed, timeouts) = await Plan(obs, episodes - t).ConfigureAwait(false);
+                var obs = new LorrObservation(t, (RobotPose[])_poses.Clone(), null);
+                var (decision, elapsed, timeouts) = await Plan(obs, steps - t).ConfigureAwait(false);
                 for (var k = 0; k < timeouts; k++)
                 {
                     record.PlannerTape.AppendAll(TapeCodes.Timeout);
-                    record.ActualTape.AppendAll(ticksPerStep == 1 ? TapeCodes.Timeout : (byte)RobotAction.Wait);
-                    AdvanceDelays(delays, ticksPerStep);
-                    CountCosts(proposedSchedule, ticksPerStep);
+                    record.ActualTape.AppendAll(TapeCodes.Timeout);
+                    CountCosts(proposedSchedule, 1);
+                    ObserveIdle(_assignment);
                     t++;
                 }
 
                 record.NumEntryTimeouts += timeouts;
                 record.PlannerTimes.Add(elapsed.TotalSeconds);
-                if (t >= episodes)
+                if (t >= steps)
                 {
                     break;
                 }
@@ -146,28 +151,131 @@ public sealed class LorrBench
                     }
                 }
 
-                CountCosts(proposedSchedule, ticksPerStep);
+                CountCosts(proposedSchedule, 1);
                 record.PlannerTape.Append(actions);
-                var executed = actions;
+                t++;
+                Move(actions, t);
+                ObserveIdle(_assignment);
+                UpdateTasks2024(proposedSchedule, t, revealTarget);
+                ReportProgress(t);
+            }
+        }
+
+        // 2026 (Start-Kit v3.1.0 two-rate loop): the planner is called every callTicks execution ticks
+        // from the executor's predicted poses and its plan is staged when the next call starts; in
+        // between, every tick the executor grants staged actions, delays hold robots, and the tick
+        // model advances them (an action takes agentCounter ticks). Tasks are checked every tick.
+        public async Task Run2026()
+        {
+            var c = _inst.AgentCounter;
+            var ticks = record.Steps;
+            var tickMs = bench.TickMs;
+            var budgetMs = record.PlanBudget.TotalMilliseconds;
+            var callTicks = Math.Max(1, (int)(budgetMs / tickMs));
+            var window = (int)(budgetMs / (tickMs * c)) + 1;
+            _assignment = Enumerable.Repeat(-1, _n).ToArray();
+            var revealTarget = (int)(float)(_inst.NumTasksReveal * _n);
+            var delays = _inst.DelayConfig is { } dc ? new LorrDelayGenerator(dc, _n) : null;
+            var model = new LorrTickModel(_inst.Map, _poses, c);
+            var executor = new LorrTpgExecutor(_inst.Map, _poses);
+            var requested = new RobotAction[_n];
+            var executed = new RobotAction[_n];
+            var refused = new List<(int Robot, int Other)>();
+            var proposed = (int[])_assignment.Clone();
+            Reveal2024(0, revealTarget);
+
+            LorrObservation Snapshot(int tick) => new(tick, (RobotPose[])_poses.Clone(), null)
+            {
+                Execution = new LorrExecutionState(
+                    (RobotPose[])executor.Predicted.Clone(),
+                    Enumerable.Range(0, _n).Select(executor.Backlog).ToArray(),
+                    (int[])_assignment.Clone(),
+                    window),
+            };
+
+            void Tick(int tick)
+            {
+                executor.Commands(model.Poses, model.Busy, requested);
                 if (delays is not null)
                 {
                     delays.NextTick();
-                    executed = ApplyDelays(actions, delays);
-                    AdvanceDelays(delays, ticksPerStep - 1);
+                    for (var i = 0; i < _n; i++)
+                    {
+                        if (delays.InDelay(i))
+                        {
+                            requested[i] = RobotAction.Wait;
+                        }
+                    }
                 }
 
-                t++;
-                Move(executed, t * ticksPerStep);
-                UpdateTasks2024(proposedSchedule, t * ticksPerStep, revealTarget);
-                ReportProgress(t * ticksPerStep);
+                record.PlannerTape.Append(requested);
+                var before = (RobotPose[])model.Poses.Clone();
+                refused.Clear();
+                model.Step(requested, executed, refused);
+                record.ActualTape.Append(executed);
+                foreach (var (robot, other) in refused)
+                {
+                    record.NumPlannerErrors++;
+                    record.Errors.Add(new LorrError(robot, other, tick + 1, other < 0 ? "requested motion is invalid (boundary or hard obstacle)" : $"requested motion blocked by agent {other}"));
+                }
+
+                executor.Completed(before, model.Poses);
+                _poses = (RobotPose[])model.Poses.Clone();
+                CountCosts(proposed, 1);
+                if ((tick + 1) % c == 0)
+                {
+                    ObserveIdle(_assignment);
+                }
+
+                CheckErrands(tick + 1);
+                Reveal2024(tick + 1, revealTarget);
+                ReportProgress(tick + 1);
             }
 
-            // 2026: ticks after the last full episode.
-            if (delays is not null)
+            // The initial plan: ticks pass (everyone waiting) only while it runs over its budget.
+            var tick = 0;
+            var (pending, elapsed, _) = await Plan(Snapshot(0), Math.Max(1, ticks / callTicks)).ConfigureAwait(false);
+            record.PlannerTimes.Add(elapsed.TotalSeconds);
+            if (elapsed.TotalMilliseconds > budgetMs)
             {
-                AdvanceDelays(delays, steps - (episodes * ticksPerStep));
-                record.DelayIntervals = delays.Intervals;
+                record.NumEntryTimeouts++;
             }
+
+            for (var late = (int)Math.Ceiling((elapsed.TotalMilliseconds - budgetMs) / tickMs); late > 0 && tick < ticks; late--)
+            {
+                Tick(tick++);
+            }
+
+            while (tick < ticks)
+            {
+                if (pending is not null)
+                {
+                    if (pending.Schedule is { } schedule)
+                    {
+                        proposed = schedule;
+                    }
+
+                    SetAssignment(proposed, tick);
+                    executor.Stage(pending.Plan ?? pending.Actions.Select(a => (IReadOnlyList<RobotAction>)[a]).ToArray());
+                }
+
+                (pending, elapsed, _) = await Plan(Snapshot(tick), Math.Max(1, (ticks - tick) / callTicks)).ConfigureAwait(false);
+                record.PlannerTimes.Add(elapsed.TotalSeconds);
+                var run = callTicks;
+                if (elapsed.TotalMilliseconds > budgetMs)
+                {
+                    // Late: the executor keeps going on what it has until the plan arrives.
+                    record.NumEntryTimeouts++;
+                    run = Math.Max(callTicks, (int)Math.Ceiling(elapsed.TotalMilliseconds / tickMs));
+                }
+
+                for (var k = 0; k < run && tick < ticks; k++)
+                {
+                    Tick(tick++);
+                }
+            }
+
+            record.DelayIntervals = delays?.Intervals;
         }
 
         public async Task Run2023()
@@ -217,6 +325,7 @@ public sealed class LorrBench
                     record.ActualTape.AppendAll((byte)RobotAction.Wait);
                     record.Errors.Add(new LorrError(-1, -1, t, "incorrect vector size"));
                     CountAllCosts();
+                    ObserveIdle(null);
                 }
 
                 record.NumEntryTimeouts += timeouts;
@@ -231,6 +340,7 @@ public sealed class LorrBench
                 CountAllCosts();
                 record.PlannerTape.Append(actions);
                 Move(actions, t);
+                ObserveIdle(null);
                 for (var k = 0; k < _n; k++)
                 {
                     if (queues[k].Count > 0 && queues[k].Peek().Cell == _poses[k].Cell)
@@ -267,8 +377,16 @@ public sealed class LorrBench
 
             var elapsed = bench._time.GetElapsedTime(start);
             var timeouts = (int)Math.Min(stepsLeft, elapsed.Ticks / budget.Ticks);
+            if (elapsed > budget)
+            {
+                bench.Overrun?.Invoke(obs.Timestep, elapsed, decision?.Diagnostics);
+            }
             return (decision, elapsed, timeouts);
         }
+
+        // 2024+: a robot holds a task when the accepted schedule gives it one; 2023: always (system goals).
+        private void ObserveIdle(int[]? assignment) =>
+            record.Idle?.Observe(_poses, assignment is null ? _ => true : r => assignment[r] >= 0);
 
         private void Move(RobotAction[] actions, int timestepAfter)
         {
@@ -318,6 +436,13 @@ public sealed class LorrBench
         private void UpdateTasks2024(int[] proposed, int time, int revealTarget)
         {
             SetAssignment(proposed, time);
+            CheckErrands(time);
+            Reveal2024(time, revealTarget);
+        }
+
+        // TaskManager::check_finished_tasks: a robot standing on its task's next errand advances it by one.
+        private void CheckErrands(int time)
+        {
             for (var k = 0; k < _n; k++)
             {
                 var id = _assignment[k];
@@ -347,8 +472,6 @@ public sealed class LorrBench
 
                 record.Events.Add(new LorrEvent(time, k, id, task.Next));
             }
-
-            Reveal2024(time, revealTarget);
         }
 
         // TaskManager::set_task_assignment: record the proposal, validate it, apply it or keep the old one.
@@ -363,7 +486,18 @@ public sealed class LorrBench
                 }
             }
 
-            if (!ValidateSchedule(proposed, time))
+            if (_inst.Generation == LorrGeneration.Lorr2026)
+            {
+                // v3.1.0: a bad entry is corrected (and recorded), the rest of the proposal still applies.
+                if (proposed.Length != _n)
+                {
+                    record.ScheduleErrors.Add(new LorrError(-1, -1, time, "Invalid schedule size"));
+                    return;
+                }
+
+                proposed = CorrectSchedule2026(proposed, time);
+            }
+            else if (!ValidateSchedule(proposed, time))
             {
                 return;
             }
@@ -390,6 +524,49 @@ public sealed class LorrBench
                     list.Add((time, _assignment[a]));
                 }
             }
+        }
+
+        private int[] CorrectSchedule2026(int[] proposed, int time)
+        {
+            var fixedUp = (int[])proposed.Clone();
+            var seen = new Dictionary<int, int>();
+            for (var a = 0; a < _n; a++)
+            {
+                var id = fixedUp[a];
+                if (id != -1 && !_ongoing.ContainsKey(id))
+                {
+                    record.ScheduleErrors.Add(new LorrError(a, -1, time, "task already finished", id));
+                    id = -1;
+                }
+
+                if (id != -1 && seen.TryGetValue(id, out var other))
+                {
+                    record.ScheduleErrors.Add(new LorrError(a, other, time, "task is already assigned by the second agent at the same time", id));
+                    id = -1;
+                }
+
+                var current = _assignment[a];
+                if (current != -1 && _ongoing[current].Next > 0 && id != current)
+                {
+                    record.ScheduleErrors.Add(new LorrError(a, -1, time, "schedule agent to another task who is already opened a task", id));
+                    id = current;
+                }
+
+                if (id != -1 && _ongoing[id].Next > 0 && _ongoing[id].Agent != a)
+                {
+                    record.ScheduleErrors.Add(new LorrError(a, _ongoing[id].Agent, time, "task is already opened by other agent", id));
+                    id = -1;
+                }
+
+                if (id != -1)
+                {
+                    seen[id] = a;
+                }
+
+                fixedUp[a] = id;
+            }
+
+            return fixedUp;
         }
 
         private bool ValidateSchedule(int[] proposed, int time)
@@ -430,59 +607,6 @@ public sealed class LorrBench
             }
 
             return true;
-        }
-
-        // Executor stand-in: delayed robots wait; a robot moving into a cell whose occupant now stays stops too.
-        private RobotAction[] ApplyDelays(RobotAction[] actions, LorrDelayGenerator delays)
-        {
-            if (actions.Length != _n)
-            {
-                return actions;
-            }
-
-            var executed = (RobotAction[])actions.Clone();
-            var stays = new Dictionary<int, int>();
-            var changed = false;
-            for (var i = 0; i < _n; i++)
-            {
-                if (delays.InDelay(i) && executed[i] != RobotAction.Wait)
-                {
-                    executed[i] = RobotAction.Wait;
-                    changed = true;
-                }
-            }
-
-            while (changed)
-            {
-                changed = false;
-                stays.Clear();
-                for (var i = 0; i < _n; i++)
-                {
-                    if (executed[i] != RobotAction.Forward)
-                    {
-                        stays[_poses[i].Cell] = i;
-                    }
-                }
-
-                for (var i = 0; i < _n; i++)
-                {
-                    if (executed[i] == RobotAction.Forward && stays.ContainsKey(_poses[i].ForwardCell(_inst.Map)))
-                    {
-                        executed[i] = RobotAction.Wait;
-                        changed = true;
-                    }
-                }
-            }
-
-            return executed;
-        }
-
-        private static void AdvanceDelays(LorrDelayGenerator? delays, int ticks)
-        {
-            for (var i = 0; delays is not null && i < ticks; i++)
-            {
-                delays.NextTick();
-            }
         }
 
         private void CountCosts(int[] schedule, int ticks)

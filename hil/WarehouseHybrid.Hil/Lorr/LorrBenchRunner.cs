@@ -24,11 +24,17 @@ public sealed record LorrBenchOptions
     /// <summary>Progress line period in steps.</summary>
     public int ProgressEvery { get; init; } = 100;
 
+    /// <summary>K of the idle report: a robot holding a task on one cell for more than K steps counts as idle.</summary>
+    public int IdleSteps { get; init; } = 50;
+
     /// <summary>Seed of the default entrant.</summary>
     public int Seed { get; init; }
 
     /// <summary>Replay the written file to check it (default on).</summary>
     public bool Replay { get; init; } = true;
+
+    /// <summary><c>Name=Value</c> settings of the default entrant's <see cref="PlannerOptions"/>.</summary>
+    public IReadOnlyList<string> PlannerSettings { get; init; } = [];
 }
 
 /// <summary>The closing summary line of a bench run.</summary>
@@ -40,7 +46,9 @@ public sealed record LorrBenchOptions
 /// <param name="MaxPlanMs">Longest planning call.</param>
 /// <param name="P99PlanMs">99th percentile planning call.</param>
 /// <param name="Valid">Every executed step valid and the replay reproduced numTaskFinished.</param>
-public sealed record LorrBenchSummary(string Instance, int TeamSize, int Steps, int NumTaskFinished, double ThroughputPerStep, double MaxPlanMs, double P99PlanMs, bool Valid)
+/// <param name="IdleRobots">Robots that held a task on one cell for more than <paramref name="IdleK"/> steps at some point.</param>
+/// <param name="IdleK">K of <paramref name="IdleRobots"/>.</param>
+public sealed record LorrBenchSummary(string Instance, int TeamSize, int Steps, int NumTaskFinished, double ThroughputPerStep, double MaxPlanMs, double P99PlanMs, bool Valid, int IdleRobots = 0, int IdleK = 50)
 {
     /// <summary>The one-line JSON form printed last on stdout.</summary>
     public string ToJsonLine()
@@ -57,6 +65,8 @@ public sealed record LorrBenchSummary(string Instance, int TeamSize, int Steps, 
             w.WriteNumber("maxPlanMs", Math.Round(MaxPlanMs, 3));
             w.WriteNumber("p99PlanMs", Math.Round(P99PlanMs, 3));
             w.WriteBoolean("valid", Valid);
+            w.WriteNumber("idleRobots", IdleRobots);
+            w.WriteNumber("idleK", IdleK);
             w.WriteEndObject();
         }
 
@@ -109,10 +119,39 @@ public static class LorrBenchRunner
             return new LorrBenchOutcome(2, null, null, null);
         }
 
-        var entrant = entrantFactory?.Invoke(instance) ?? CreateDefaultEntrant(instance, options.Seed);
+        var plannerOptions = new PlannerOptions { Seed = options.Seed };
+        var settingProblem = PlannerOptionSetter.TryApply(plannerOptions, options.PlannerSettings);
+        if (settingProblem is null)
+        {
+            try
+            {
+                plannerOptions.Validate();
+            }
+            catch (ArgumentOutOfRangeException ex)
+            {
+                settingProblem = "--planner-option: " + ex.Message;
+            }
+        }
+
+        if (settingProblem is not null)
+        {
+            await stderr.WriteLineAsync("lorr: " + settingProblem).ConfigureAwait(false);
+            return new LorrBenchOutcome(2, null, null, null);
+        }
+
+        var entrant = entrantFactory?.Invoke(instance) ?? CreateDefaultEntrant(instance, plannerOptions);
         var started = time.GetTimestamp();
+        var overruns = 0;
         var bench = new LorrBench(instance, time)
         {
+            IdleLimit = options.IdleSteps,
+            Overrun = (step, took, why) =>
+            {
+                if (++overruns <= 20)
+                {
+                    stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lorr: step {step}: planning took {took.TotalMilliseconds:F0} ms, over the {options.PlanMs} ms budget ({why ?? "no diagnostics"})"));
+                }
+            },
             ProgressEvery = Math.Max(1, options.ProgressEvery),
             Progress = p => stderr.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
@@ -156,21 +195,41 @@ public static class LorrBenchRunner
             options.Steps == 0 ? 0 : (double)record.NumTaskFinished / options.Steps,
             record.PlanMsPercentile(1.0),
             record.PlanMsPercentile(0.99),
-            valid);
+            valid,
+            record.Idle?.RobotsOverLimit ?? 0,
+            options.IdleSteps);
         await stderr.WriteLineAsync(string.Create(
             CultureInfo.InvariantCulture,
-            $"lorr: done in {time.GetElapsedTime(started).TotalSeconds:F1}s: {record.NumTaskFinished} tasks, {record.NumPlannerErrors} planner errors, {record.ScheduleErrors.Count} schedule errors, {record.NumEntryTimeouts} entry timeouts; output {options.Output}")).ConfigureAwait(false);
+            $"lorr: done in {time.GetElapsedTime(started).TotalSeconds:F1}s: {record.NumTaskFinished} tasks, {record.NumPlannerErrors} planner errors, {record.ScheduleErrors.Count} schedule errors, {record.NumEntryTimeouts} entry timeouts; robots idle > {options.IdleSteps} steps with a task: {record.Idle?.RobotsOverLimit ?? 0} (longest {record.Idle?.LongestRun ?? 0}, at the end {record.Idle?.OverLimitNow ?? 0}); output {options.Output}")).ConfigureAwait(false);
+        if (entrant.Summary() is { } report)
+        {
+            await stderr.WriteLineAsync("lorr: " + report).ConfigureAwait(false);
+        }
+
+        await stderr.WriteLineAsync(string.Create(
+            CultureInfo.InvariantCulture,
+            $"lorr: garbage collections gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, total pause {GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms")).ConfigureAwait(false);
+
         await stdout.WriteLineAsync(summary.ToJsonLine()).ConfigureAwait(false);
         return new LorrBenchOutcome(valid ? 0 : 1, summary, record, replay);
     }
 
-    /// <summary>The project's optimizer as the entrant (2023: PIBT to the system's goals).</summary>
-    public static ILorrEntrant CreateDefaultEntrant(LorrInstance instance, int seed = 0)
+    /// <summary>The project's optimizer as the entrant (2023: routing to the system's goals).</summary>
+    public static ILorrEntrant CreateDefaultEntrant(LorrInstance instance, int seed = 0) =>
+        CreateDefaultEntrant(instance, new PlannerOptions { Seed = seed });
+
+    /// <summary>The project's optimizer with <paramref name="options"/> as the entrant (2023: routing to the system's goals).</summary>
+    public static ILorrEntrant CreateDefaultEntrant(LorrInstance instance, PlannerOptions options)
     {
         ArgumentNullException.ThrowIfNull(instance);
-        return instance.Generation == LorrGeneration.Lorr2023
-            ? new AssignedGoalsEntrant(instance.Map, instance.TeamSize, seed)
-            : new FleetPlannerEntrant(new PibtFleetPlanner(instance.Map, instance.TeamSize, new PlannerOptions { Seed = seed }));
+        ArgumentNullException.ThrowIfNull(options);
+        if (instance.Generation == LorrGeneration.Lorr2026 && options.Routing == RoutingAlgorithm.Epibt)
+        {
+            options.NoCycles = true; // the grant executor carries plans out under delays: no rotation rings
+        }
+
+        var planner = new PibtFleetPlanner(instance.Map, instance.TeamSize, options);
+        return instance.Generation == LorrGeneration.Lorr2023 ? new AssignedGoalsEntrant(planner) : new FleetPlannerEntrant(planner);
     }
 
     private static string? CheckArguments(LorrBenchOptions o)
@@ -188,6 +247,11 @@ public static class LorrBenchRunner
         if (o.Steps < 0)
         {
             return $"--steps must be 0 or more, got {o.Steps}";
+        }
+
+        if (o.IdleSteps <= 0)
+        {
+            return $"--idle-steps must be positive, got {o.IdleSteps}";
         }
 
         if (o.PlanMs <= 0)

@@ -9,12 +9,31 @@ namespace WarehouseHybrid.Hil.Lorr;
 /// 2023 rules only: each robot's system-assigned errand cells, nearest first (the Start-Kit's
 /// <c>goal_locations</c>); null under 2024/2026 rules, where the entrant schedules.
 /// </param>
-public sealed record LorrObservation(int Timestep, RobotPose[] Poses, IReadOnlyList<int>[]? SystemGoals);
+public sealed record LorrObservation(int Timestep, RobotPose[] Poses, IReadOnlyList<int>[]? SystemGoals)
+{
+    /// <summary>2026 rules: the execution state the plan continues from (null under 2023/2024 rules).</summary>
+    public LorrExecutionState? Execution { get; init; }
+}
+
+/// <summary>
+/// 2026 rules: what the entry's executor reports when the planner is called. The plan's first
+/// action starts after each robot's staged actions, so planning starts from the predicted poses.
+/// </summary>
+/// <param name="Predicted">Each robot's pose once its staged actions are done.</param>
+/// <param name="Backlog">Each robot's staged actions not yet completed.</param>
+/// <param name="SystemTask">Each robot's task as the system sees it now (-1 none; a task the planner thinks done may still be open).</param>
+/// <param name="Window">Actions per robot a plan should hold (the Start-Kit executor's window: communication time / action time + 1).</param>
+public sealed record LorrExecutionState(RobotPose[] Predicted, int[] Backlog, int[] SystemTask, int Window);
 
 /// <summary>What the entrant answers: one action per robot and (2024/2026) its proposed task schedule.</summary>
 /// <param name="Actions">One action per robot; a wrong length is a planner error (everyone waits).</param>
 /// <param name="Schedule">The task id each robot should work on (-1 none), or null under 2023 rules.</param>
-public sealed record LorrDecision(RobotAction[] Actions, int[]? Schedule);
+/// <param name="Diagnostics">Where the entrant's time went, shown when a call runs over its budget (optional).</param>
+public sealed record LorrDecision(RobotAction[] Actions, int[]? Schedule, string? Diagnostics = null)
+{
+    /// <summary>2026 rules: each robot's planned actions from its predicted pose (null: <see cref="Actions"/> as a one-step plan).</summary>
+    public IReadOnlyList<IReadOnlyList<RobotAction>>? Plan { get; init; }
+}
 
 /// <summary>
 /// The entry under test, as the LoRR Start-Kit sees it: it is told about revealed tasks and asked,
@@ -23,9 +42,17 @@ public sealed record LorrDecision(RobotAction[] Actions, int[]? Schedule);
 /// </summary>
 public interface ILorrEntrant
 {
+    /// <summary>Preprocessing before the first step (the Start-Kit's initialize, not timed as planning).</summary>
+    void Initialize()
+    {
+    }
+
     /// <summary>A task was revealed (2024/2026 rules): its id and errand cells in visiting order.</summary>
     void Reveal(int taskId, int[] errands);
 
     /// <summary>Plans one step. Should return within <paramref name="budget"/>; lateness costs all-wait steps.</summary>
     LorrDecision Compute(LorrObservation observation, TimeSpan budget, CancellationToken cancellationToken);
+
+    /// <summary>A closing line about the run (e.g. mean time per planning phase), or null.</summary>
+    string? Summary() => null;
 }

@@ -61,7 +61,7 @@ public static class LorrOutputWriter
         w.WriteNumber("numEntryTimeouts", r.NumEntryTimeouts);
         if (is2026)
         {
-            w.WriteNumber("agentMaxCounter", r.TicksPerStep);
+            w.WriteNumber("agentMaxCounter", r.AgentCounter);
             w.WriteNumber("outputSegmentSize", SegmentSize);
             w.WriteStartArray("delayIntervals");
             foreach (var list in r.DelayIntervals ?? [])
@@ -258,11 +258,13 @@ public static class LorrOutputWriter
     }
 
     // 2026: "[(t,row,col,ori,counter):(F 3,W 2)]" per segment of SegmentSize ticks; each tape step
-    // is TicksPerStep ticks of its action; the pose snapshot follows the executed actions.
+    // is TicksPerStep ticks of its action; the pose snapshot follows the executed actions (an action
+    // lands after AgentCounter ticks of it; waits pause it).
     private static void EncodeSegments(LorrRunRecord r, ActionTape tape, int robot, ArrayBufferWriterLite buffer)
     {
         var map = r.Instance.Map;
-        var c = r.TicksPerStep;
+        var perStep = r.TicksPerStep;
+        var c = r.AgentCounter;
         var pose = r.Starts[robot];
         var totalTicks = r.Steps;
         var counter = 0;
@@ -271,7 +273,7 @@ public static class LorrOutputWriter
         var inSegment = false;
         for (var tick = 0; tick < totalTicks; tick++)
         {
-            var step = tick / c;
+            var step = tick / perStep;
             var code = step < tape.Count ? tape[step, robot] : (byte)RobotAction.Wait;
             var actual = step < r.ActualTape.Count ? r.ActualTape[step, robot] : (byte)RobotAction.Wait;
             if (tick % SegmentSize == 0)

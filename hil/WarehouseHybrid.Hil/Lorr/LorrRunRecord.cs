@@ -146,8 +146,11 @@ public sealed class LorrRunRecord
     /// <summary>Actions the entrant proposed.</summary>
     public ActionTape PlannerTape { get; }
 
-    /// <summary>Ticks per tape step: 1 before 2026, <c>agentCounter</c> in 2026.</summary>
+    /// <summary>Ticks per tape step (1: one tape entry per step, or per execution tick in 2026).</summary>
     public int TicksPerStep { get; set; } = 1;
+
+    /// <summary>2026: ticks per action (the instance's <c>agentCounter</c>, written as <c>agentMaxCounter</c>).</summary>
+    public int AgentCounter { get; set; } = 1;
 
     /// <summary>Per robot: (timestep, task) whenever its accepted first task changed.</summary>
     public List<(int Time, int Task)>[] ActualSchedule { get; }
@@ -184,6 +187,9 @@ public sealed class LorrRunRecord
 
     /// <summary>Steps lost to entry timeouts.</summary>
     public int NumEntryTimeouts { get; set; }
+
+    /// <summary>Robots frozen with a task (the bench's deadlock/livelock report), when tracked.</summary>
+    public LorrIdleTracker? Idle { get; init; }
 
     /// <summary>Approximations made for this generation (empty when the rules are reproduced).</summary>
     public List<string> Approximations { get; } = new();

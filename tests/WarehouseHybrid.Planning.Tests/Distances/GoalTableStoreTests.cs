@@ -73,4 +73,31 @@ public sealed class GoalTableStoreTests
         Assert.Equal("budgetBytes", Assert.Throws<ArgumentOutOfRangeException>(() => new GoalTableStore(Grid, GoalTableKind.PerCell, 0, 1)).ParamName);
         Assert.Equal("kind", Assert.Throws<ArgumentOutOfRangeException>(() => new GoalTableStore(Grid, (GoalTableKind)7, 1, 1)).ParamName);
     }
+
+    [Fact]
+    public void Arrays_of_evicted_tables_are_reused_only_two_steps_later_and_the_new_tables_are_right()
+    {
+        // Room for two tables: every third computation evicts one.
+        var store = new GoalTableStore(Grid, GoalTableKind.PerCell, 2 * CellDistanceTable.SizeFor(Grid), backgroundWorkers: 0);
+        var goals = Goals(6);
+        store.BeginStep();
+        store.ComputeNow([goals[0], goals[1], goals[2]], () => false); // evicts goals[0] in this step
+        var evicted = CellDistanceTable.Compute(Grid, goals[0]);
+        store.BeginStep();
+        store.ComputeNow([goals[3]], () => false);
+        store.BeginStep();                                              // now the first evicted array may be reused
+        store.ComputeNow([goals[4]], () => false);
+        foreach (var g in goals[3..5])
+        {
+            var fresh = CellDistanceTable.Compute(Grid, g);
+            var stored = Assert.IsType<CellDistanceTable>(store.TryGet(g));
+            for (var c = 0; c < Grid.Map.CellCount; c++)
+            {
+                Assert.Equal(fresh.CellDistance(c), stored.CellDistance(c));
+            }
+        }
+
+        Assert.NotNull(evicted);
+        Assert.True(store.Evictions >= 3);
+    }
 }

@@ -37,7 +37,7 @@ public sealed class LazyTablesPlannerTests(ITestOutputHelper output)
         output.WriteLine($"lazy random_32_32_20_100: {r.TasksFinished} tasks in {r.Steps} steps, fallbacks {r.FallbackSteps}, stalled {r.StalledRobots}, tables {planner.GoalTables!.Computed}, fallback estimates {planner.Counters.FallbackEstimates}");
         Assert.Equal(0, r.InvalidSteps);
         Assert.Equal(r.TasksFinished, r.TasksFinishedObserved);
-        Assert.True(r.TasksFinished >= 250, $"{r.TasksFinished} tasks in 200 steps");
+        Assert.True(r.TasksFinished >= 300, $"{r.TasksFinished} tasks in 200 steps"); // measured 445 (timing-dependent: lazy tables)
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public sealed class LazyTablesPlannerTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Random_small_instances_always_yield_valid_steps_in_both_table_modes()
+    public void Random_small_instances_always_yield_valid_steps_in_every_mode_router_and_guidance()
     {
         Gen.Int[0, int.MaxValue].Sample(seed =>
         {
@@ -83,6 +83,10 @@ public sealed class LazyTablesPlannerTests(ITestOutputHelper output)
                 TimeProvider = clock,
                 TableMode = rng.Next(2) == 0 ? DistanceTableMode.Lazy : DistanceTableMode.UpFront,
                 SchedulingDistance = rng.Next(2) == 0 ? SchedulingDistance.Manhattan : SchedulingDistance.Auto,
+                Routing = rng.Next(2) == 0 ? RoutingAlgorithm.Pibt : RoutingAlgorithm.Epibt,
+                OperationDepth = rng.Next(2, 6),
+                Guidance = rng.Next(2) == 0 ? GuidanceMode.None : GuidanceMode.Highways,
+                HighwayAgainstCost = rng.Next(1, 8),
                 MaxParallelism = 1,
             };
             var budget = TimeSpan.FromMilliseconds(rng.Next(1, 50));
