@@ -57,7 +57,7 @@ public sealed class AgentDistances
         var n = problem.AgentCount;
         var tables = new ushort[n][];
         var trueFromStart = new int[n];
-        var costs = MoveCosts(problem, grid, laneCost);
+        var graph = new DenseGraph(problem, grid, laneCost);
         var stopped = 0;
         Parallel.For(
             0,
@@ -75,40 +75,82 @@ public sealed class AgentDistances
 
                 var goal = grid.DenseOf(problem.GoalArray[i]);
                 var start = grid.DenseOf(problem.StartArray[i]);
-                tables[i] = buffers.CostToGo(grid, costs, goal);
-                trueFromStart[i] = laneCost == 1 ? tables[i][start] : buffers.Distance(grid, goal, start);
+                tables[i] = buffers.CostToGo(graph, goal);
+                trueFromStart[i] = laneCost == 1 ? tables[i][start] : buffers.Distance(graph, start, goal);
                 return buffers;
             },
             _ => { });
         return stopped != 0 ? null : new AgentDistances(grid, tables, trueFromStart, laneCost);
     }
 
-    // Cost of the move from dense cell d in heading k (CompactGrid's order: east, south, west, north).
-    private static byte[] MoveCosts(MapfProblem problem, CompactGrid grid, int laneCost)
+    /// <summary>The passable cells as dense ids with neighbours, move costs and coordinates, for tight loops.</summary>
+    private sealed class DenseGraph
     {
-        var costs = new byte[grid.Count * 4];
-        var map = problem.Map;
-        for (var d = 0; d < grid.Count; d++)
+        public DenseGraph(MapfProblem problem, CompactGrid grid, int laneCost)
         {
-            var cell = grid.CellOf(d);
-            var eastbound = (map.Row(cell) & 1) == 1;
-            var southbound = (map.Column(cell) & 1) == 0;
-            costs[(d * 4) + 0] = (byte)(eastbound ? 1 : laneCost);
-            costs[(d * 4) + 2] = (byte)(eastbound ? laneCost : 1);
-            costs[(d * 4) + 1] = (byte)(southbound ? 1 : laneCost);
-            costs[(d * 4) + 3] = (byte)(southbound ? laneCost : 1);
+            var map = problem.Map;
+            Count = grid.Count;
+            Next = new int[Count * 4];
+            InCost = new byte[Count * 4];
+            Row = new int[Count];
+            Column = new int[Count];
+            for (var d = 0; d < Count; d++)
+            {
+                var cell = grid.CellOf(d);
+                Row[d] = map.Row(cell);
+                Column[d] = map.Column(cell);
+                for (var k = 0; k < 4; k++)
+                {
+                    Next[(d * 4) + k] = grid.Next(d, k);
+                }
+            }
+
+            // InCost[c * 4 + k]: cost of the move into c from its neighbour in heading k, i.e. a
+            // move in the opposite heading, judged by the lanes of the cell it starts from.
+            for (var c = 0; c < Count; c++)
+            {
+                for (var k = 0; k < 4; k++)
+                {
+                    var p = Next[(c * 4) + k];
+                    if (p < 0)
+                    {
+                        continue;
+                    }
+
+                    var heading = (k + 2) & 3; // 0 east, 1 south, 2 west, 3 north
+                    var eastbound = (Row[p] & 1) == 1;
+                    var southbound = (Column[p] & 1) == 0;
+                    var withLane = heading switch
+                    {
+                        0 => eastbound,
+                        2 => !eastbound,
+                        1 => southbound,
+                        _ => !southbound,
+                    };
+                    InCost[(c * 4) + k] = (byte)(withLane ? 1 : laneCost);
+                }
+            }
         }
 
-        return costs;
+        public int Count { get; }
+
+        public int[] Next { get; }
+
+        public byte[] InCost { get; }
+
+        public int[] Row { get; }
+
+        public int[] Column { get; }
     }
 
-    /// <summary>Reusable per-thread search state: Dial's bucket queue over small integer move costs.</summary>
+    /// <summary>Reusable per-thread search state.</summary>
     private sealed class SearchBuffers
     {
         private readonly int[][] _buckets;
         private readonly int[] _bucketCount;
-        private readonly int[] _bfs;
         private readonly int[] _seen;
+        private readonly int[] _g;
+        private readonly List<int>[] _byF = [[], [], []];
         private int _stamp;
 
         public SearchBuffers(int cells, int laneCost)
@@ -120,15 +162,19 @@ public sealed class AgentDistances
                 _buckets[b] = new int[cells];
             }
 
-            _bfs = new int[cells];
             _seen = new int[cells];
+            _g = new int[cells];
         }
 
-        // Cost to reach the goal from every cell: relax predecessors p of c with the cost of p -> c.
-        public ushort[] CostToGo(CompactGrid grid, byte[] costs, int goal)
+        // Cost to reach the goal from every cell (Dial's algorithm: one bucket per cost level, a
+        // ring of laneCost + 1). The tables live on the pinned object heap: kept for the whole solve,
+        // they would otherwise be copied from generation to generation by the collector.
+        public ushort[] CostToGo(DenseGraph g, int goal)
         {
-            var dist = new ushort[grid.Count];
-            Array.Fill(dist, (ushort)Unreachable);
+            var dist = GC.AllocateUninitializedArray<ushort>(g.Count, pinned: true);
+            dist.AsSpan().Fill(Unreachable);
+            var next = g.Next;
+            var inCost = g.InCost;
             var width = _buckets.Length;
             Array.Clear(_bucketCount);
             dist[goal] = 0;
@@ -138,7 +184,8 @@ public sealed class AgentDistances
             {
                 var b = level % width;
                 var bucket = _buckets[b];
-                for (var q = 0; q < _bucketCount[b]; q++)
+                var count = _bucketCount[b];
+                for (var q = 0; q < count; q++)
                 {
                     var c = bucket[q];
                     if (dist[c] != level)
@@ -146,19 +193,19 @@ public sealed class AgentDistances
                         continue; // improved after it was queued
                     }
 
+                    var at = c * 4;
                     for (var k = 0; k < 4; k++)
                     {
-                        var p = grid.Next(c, k);
+                        var p = next[at + k];
                         if (p < 0)
                         {
                             continue;
                         }
 
-                        // p -> c is the move in the opposite heading, taken from p.
-                        var nd = level + costs[(p * 4) + ((k + 2) & 3)];
-                        if (nd < dist[p] && nd < Unreachable)
+                        var nd = level + inCost[at + k];
+                        if (nd < dist[p])
                         {
-                            dist[p] = (ushort)nd;
+                            dist[p] = (ushort)Math.Min(nd, Unreachable - 1);
                             var nb = nd % width;
                             _buckets[nb][_bucketCount[nb]++] = p;
                             pending++;
@@ -166,15 +213,17 @@ public sealed class AgentDistances
                     }
                 }
 
-                pending -= _bucketCount[b];
+                pending -= count;
                 _bucketCount[b] = 0;
             }
 
             return dist;
         }
 
-        // Exact moves from goal to target (breadth-first, stops when the target is reached).
-        public int Distance(CompactGrid grid, int goal, int target)
+        // Exact moves from start to goal: A* with the Manhattan distance. On a grid each move changes
+        // f by 0 or 2, so three lists (f, f + 1, f + 2) are the whole open list; last in, first out
+        // within a list prefers deeper nodes.
+        public int Distance(DenseGraph graph, int start, int goal)
         {
             if (++_stamp == int.MaxValue)
             {
@@ -182,33 +231,56 @@ public sealed class AgentDistances
                 _stamp = 1;
             }
 
-            int head = 0, tail = 0;
-            _bfs[tail++] = goal;
-            _seen[goal] = _stamp;
-            for (var level = 0; head < tail; level++)
+            var next = graph.Next;
+            var row = graph.Row;
+            var col = graph.Column;
+            var gr = row[goal];
+            var gcl = col[goal];
+            foreach (var list in _byF)
             {
-                var end = tail;
-                for (; head < end; head++)
-                {
-                    var c = _bfs[head];
-                    if (c == target)
-                    {
-                        return level;
-                    }
-
-                    for (var k = 0; k < 4; k++)
-                    {
-                        var p = grid.Next(c, k);
-                        if (p >= 0 && _seen[p] != _stamp)
-                        {
-                            _seen[p] = _stamp;
-                            _bfs[tail++] = p;
-                        }
-                    }
-                }
+                list.Clear();
             }
 
-            return Unreachable;
+            var f = Math.Abs(row[start] - gr) + Math.Abs(col[start] - gcl);
+            _byF[0].Add(start);
+            _seen[start] = _stamp;
+            _g[start] = 0;
+            while (true)
+            {
+                var current = _byF[0];
+                if (current.Count == 0)
+                {
+                    if (_byF[1].Count == 0 && _byF[2].Count == 0)
+                    {
+                        return Unreachable;
+                    }
+
+                    (_byF[0], _byF[1], _byF[2]) = (_byF[1], _byF[2], _byF[0]);
+                    f++;
+                    continue;
+                }
+
+                var c = current[^1];
+                current.RemoveAt(current.Count - 1);
+                if (c == goal)
+                {
+                    return _g[c];
+                }
+
+                var gp = _g[c] + 1;
+                for (var k = 0; k < 4; k++)
+                {
+                    var p = next[(c * 4) + k];
+                    if (p < 0 || (_seen[p] == _stamp && _g[p] <= gp))
+                    {
+                        continue;
+                    }
+
+                    _seen[p] = _stamp;
+                    _g[p] = gp;
+                    _byF[gp + Math.Abs(row[p] - gr) + Math.Abs(col[p] - gcl) - f].Add(p);
+                }
+            }
         }
     }
 }
