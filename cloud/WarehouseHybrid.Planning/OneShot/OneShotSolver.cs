@@ -229,9 +229,17 @@ public static class OneShotSolver
                 }
             }
 
-            while (!Expired() && soc > lowerBound)
+            // Stop early when the search has stalled for long (small instances reach a local optimum
+            // in well under a second; on large ones this never triggers before the budget).
+            var stall = Math.Max(2_000L, 20L * problem.AgentCount);
+            var lastGain = 0L;
+            while (!Expired() && soc > lowerBound && lns.Iterations - lastGain < stall)
             {
-                lns.Step();
+                if (lns.Step() > 0)
+                {
+                    lastGain = lns.Iterations;
+                }
+
                 soc = lns.SumOfCosts;
                 var now = Elapsed();
                 if (now - lastReport >= TimeSpan.FromSeconds(1))
