@@ -4,27 +4,36 @@ namespace WarehouseHybrid.Planning.OneShot;
 
 /// <summary>
 /// Per-agent cost-to-goal tables, one <see cref="ushort"/> per passable cell (10,000 agents on
-/// 38,756 cells is 775 MB), computed up front on all the cores given because PIBT asks every
-/// agent's table from the first step. With <see cref="LaneCost"/> 1 they are exact 4-connected
-/// shortest distances. Above 1 they are guidance: rows and columns alternate a preferred direction
-/// (so every two-wide aisle gets two opposite lanes, and open floor becomes a grid of one-way
-/// streets), a move against its row's or column's direction costs <see cref="LaneCost"/> instead
-/// of 1, and PIBT, following these costs, keeps opposite flows apart. Guidance tables are not
-/// admissible; <see cref="TrueDistance"/> stays exact. Immutable once computed; thread-safe.
+/// 38,756 cells is 775 MB). With <see cref="LaneCost"/> 1 they are exact 4-connected shortest
+/// distances. Above 1 they are guidance: rows and columns alternate a preferred direction (so every
+/// two-wide aisle gets two opposite lanes, and open floor becomes a grid of one-way streets), a move
+/// against its row's or column's direction costs <see cref="LaneCost"/> instead of 1, and PIBT,
+/// following these costs, keeps opposite flows apart. Guidance tables are not admissible;
+/// <see cref="TrueDistance"/> stays exact.
+/// Tables are lazy: each is a search from the goal (Dial's algorithm over the small integer costs)
+/// run on all cores only until the agent's start is settled, about half the map on average, and
+/// resumed when a cell not yet settled is asked for. Thread-safe.
 /// </summary>
 public sealed class AgentDistances
 {
     /// <summary>The value of a cell from which the goal cannot be reached.</summary>
     public const int Unreachable = ushort.MaxValue;
 
+    private const ushort Unsettled = ushort.MaxValue - 1;
+    private const int Largest = ushort.MaxValue - 2;
+
     private readonly CompactGrid _grid;
+    private readonly DenseGraph _graph;
     private readonly ushort[][] _tables;
+    private readonly LazySearch?[] _searches;
     private readonly int[] _trueFromStart;
 
-    private AgentDistances(CompactGrid grid, ushort[][] tables, int[] trueFromStart, int laneCost)
+    private AgentDistances(CompactGrid grid, DenseGraph graph, ushort[][] tables, LazySearch?[] searches, int[] trueFromStart, int laneCost)
     {
         _grid = grid;
+        _graph = graph;
         _tables = tables;
+        _searches = searches;
         _trueFromStart = trueFromStart;
         LaneCost = laneCost;
     }
@@ -36,7 +45,50 @@ public sealed class AgentDistances
     public long SizeBytes => (long)_tables.Length * _grid.Count * sizeof(ushort);
 
     /// <summary>Cost from <paramref name="cell"/> (passable) to agent <paramref name="agent"/>'s goal, or <see cref="Unreachable"/>.</summary>
-    public int Get(int agent, int cell) => _tables[agent][_grid.DenseOf(cell)];
+    public int Get(int agent, int cell)
+    {
+        var d = _grid.DenseOf(cell);
+        var v = _tables[agent][d];
+        return v != Unsettled ? v : Resume(agent, d);
+    }
+
+    /// <summary>Cells settled so far over all tables (the lazy searches' work).</summary>
+    public long SettledCells
+    {
+        get
+        {
+            long total = 0;
+            for (var i = 0; i < _searches.Length; i++)
+            {
+                var s = _searches[i];
+                total += s is null ? _grid.Count : Volatile.Read(ref s.Settled);
+            }
+
+            return total;
+        }
+    }
+
+    private int Resume(int agent, int dense)
+    {
+        var search = _searches[agent];
+        if (search is null)
+        {
+            return Unreachable; // finished: whatever is left unsettled cannot reach the goal
+        }
+
+        lock (search)
+        {
+            var table = _tables[agent];
+            search.RunUntilSettled(_graph, table, dense);
+            if (search.Done)
+            {
+                _searches[agent] = null;
+            }
+
+            var v = table[dense];
+            return v == Unsettled ? Unreachable : v;
+        }
+    }
 
     /// <summary>Exact shortest number of moves from the agent's start to its goal, or <see cref="Unreachable"/>.</summary>
     public int TrueDistance(int agent) => _trueFromStart[agent];
@@ -56,6 +108,7 @@ public sealed class AgentDistances
         var grid = new CompactGrid(problem.Map);
         var n = problem.AgentCount;
         var tables = new ushort[n][];
+        var searches = new LazySearch?[n];
         var trueFromStart = new int[n];
         var graph = new DenseGraph(problem, grid, laneCost);
         var stopped = 0;
@@ -63,24 +116,33 @@ public sealed class AgentDistances
             0,
             n,
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) },
-            () => new SearchBuffers(grid.Count, laneCost),
-            (i, state, buffers) =>
+            () => new ExactSearch(grid.Count),
+            (i, state, exact) =>
             {
                 if (Volatile.Read(ref stopped) != 0 || ((i & 63) == 0 && shouldStop()))
                 {
                     Volatile.Write(ref stopped, 1);
                     state.Stop();
-                    return buffers;
+                    return exact;
                 }
 
                 var goal = grid.DenseOf(problem.GoalArray[i]);
                 var start = grid.DenseOf(problem.StartArray[i]);
-                tables[i] = buffers.CostToGo(graph, goal);
-                trueFromStart[i] = laneCost == 1 ? tables[i][start] : buffers.Distance(graph, start, goal);
-                return buffers;
+
+                // The tables live on the pinned object heap: kept for the whole solve, they would
+                // otherwise be copied from generation to generation by the collector.
+                var table = GC.AllocateUninitializedArray<ushort>(grid.Count, pinned: true);
+                table.AsSpan().Fill(Unsettled);
+                var search = new LazySearch(laneCost, goal);
+                search.RunUntilSettled(graph, table, start);
+                tables[i] = table;
+                searches[i] = search.Done ? null : search;
+                var fromStart = table[start] == Unsettled ? Unreachable : table[start];
+                trueFromStart[i] = laneCost == 1 || fromStart == Unreachable ? fromStart : exact.Distance(graph, start, goal);
+                return exact;
             },
             _ => { });
-        return stopped != 0 ? null : new AgentDistances(grid, tables, trueFromStart, laneCost);
+        return stopped != 0 ? null : new AgentDistances(grid, graph, tables, searches, trueFromStart, laneCost);
     }
 
     /// <summary>The passable cells as dense ids with neighbours, move costs and coordinates, for tight loops.</summary>
@@ -143,81 +205,85 @@ public sealed class AgentDistances
         public int[] Column { get; }
     }
 
-    /// <summary>Reusable per-thread search state.</summary>
-    private sealed class SearchBuffers
+    /// <summary>
+    /// One table's resumable search from the goal: Dial's algorithm, one bucket per cost level in a
+    /// ring of laneCost + 1. A cell is settled (written to the table) when first taken from a bucket;
+    /// later copies are skipped, so no tentative values are kept.
+    /// </summary>
+    private sealed class LazySearch
     {
-        private readonly int[][] _buckets;
-        private readonly int[] _bucketCount;
+        private readonly List<int>[] _buckets;
+        private int _level;
+        private int _position;
+        private int _pending;
+
+        public LazySearch(int laneCost, int goal)
+        {
+            _buckets = new List<int>[laneCost + 1];
+            for (var b = 0; b < _buckets.Length; b++)
+            {
+                _buckets[b] = [];
+            }
+
+            _buckets[0].Add(goal);
+            _pending = 1;
+        }
+
+        public int Settled;
+
+        public bool Done => _pending == 0;
+
+        public void RunUntilSettled(DenseGraph g, ushort[] table, int target)
+        {
+            var next = g.Next;
+            var inCost = g.InCost;
+            var width = _buckets.Length;
+            while (_pending > 0 && table[target] == Unsettled)
+            {
+                var bucket = _buckets[_level % width];
+                if (_position == bucket.Count)
+                {
+                    _pending -= bucket.Count;
+                    bucket.Clear();
+                    _position = 0;
+                    _level++;
+                    continue;
+                }
+
+                var c = bucket[_position++];
+                if (table[c] != Unsettled)
+                {
+                    continue;
+                }
+
+                table[c] = (ushort)Math.Min(_level, Largest);
+                Settled++;
+                var at = c * 4;
+                for (var k = 0; k < 4; k++)
+                {
+                    var p = next[at + k];
+                    if (p >= 0 && table[p] == Unsettled)
+                    {
+                        _buckets[(_level + inCost[at + k]) % width].Add(p);
+                        _pending++;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Reusable per-thread exact search state.</summary>
+    private sealed class ExactSearch
+    {
         private readonly int[] _seen;
         private readonly int[] _g;
         private readonly List<int>[] _byF = [[], [], []];
         private int _stamp;
 
-        public SearchBuffers(int cells, int laneCost)
+        public ExactSearch(int cells)
         {
-            _buckets = new int[laneCost + 1][];
-            _bucketCount = new int[laneCost + 1];
-            for (var b = 0; b <= laneCost; b++)
-            {
-                _buckets[b] = new int[cells];
-            }
-
             _seen = new int[cells];
             _g = new int[cells];
-        }
-
-        // Cost to reach the goal from every cell (Dial's algorithm: one bucket per cost level, a
-        // ring of laneCost + 1). The tables live on the pinned object heap: kept for the whole solve,
-        // they would otherwise be copied from generation to generation by the collector.
-        public ushort[] CostToGo(DenseGraph g, int goal)
-        {
-            var dist = GC.AllocateUninitializedArray<ushort>(g.Count, pinned: true);
-            dist.AsSpan().Fill(Unreachable);
-            var next = g.Next;
-            var inCost = g.InCost;
-            var width = _buckets.Length;
-            Array.Clear(_bucketCount);
-            dist[goal] = 0;
-            _buckets[0][_bucketCount[0]++] = goal;
-            var pending = 1;
-            for (var level = 0; pending > 0; level++)
-            {
-                var b = level % width;
-                var bucket = _buckets[b];
-                var count = _bucketCount[b];
-                for (var q = 0; q < count; q++)
-                {
-                    var c = bucket[q];
-                    if (dist[c] != level)
-                    {
-                        continue; // improved after it was queued
-                    }
-
-                    var at = c * 4;
-                    for (var k = 0; k < 4; k++)
-                    {
-                        var p = next[at + k];
-                        if (p < 0)
-                        {
-                            continue;
-                        }
-
-                        var nd = level + inCost[at + k];
-                        if (nd < dist[p])
-                        {
-                            dist[p] = (ushort)Math.Min(nd, Unreachable - 1);
-                            var nb = nd % width;
-                            _buckets[nb][_bucketCount[nb]++] = p;
-                            pending++;
-                        }
-                    }
-                }
-
-                pending -= count;
-                _bucketCount[b] = 0;
-            }
-
-            return dist;
         }
 
         // Exact moves from start to goal: A* with the Manhattan distance. On a grid each move changes

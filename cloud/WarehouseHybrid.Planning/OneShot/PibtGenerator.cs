@@ -172,25 +172,29 @@ internal sealed class PibtGenerator
 
     private void SortCandidates(int i, int k0, int count)
     {
-        // Insertion sort of at most five cells by distance to goal plus tie-break.
+        // Insertion sort of at most five cells by distance to goal plus tie-break; each key is read
+        // once (a table read is a likely cache miss with thousands of tables).
+        Span<float> keys = stackalloc float[5];
+        for (var a = 0; a < count; a++)
+        {
+            var c = _cand[k0 + a];
+            keys[a] = _dist.Get(i, c) + _tie[c];
+        }
+
         for (var a = 1; a < count; a++)
         {
             var c = _cand[k0 + a];
-            var key = _dist.Get(i, c) + _tie[c];
+            var key = keys[a];
             var b = a - 1;
-            while (b >= 0)
+            while (b >= 0 && keys[b] > key)
             {
-                var o = _cand[k0 + b];
-                if (_dist.Get(i, o) + _tie[o] <= key)
-                {
-                    break;
-                }
-
-                _cand[k0 + b + 1] = o;
+                _cand[k0 + b + 1] = _cand[k0 + b];
+                keys[b + 1] = keys[b];
                 b--;
             }
 
             _cand[k0 + b + 1] = c;
+            keys[b + 1] = key;
         }
     }
 
