@@ -7,12 +7,13 @@ namespace WarehouseHybrid.Planning.OneShot;
 /// 38,756 cells is 775 MB). With <see cref="LaneCost"/> 1 they are exact 4-connected shortest
 /// distances. Above 1 they are guidance: rows and columns alternate a preferred direction (so every
 /// two-wide aisle gets two opposite lanes, and open floor becomes a grid of one-way streets), a move
-/// against its row's or column's direction costs <see cref="LaneCost"/> instead of 1, and PIBT,
+/// against its row's or column's direction costs <see cref="LaneCost"/> instead of 1 where a parallel
+/// lane exists (the cell it leaves has a neighbour across the move; one-wide corridors stay two-way), and PIBT,
 /// following these costs, keeps opposite flows apart. Guidance tables are not admissible;
 /// <see cref="TrueDistance"/> stays exact.
-/// Tables are lazy: each is a search from the goal (Dial's algorithm over the small integer costs)
-/// run on all cores only until the agent's start is settled, about half the map on average, and
-/// resumed when a cell not yet settled is asked for. Thread-safe.
+/// Tables are lazy: each is a reverse resumable A* from the goal toward the agent's start, run on
+/// all cores only until the start is settled (about the start-goal rectangle instead of the map),
+/// and resumed when a cell not yet settled is asked for. Thread-safe.
 /// </summary>
 public sealed class AgentDistances
 {
@@ -51,6 +52,9 @@ public sealed class AgentDistances
         var v = _tables[agent][d];
         return v != Unsettled ? v : Resume(agent, d);
     }
+
+    /// <summary>Share of all tables' cells settled so far.</summary>
+    public double SettledFraction => _tables.Length == 0 ? 1 : (double)SettledCells / ((long)_tables.Length * _grid.Count);
 
     /// <summary>Cells settled so far over all tables (the lazy searches' work).</summary>
     public long SettledCells
@@ -133,7 +137,7 @@ public sealed class AgentDistances
                 // otherwise be copied from generation to generation by the collector.
                 var table = GC.AllocateUninitializedArray<ushort>(grid.Count, pinned: true);
                 table.AsSpan().Fill(Unsettled);
-                var search = new LazySearch(laneCost, goal);
+                var search = new LazySearch(graph, laneCost, goal, start);
                 search.RunUntilSettled(graph, table, start);
                 tables[i] = table;
                 searches[i] = search.Done ? null : search;
@@ -189,6 +193,15 @@ public sealed class AgentDistances
                         1 => southbound,
                         _ => !southbound,
                     };
+
+                    // A lane only means something where a parallel one exists: in a one-wide
+                    // corridor both directions must share the cell, and a penalty there only makes
+                    // agents shy of the corridor (and PIBT livelock at its ends).
+                    var horizontal = (heading & 1) == 0;
+                    var parallel = horizontal
+                        ? Next[(p * 4) + 1] >= 0 || Next[(p * 4) + 3] >= 0
+                        : Next[(p * 4) + 0] >= 0 || Next[(p * 4) + 2] >= 0;
+                    withLane |= !parallel;
                     InCost[(c * 4) + k] = (byte)(withLane ? 1 : laneCost);
                 }
             }
@@ -206,26 +219,39 @@ public sealed class AgentDistances
     }
 
     /// <summary>
-    /// One table's resumable search from the goal: Dial's algorithm, one bucket per cost level in a
-    /// ring of laneCost + 1. A cell is settled (written to the table) when first taken from a bucket;
-    /// later copies are skipped, so no tentative values are kept.
+    /// One table's resumable search from the goal toward the agent's start (reverse resumable A*,
+    /// Silver 2005): f = cost from the goal + Manhattan distance to the start, which is consistent
+    /// for move costs of at least 1, so a cell's cost is exact once it is taken from the open list.
+    /// The open list is a ring of buckets by f (an edge raises f by at most laneCost + 1); the
+    /// current bucket is a stack, so ties go deeper first. A cell is settled (written to the table)
+    /// when first taken; later copies are skipped, so no tentative values are kept.
     /// </summary>
     private sealed class LazySearch
     {
-        private readonly List<int>[] _buckets;
-        private int _level;
-        private int _position;
+        private readonly int[][] _cells;
+        private readonly int[][] _costs;
+        private readonly int[] _count;
+        private readonly int _startRow;
+        private readonly int _startColumn;
+        private int _current; // bucket of the smallest f
         private int _pending;
 
-        public LazySearch(int laneCost, int goal)
+        public LazySearch(DenseGraph g, int laneCost, int goal, int start)
         {
-            _buckets = new List<int>[laneCost + 1];
-            for (var b = 0; b < _buckets.Length; b++)
+            var width = laneCost + 2;
+            _cells = new int[width][];
+            _costs = new int[width][];
+            _count = new int[width];
+            for (var b = 0; b < width; b++)
             {
-                _buckets[b] = [];
+                _cells[b] = new int[64];
+                _costs[b] = new int[64];
             }
 
-            _buckets[0].Add(goal);
+            _startRow = g.Row[start];
+            _startColumn = g.Column[start];
+            _cells[0][0] = goal;
+            _count[0] = 1;
             _pending = 1;
         }
 
@@ -237,36 +263,60 @@ public sealed class AgentDistances
         {
             var next = g.Next;
             var inCost = g.InCost;
-            var width = _buckets.Length;
+            var row = g.Row;
+            var col = g.Column;
+            var width = _cells.Length;
             while (_pending > 0 && table[target] == Unsettled)
             {
-                var bucket = _buckets[_level % width];
-                if (_position == bucket.Count)
+                var n = _count[_current];
+                if (n == 0)
                 {
-                    _pending -= bucket.Count;
-                    bucket.Clear();
-                    _position = 0;
-                    _level++;
+                    _current = _current + 1 == width ? 0 : _current + 1;
                     continue;
                 }
 
-                var c = bucket[_position++];
+                // Pop the newest entry of the smallest f.
+                n--;
+                _count[_current] = n;
+                _pending--;
+                var c = _cells[_current][n];
                 if (table[c] != Unsettled)
                 {
                     continue;
                 }
 
-                table[c] = (ushort)Math.Min(_level, Largest);
+                var cost = _costs[_current][n];
+                table[c] = (ushort)Math.Min(cost, Largest);
                 Settled++;
+                var hc = Math.Abs(row[c] - _startRow) + Math.Abs(col[c] - _startColumn);
                 var at = c * 4;
                 for (var k = 0; k < 4; k++)
                 {
                     var p = next[at + k];
-                    if (p >= 0 && table[p] == Unsettled)
+                    if (p < 0 || table[p] != Unsettled)
                     {
-                        _buckets[(_level + inCost[at + k]) % width].Add(p);
-                        _pending++;
+                        continue;
                     }
+
+                    var step = inCost[at + k];
+                    var hp = Math.Abs(row[p] - _startRow) + Math.Abs(col[p] - _startColumn);
+                    var b = _current + step + hp - hc; // f rises by step + (hp - hc), in 0..laneCost + 1
+                    if (b >= width)
+                    {
+                        b -= width;
+                    }
+
+                    var m = _count[b];
+                    if (m == _cells[b].Length)
+                    {
+                        Array.Resize(ref _cells[b], m * 2);
+                        Array.Resize(ref _costs[b], m * 2);
+                    }
+
+                    _cells[b][m] = p;
+                    _costs[b][m] = cost + step;
+                    _count[b] = m + 1;
+                    _pending++;
                 }
             }
         }

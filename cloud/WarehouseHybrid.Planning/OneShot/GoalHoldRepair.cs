@@ -67,8 +67,8 @@ internal sealed class GoalHoldRepair
             {
                 tries--;
                 Attempts++;
-                var saved = Attempt(j, t);
-                if (saved >= 0)
+                var saved = Attempt(j, t, cost - t);
+                if (saved > int.MinValue)
                 {
                     return cost - t + saved;
                 }
@@ -82,16 +82,21 @@ internal sealed class GoalHoldRepair
 
     public long WindowFailures { get; private set; }
 
-    public long WindowLimit { get; private set; }
+    /// <summary>Intruders that took a longer path to their goal (diagnostics).</summary>
+    public long SuffixDetours { get; private set; }
+
+    /// <summary>States one suffix search may expand (0: cost-neutral detours only).</summary>
+    public int SuffixExpansionLimit { get; set; } = 5_000;
 
     public long IntrudersSeen { get; private set; }
 
     /// <summary>Attempts made (diagnostics).</summary>
     public long Attempts { get; private set; }
 
-    // Returns -1 when j cannot be held from the arrival, else what the intruders' detours saved
-    // (a detour ending at an intruder's goal may arrive early).
-    private int Attempt(int j, int arrival)
+    // Returns int.MinValue when j cannot be held from the arrival (with a net gain), else what the
+    // intruders' new paths saved (negative: the delay they took on; a detour ending at an
+    // intruder's goal may also arrive early).
+    private int Attempt(int j, int arrival, int gain)
     {
         var old = _paths[j];
         var goal = old[^1];
@@ -137,19 +142,32 @@ internal sealed class GoalHoldRepair
             foreach (var (from, to) in list)
             {
                 var cells = _sipp.PlanWindow(a, pa[from], from, pa[to], to, ExpansionLimit, goal, arrival + 1);
-                if (cells is null)
+                if (cells is not null)
                 {
-                    WindowFailures++;
-                    if (_sipp.LastExpansions > ExpansionLimit)
-                    {
-                        WindowLimit++;
-                    }
+                    cells.CopyTo(np, from);
+                    continue;
+                }
 
+                WindowFailures++;
+
+                // No detour at the same cost: replan the rest of a's path, taking on delay while the
+                // hold still pays (the gain less what earlier intruders already took).
+                var allowance = gain - 1 + saved;
+                var suffix = allowance > 0 && SuffixExpansionLimit > 0
+                    ? _sipp.PlanSuffix(a, pa[from], from, pa.Length - 1 + allowance, SuffixExpansionLimit, goal, arrival + 1)
+                    : null;
+                if (suffix is null)
+                {
                     ok = false;
                     break;
                 }
 
-                cells.CopyTo(np, from);
+                SuffixDetours++;
+                var longer = new int[from + suffix.Length];
+                Array.Copy(np, longer, from);
+                suffix.CopyTo(longer, from);
+                np = longer;
+                break; // the suffix replaced every later window of a
             }
 
             if (!ok)
@@ -158,7 +176,7 @@ internal sealed class GoalHoldRepair
             }
 
             var cost = Domain.Validation.OneShotPathValidator.CostOf(np);
-            saved += np.Length - 1 - cost;
+            saved += pa.Length - 1 - cost;
             if (cost < np.Length - 1)
             {
                 np = np[..(cost + 1)];
@@ -170,6 +188,7 @@ internal sealed class GoalHoldRepair
             _changed.Add((a, pa));
         }
 
+        ok &= gain + saved > 0;
         _table.RemoveSpan(j, old, 0, arrival + 1, 0);
         if (ok)
         {
@@ -188,7 +207,7 @@ internal sealed class GoalHoldRepair
         }
 
         _table.Add(j, old);
-        return -1;
+        return int.MinValue;
     }
 
     // Windows per intruder: a margin around each stay at the goal, merged when they touch.

@@ -44,6 +44,12 @@ internal sealed class LacamSearch
     /// <summary>Configurations generated so far (high-level nodes).</summary>
     public int NodeCount => _explored.Count;
 
+    /// <summary>Successors that were known configurations (PIBT going round in circles).</summary>
+    public long Revisits { get; private set; }
+
+    /// <summary>Constraint sets PIBT could not satisfy.</summary>
+    public long Failures { get; private set; }
+
     /// <summary>Search iterations so far.</summary>
     public long Iterations { get; private set; }
 
@@ -101,11 +107,13 @@ internal sealed class LacamSearch
 
             if (!_pibt.Generate(h.Q, to, h.Order))
             {
+                Failures++;
                 continue;
             }
 
             if (_explored.TryGetValue(to, out var known))
             {
+                Revisits++;
                 open.Push(known);
             }
             else

@@ -48,7 +48,7 @@ internal sealed class LnsRefiner
     private long _expansions;
     private long _failures;
 
-    public LnsRefiner(MapfProblem problem, AgentDistances distances, int[][] paths, int seed)
+    public LnsRefiner(MapfProblem problem, AgentDistances distances, int[][] paths, int seed, Func<bool>? shouldStop = null)
     {
         _problem = problem;
         _dist = distances;
@@ -63,13 +63,13 @@ internal sealed class LnsRefiner
             SumOfCosts += paths[i].Length - 1;
         }
 
-        _sipp = new SippPlanner(problem, distances, _table);
+        _sipp = new SippPlanner(problem, distances, _table) { ShouldStop = shouldStop };
         _oldPaths = new int[MaxNeighbourhood][];
         _holds = new GoalHoldRepair(problem, _table, _sipp, paths);
     }
 
     /// <summary>Counters of the goal-hold passes, for the log.</summary>
-    public string HoldDetail => $"holds kept {Holds} of {_holds.Attempts} attempts; too many intruders {_holds.TooMany}, detour failures {_holds.WindowFailures} ({_holds.WindowLimit} at the expansion limit), intruders {_holds.IntrudersSeen}";
+    public string HoldDetail => $"holds kept {Holds} of {_holds.Attempts} attempts; too many intruders {_holds.TooMany}, same-cost detours not found {_holds.WindowFailures}, longer paths taken {_holds.SuffixDetours}, intruders {_holds.IntrudersSeen}";
 
     /// <summary>Counters of the LNS iterations, for the log.</summary>
     public string Detail =>
@@ -83,8 +83,10 @@ internal sealed class LnsRefiner
     /// reaching it, largest possible saving first, until <paramref name="shouldStop"/>.
     /// Returns the cost saved.
     /// </summary>
-    public long HoldGoals(Func<bool> shouldStop)
+    public long HoldGoals(Func<bool> shouldStop, int margin = 16, int maxIntruders = 16)
     {
+        _holds.Margin = margin;
+        _holds.MaxIntruders = maxIntruders;
         var candidates = new List<(int Gain, int Agent)>();
         for (var j = 0; j < _paths.Length; j++)
         {

@@ -90,6 +90,9 @@ public sealed record MapfResult
     /// <summary>Time of the whole solve.</summary>
     public TimeSpan Elapsed { get; init; }
 
+    /// <summary>Share of the distance tables' cells computed by the end (they are lazy).</summary>
+    public double TableFractionComputed { get; init; }
+
     /// <summary>LaCAM high-level nodes (configurations) generated.</summary>
     public long LacamNodes { get; init; }
 
@@ -187,7 +190,7 @@ public static class OneShotSolver
 
         progress?.Invoke(new MapfProgress("lacam", Elapsed(), null, 0));
         var lastReport = Elapsed();
-        var lacam = new LacamSearch(problem, dist, options.Seed, options.Swap);
+        LacamSearch? lacam = new LacamSearch(problem, dist, options.Seed, options.Swap);
         var status = lacam.Run(
             Expired,
             s =>
@@ -196,7 +199,7 @@ public static class OneShotSolver
                 if (now - lastReport >= TimeSpan.FromSeconds(1))
                 {
                     lastReport = now;
-                    progress?.Invoke(new MapfProgress("lacam", now, null, s.NodeCount));
+                    progress?.Invoke(new MapfProgress("lacam", now, null, s.NodeCount, $"iterations {s.Iterations}, revisits {s.Revisits}, failed constraint sets {s.Failures}"));
                 }
             },
             out var configurations);
@@ -209,18 +212,25 @@ public static class OneShotSolver
         }
 
         var firstTime = Elapsed();
+        var lacamNodes = lacam.NodeCount;
+        progress?.Invoke(new MapfProgress("lacam", firstTime, null, lacam.NodeCount, $"iterations {lacam.Iterations}, revisits {lacam.Revisits}, failed constraint sets {lacam.Failures}; distance tables {dist.SettledFraction:P1} computed"));
         var paths = PathsOf(configurations, problem.GoalArray);
+
+        // The search tree (a configuration, priorities and order per step) is garbage from here on.
         configurations.Clear();
+        lacam = null;
         var initial = paths.Sum(p => (long)p.Length - 1);
         var soc = initial;
         long iterations = 0, accepted = 0;
         if (options.Refine && !Expired())
         {
             progress?.Invoke(new MapfProgress("refine", Elapsed(), soc, 0));
-            var lns = new LnsRefiner(problem, dist, paths, options.Seed) { NeighbourhoodSize = options.NeighbourhoodSize };
+            var lns = new LnsRefiner(problem, dist, paths, options.Seed, Expired) { NeighbourhoodSize = options.NeighbourhoodSize };
+            // Goal holds first (by far the most saved per second), with wider detour windows and
+            // more intruders allowed on each later pass.
             for (var pass = 0; pass < 3 && !Expired(); pass++)
             {
-                var saved = lns.HoldGoals(Expired);
+                var saved = lns.HoldGoals(Expired, margin: 16 << pass, maxIntruders: 16 << pass);
                 soc = lns.SumOfCosts;
                 progress?.Invoke(new MapfProgress("hold", Elapsed(), soc, lns.Holds, lns.HoldDetail));
                 if (saved == 0)
@@ -264,7 +274,8 @@ public static class OneShotSolver
             TimeToFirstSolution = firstTime,
             DistanceTime = distanceTime,
             Elapsed = Elapsed(),
-            LacamNodes = lacam.NodeCount,
+            LacamNodes = lacamNodes,
+            TableFractionComputed = dist.SettledFraction,
             RefineIterations = iterations,
             RefineAccepted = accepted,
         };

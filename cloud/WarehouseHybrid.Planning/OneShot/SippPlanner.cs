@@ -43,6 +43,9 @@ internal sealed class SippPlanner
         _cellCount = new int[cells];
     }
 
+    /// <summary>Polled every 1,024 expansions; a search asked to stop returns null (the time budget is hard).</summary>
+    public Func<bool>? ShouldStop { get; set; }
+
     /// <summary>States expanded by the last search.</summary>
     public int LastExpansions { get; private set; }
 
@@ -65,6 +68,15 @@ internal sealed class SippPlanner
     /// </summary>
     public int[]? PlanWindow(int agent, int fromCell, int fromTime, int toCell, int toTime, int expansionLimit, int blockedCell, int blockedFrom) =>
         Search(agent, fromCell, fromTime, toCell, toTime, toTime, expansionLimit, blockedCell, blockedFrom);
+
+    /// <summary>
+    /// A path of <paramref name="agent"/> that is at <paramref name="fromCell"/> at time
+    /// <paramref name="fromTime"/> and then reaches its goal for good by <paramref name="maxArrival"/>,
+    /// as the cells of times fromTime..arrival; own runs ignored and <paramref name="blockedCell"/>
+    /// taken from <paramref name="blockedFrom"/> on, as in <see cref="PlanWindow"/>.
+    /// </summary>
+    public int[]? PlanSuffix(int agent, int fromCell, int fromTime, int maxArrival, int expansionLimit, int blockedCell, int blockedFrom) =>
+        Search(agent, fromCell, fromTime, _problem.GoalArray[agent], SpaceTimeTable.Forever, maxArrival, expansionLimit, blockedCell, blockedFrom);
 
     // toTime == Forever: reach toCell in its endless last safe interval (the goal), distances from
     // the agent's table; otherwise be at toCell at toTime, Manhattan distances.
@@ -131,7 +143,7 @@ internal sealed class SippPlanner
                 return Reconstruct(s, fromTime, final ? t : toTime);
             }
 
-            if (++LastExpansions > expansionLimit)
+            if (++LastExpansions > expansionLimit || ((LastExpansions & 1023) == 0 && ShouldStop is { } stop && stop()))
             {
                 return null;
             }

@@ -56,7 +56,8 @@ public sealed class AgentDistancesTests
     }
 
     // Bellman-Ford over the documented rule: odd rows run east, even columns run south; a move
-    // against the lane of the cell it leaves costs laneCost.
+    // against the lane of the cell it leaves costs laneCost, unless that cell has no neighbour
+    // across the move (a one-wide corridor).
     private static int[] Reference(GridMap map, int goal, int laneCost)
     {
         var dist = Enumerable.Repeat(AgentDistances.Unreachable, map.CellCount).ToArray();
@@ -86,7 +87,11 @@ public sealed class AgentDistancesTests
                         Heading.South => (map.Column(c) & 1) == 0,
                         _ => (map.Column(c) & 1) == 1,
                     };
-                    var cost = dist[n] + (withLane ? 1 : laneCost);
+                    var horizontal = (Heading)h is Heading.East or Heading.West;
+                    var across = horizontal
+                        ? map.Neighbour(c, Heading.North) >= 0 || map.Neighbour(c, Heading.South) >= 0
+                        : map.Neighbour(c, Heading.East) >= 0 || map.Neighbour(c, Heading.West) >= 0;
+                    var cost = dist[n] + (withLane || !across ? 1 : laneCost);
                     if (cost < dist[c])
                     {
                         dist[c] = cost;
