@@ -111,6 +111,30 @@ public sealed class SpaceTimeSearchTests
         Assert.Equal(1, table.OccupantAt(4, 100));
     }
 
+    [Theory]
+    [InlineData(5_000, 3)]
+    [InlineData(0, 0)]
+    public void Goal_hold_lets_a_passer_take_a_longer_path_only_while_the_hold_pays(int suffixLimit, int expectedSaving)
+    {
+        // Agent 0 (goal 2) arrives at 1, is pushed down at 2 and returns at 5; agent 1 (goal 4)
+        // walks through cell 2 at time 3 with no slack: going round costs it one step, holding
+        // saves agent 0 four.
+        var p = new MapfProblem(TwoRows, [1, 0], [2, 4]);
+        var dist = AgentDistances.Compute(p, 1, () => false)!;
+        int[][] paths = [[1, 2, 7, 7, 7, 2], [0, 0, 1, 2, 3, 4]];
+        Assert.True(new OneShotPathValidator(TwoRows).Validate(p.Starts, p.Goals, paths).Valid);
+        var table = new SpaceTimeTable(TwoRows.CellCount);
+        table.Add(0, paths[0]);
+        table.Add(1, paths[1]);
+        var repair = new GoalHoldRepair(p, table, new SippPlanner(p, dist, table), paths) { SuffixExpansionLimit = suffixLimit };
+
+        Assert.Equal(expectedSaving, repair.TryHold(0));
+
+        var report = new OneShotPathValidator(TwoRows).Validate(p.Starts, p.Goals, paths);
+        Assert.True(report.Valid, string.Join("; ", report.Violations));
+        Assert.Equal(5 + 5 - expectedSaving, report.SumOfCosts);
+    }
+
     [Fact]
     public void Goal_hold_puts_everything_back_when_no_detour_exists()
     {
