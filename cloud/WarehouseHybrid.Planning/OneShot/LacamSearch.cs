@@ -74,7 +74,7 @@ internal sealed class LacamSearch
             }
 
             Iterations++;
-            if ((Iterations & 255) == 0)
+            if ((Iterations & 15) == 0)
             {
                 progress?.Invoke(this);
             }

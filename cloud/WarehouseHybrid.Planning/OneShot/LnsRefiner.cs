@@ -73,7 +73,7 @@ internal sealed class LnsRefiner
 
     /// <summary>Counters of the LNS iterations, for the log.</summary>
     public string Detail =>
-        $"kept {Accepted}; saved by walk/local/uniform {_savedByKind[0]}/{_savedByKind[1]}/{_savedByKind[2]} in {_usedByKind[0]}/{_usedByKind[1]}/{_usedByKind[2]} iterations; SIPP expansions {_expansions}, failures {_failures}";
+        $"LNS iterations {Iterations}, kept {Accepted}; saved by walk/local/uniform {_savedByKind[0]}/{_savedByKind[1]}/{_savedByKind[2]} in {_usedByKind[0]}/{_usedByKind[1]}/{_usedByKind[2]} iterations; SIPP expansions {_expansions}, failures {_failures}";
 
     /// <summary>Goal holds kept so far.</summary>
     public long Holds { get; private set; }
@@ -83,7 +83,7 @@ internal sealed class LnsRefiner
     /// reaching it, largest possible saving first, until <paramref name="shouldStop"/>.
     /// Returns the cost saved.
     /// </summary>
-    public long HoldGoals(Func<bool> shouldStop, int margin = 16, int maxIntruders = 16)
+    public long HoldGoals(Func<bool> shouldStop, int margin = 16, int maxIntruders = 16, Action<LnsRefiner>? tick = null)
     {
         _holds.Margin = margin;
         _holds.MaxIntruders = maxIntruders;
@@ -111,10 +111,12 @@ internal sealed class LnsRefiner
             {
                 Holds++;
                 saved += s;
+                SumOfCosts -= s;
             }
+
+            tick?.Invoke(this);
         }
 
-        SumOfCosts -= saved;
         return saved;
     }
 

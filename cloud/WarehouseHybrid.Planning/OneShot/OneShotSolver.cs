@@ -1,6 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Runtime.ExceptionServices;
-
 namespace WarehouseHybrid.Planning.OneShot;
 
 /// <summary>Options of <see cref="OneShotSolver"/>.</summary>
@@ -151,7 +148,6 @@ public static class OneShotSolver
     }
 
     /// <summary>Solves on the calling thread (which needs a large stack for thousands of agents).</summary>
-    [SuppressMessage("Design", "CA1031", Justification = "none caught")]
     public static MapfResult Solve(
         MapfProblem problem,
         MapfSolverOptions options,
@@ -199,7 +195,7 @@ public static class OneShotSolver
                 if (now - lastReport >= TimeSpan.FromSeconds(1))
                 {
                     lastReport = now;
-                    progress?.Invoke(new MapfProgress("lacam", now, null, s.NodeCount, $"iterations {s.Iterations}, revisits {s.Revisits}, failed constraint sets {s.Failures}"));
+                    progress?.Invoke(new MapfProgress("lacam", now, null, s.NodeCount, $"configurations {s.NodeCount}, iterations {s.Iterations}, revisits {s.Revisits}, failed constraint sets {s.Failures}"));
                 }
             },
             out var configurations);
@@ -213,7 +209,7 @@ public static class OneShotSolver
 
         var firstTime = Elapsed();
         var lacamNodes = lacam.NodeCount;
-        progress?.Invoke(new MapfProgress("lacam", firstTime, null, lacam.NodeCount, $"iterations {lacam.Iterations}, revisits {lacam.Revisits}, failed constraint sets {lacam.Failures}; distance tables {dist.SettledFraction:P1} computed"));
+        progress?.Invoke(new MapfProgress("lacam", firstTime, null, lacam.NodeCount, $"configurations {lacam.NodeCount}, iterations {lacam.Iterations}, revisits {lacam.Revisits}, failed constraint sets {lacam.Failures}; distance tables {dist.SettledFraction:P1} computed"));
         var paths = PathsOf(configurations, problem.GoalArray);
 
         // The search tree (a configuration, priorities and order per step) is garbage from here on.
@@ -230,7 +226,19 @@ public static class OneShotSolver
             // more intruders allowed on each later pass.
             for (var pass = 0; pass < 3 && !Expired(); pass++)
             {
-                var saved = lns.HoldGoals(Expired, margin: 16 << pass, maxIntruders: 16 << pass);
+                var saved = lns.HoldGoals(
+                    Expired,
+                    margin: 16 << pass,
+                    maxIntruders: 16 << pass,
+                    l =>
+                    {
+                        var now = Elapsed();
+                        if (now - lastReport >= TimeSpan.FromSeconds(1))
+                        {
+                            lastReport = now;
+                            progress?.Invoke(new MapfProgress("hold", now, l.SumOfCosts, l.Holds, l.HoldDetail));
+                        }
+                    });
                 soc = lns.SumOfCosts;
                 progress?.Invoke(new MapfProgress("hold", Elapsed(), soc, lns.Holds, lns.HoldDetail));
                 if (saved == 0)

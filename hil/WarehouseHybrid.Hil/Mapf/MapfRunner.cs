@@ -174,7 +174,7 @@ public static class MapfRunner
             time,
             p => stderr.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"mapf: {p.Elapsed.TotalSeconds,6:F1}s {p.Phase}{(p.SumOfCosts is { } s ? $" soc {s}" : "")}{(p.Iterations > 0 ? $" iterations {p.Iterations}" : "")}{(p.Detail is { } d ? $" ({d})" : "")}")),
+                $"mapf: {p.Elapsed.TotalSeconds,6:F1}s {p.Phase}{(p.SumOfCosts is { } s ? $" soc {s}" : "")}{(p.Detail is { } d ? $": {d}" : p.Iterations > 0 ? $" iterations {p.Iterations}" : "")}")),
             cancellationToken).ConfigureAwait(false);
 
         var valid = false;

@@ -8,7 +8,7 @@ namespace WarehouseHybrid.Hil.Mapf;
 /// <summary>
 /// Writes a one-shot solution in the text format of LaCAM's <c>result.txt</c>, which the
 /// community's mapf-visualizer reads: <c>key=value</c> header lines (agents, map_file, solver,
-/// solved, soc, soc_lb, makespan, comp_time in ms, seed, generated_agents), <c>starts=</c> and
+/// solved, soc, soc_lb, makespan, comp_time in ms, generated_agents), <c>starts=</c> and
 /// <c>goals=</c> as <c>(x,y),</c> lists (x = column, y = row), then <c>solution=</c> followed by one
 /// line per time step 0..makespan: <c>t:(x,y),(x,y),...,</c> with every agent's cell in agent order.
 /// </summary>
