@@ -99,7 +99,7 @@ public sealed record MapfResult
     /// <summary>LNS iterations whose paths were kept.</summary>
     public long RefineAccepted { get; init; }
 
-    /// <summary>Why the solve failed, for the user (null when solved).</summary>
+    /// <summary>Why the solve failed, or (when solved) why the refinement stopped early; null otherwise.</summary>
     public string? Reason { get; init; }
 }
 
@@ -218,57 +218,71 @@ public static class OneShotSolver
         var initial = paths.Sum(p => (long)p.Length - 1);
         var soc = initial;
         long iterations = 0, accepted = 0;
+        string? refineError = null;
         if (options.Refine && !Expired())
         {
-            progress?.Invoke(new MapfProgress("refine", Elapsed(), soc, 0));
-            var lns = new LnsRefiner(problem, dist, paths, options.Seed, Expired) { NeighbourhoodSize = options.NeighbourhoodSize };
-            // Goal holds first (by far the most saved per second), with wider detour windows and
-            // more intruders allowed on each later pass.
-            for (var pass = 0; pass < 3 && !Expired(); pass++)
+            // The refiners replace path arrays, never edit them, so this shallow copy is the first
+            // solution: it is what is returned should a refiner fail (every returned plan is valid).
+            var firstPaths = (int[][])paths.Clone();
+            try
             {
-                var saved = lns.HoldGoals(
-                    Expired,
-                    margin: 16 << pass,
-                    maxIntruders: 16 << pass,
-                    l =>
-                    {
-                        var now = Elapsed();
-                        if (now - lastReport >= TimeSpan.FromSeconds(1))
+                progress?.Invoke(new MapfProgress("refine", Elapsed(), soc, 0));
+                var lns = new LnsRefiner(problem, dist, paths, options.Seed, Expired) { NeighbourhoodSize = options.NeighbourhoodSize };
+
+                // Goal holds first (by far the most saved per second), with wider detour windows and
+                // more intruders allowed on each later pass.
+                for (var pass = 0; pass < 3 && !Expired(); pass++)
+                {
+                    var saved = lns.HoldGoals(
+                        Expired,
+                        margin: 16 << pass,
+                        maxIntruders: 16 << pass,
+                        l =>
                         {
-                            lastReport = now;
-                            progress?.Invoke(new MapfProgress("hold", now, l.SumOfCosts, l.Holds, l.HoldDetail));
-                        }
-                    });
-                soc = lns.SumOfCosts;
-                progress?.Invoke(new MapfProgress("hold", Elapsed(), soc, lns.Holds, lns.HoldDetail));
-                if (saved == 0)
-                {
-                    break;
+                            var now = Elapsed();
+                            if (now - lastReport >= TimeSpan.FromSeconds(1))
+                            {
+                                lastReport = now;
+                                progress?.Invoke(new MapfProgress("hold", now, l.SumOfCosts, l.Holds, l.HoldDetail));
+                            }
+                        });
+                    soc = lns.SumOfCosts;
+                    progress?.Invoke(new MapfProgress("hold", Elapsed(), soc, lns.Holds, lns.HoldDetail));
+                    if (saved == 0)
+                    {
+                        break;
+                    }
                 }
-            }
 
-            // Stop early when the search has stalled for long (small instances reach a local optimum
-            // in well under a second; on large ones this never triggers before the budget).
-            var stall = Math.Max(2_000L, 20L * problem.AgentCount);
-            var lastGain = 0L;
-            while (!Expired() && soc > lowerBound && lns.Iterations - lastGain < stall)
+                // Stop early when the search has stalled for long (small instances reach a local
+                // optimum in well under a second; on large ones this never triggers before the budget).
+                var stall = Math.Max(2_000L, 20L * problem.AgentCount);
+                var lastGain = 0L;
+                while (!Expired() && soc > lowerBound && lns.Iterations - lastGain < stall)
+                {
+                    if (lns.Step() > 0)
+                    {
+                        lastGain = lns.Iterations;
+                    }
+
+                    soc = lns.SumOfCosts;
+                    var now = Elapsed();
+                    if (now - lastReport >= TimeSpan.FromSeconds(1))
+                    {
+                        lastReport = now;
+                        progress?.Invoke(new MapfProgress("refine", now, soc, lns.Iterations, lns.Detail));
+                    }
+                }
+
+                iterations = lns.Iterations;
+                accepted = lns.Accepted;
+            }
+            catch (InvalidOperationException ex)
             {
-                if (lns.Step() > 0)
-                {
-                    lastGain = lns.Iterations;
-                }
-
-                soc = lns.SumOfCosts;
-                var now = Elapsed();
-                if (now - lastReport >= TimeSpan.FromSeconds(1))
-                {
-                    lastReport = now;
-                    progress?.Invoke(new MapfProgress("refine", now, soc, lns.Iterations, lns.Detail));
-                }
+                paths = firstPaths;
+                soc = initial;
+                refineError = "refinement stopped, the first solution is returned: " + ex.Message;
             }
-
-            iterations = lns.Iterations;
-            accepted = lns.Accepted;
         }
 
         var result = new MapfResult
@@ -286,6 +300,7 @@ public static class OneShotSolver
             TableFractionComputed = dist.SettledFraction,
             RefineIterations = iterations,
             RefineAccepted = accepted,
+            Reason = refineError,
         };
         progress?.Invoke(new MapfProgress("done", result.Elapsed, soc, iterations));
         return result;

@@ -180,6 +180,11 @@ public static class MapfRunner
         var valid = false;
         if (result.Status == MapfStatus.Solved && result.Paths is { } paths)
         {
+            if (result.Reason is { } note)
+            {
+                await stderr.WriteLineAsync("mapf: " + note).ConfigureAwait(false);
+            }
+
             var report = new OneShotPathValidator(map).Validate(agents.Starts, agents.Goals, paths);
             valid = report.Valid && report.SumOfCosts == result.SumOfCosts && report.Makespan == result.Makespan;
             foreach (var v in report.Violations)
