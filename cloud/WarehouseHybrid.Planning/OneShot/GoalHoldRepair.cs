@@ -5,13 +5,13 @@ namespace WarehouseHybrid.Planning.OneShot;
 /// another agent later passes through that goal (PIBT pushes agents off their goals ten times each
 /// on a dense warehouse) the whole wait at the goal is paid. This repair keeps agent j on its goal
 /// from an earlier arrival: j's path is cut there, and each agent that used j's goal afterwards
-/// (an intruder) gets a local detour found by windowed SIPP between its own positions a few steps
-/// before and after the intrusion, so its cost is unchanged. All detours found: j's cost falls to
-/// the earlier arrival; any detour missing: everything is put back as it was.
+/// (an intruder) gets a detour: a windowed SIPP between its own positions some steps before and
+/// after the intrusion (its cost unchanged), or else a SIPP of the rest of its path to its goal that
+/// may arrive later as long as the hold still saves more than the intruders lose. All detours found:
+/// j's cost falls to the earlier arrival; any missing, or no net saving: everything is put back.
 /// </summary>
 internal sealed class GoalHoldRepair
 {
-    private readonly MapfProblem _problem;
     private readonly SpaceTimeTable _table;
     private readonly SippPlanner _sipp;
     private readonly int[][] _paths;
@@ -19,9 +19,8 @@ internal sealed class GoalHoldRepair
     private readonly Dictionary<int, List<(int From, int To)>> _windows = [];
     private readonly List<(int Agent, int[] OldPath)> _changed = [];
 
-    public GoalHoldRepair(MapfProblem problem, SpaceTimeTable table, SippPlanner sipp, int[][] paths)
+    public GoalHoldRepair(SpaceTimeTable table, SippPlanner sipp, int[][] paths)
     {
-        _problem = problem;
         _table = table;
         _sipp = sipp;
         _paths = paths;
@@ -78,20 +77,23 @@ internal sealed class GoalHoldRepair
         return 0;
     }
 
+    /// <summary>States one suffix search may expand (0: cost-neutral detours only).</summary>
+    public int SuffixExpansionLimit { get; set; } = 5_000;
+
+    /// <summary>Attempts made (diagnostics).</summary>
+    public long Attempts { get; private set; }
+
+    /// <summary>Attempts given up because more agents than <see cref="MaxIntruders"/> used the goal (diagnostics).</summary>
     public long TooMany { get; private set; }
 
+    /// <summary>Intruders that had no same-cost detour (diagnostics).</summary>
     public long WindowFailures { get; private set; }
 
     /// <summary>Intruders that took a longer path to their goal (diagnostics).</summary>
     public long SuffixDetours { get; private set; }
 
-    /// <summary>States one suffix search may expand (0: cost-neutral detours only).</summary>
-    public int SuffixExpansionLimit { get; set; } = 5_000;
-
+    /// <summary>Intruders met in attempts not given up at once (diagnostics).</summary>
     public long IntrudersSeen { get; private set; }
-
-    /// <summary>Attempts made (diagnostics).</summary>
-    public long Attempts { get; private set; }
 
     // Returns int.MinValue when j cannot be held from the arrival (with a net gain), else what the
     // intruders' new paths saved (negative: the delay they took on; a detour ending at an

@@ -65,7 +65,7 @@ internal sealed class LnsRefiner
 
         _sipp = new SippPlanner(problem, distances, _table) { ShouldStop = shouldStop };
         _oldPaths = new int[MaxNeighbourhood][];
-        _holds = new GoalHoldRepair(problem, _table, _sipp, paths);
+        _holds = new GoalHoldRepair(_table, _sipp, paths);
     }
 
     /// <summary>Counters of the goal-hold passes, for the log.</summary>

@@ -96,7 +96,7 @@ public sealed class SpaceTimeSearchTests
         var table = new SpaceTimeTable(TwoRows.CellCount);
         table.Add(0, paths[0]);
         table.Add(1, paths[1]);
-        var repair = new GoalHoldRepair(p, table, new SippPlanner(p, dist, table), paths) { Margin = 8 };
+        var repair = new GoalHoldRepair(table, new SippPlanner(p, dist, table), paths) { Margin = 8 };
 
         var saved = repair.TryHold(0);
 
@@ -126,7 +126,7 @@ public sealed class SpaceTimeSearchTests
         var table = new SpaceTimeTable(TwoRows.CellCount);
         table.Add(0, paths[0]);
         table.Add(1, paths[1]);
-        var repair = new GoalHoldRepair(p, table, new SippPlanner(p, dist, table), paths) { SuffixExpansionLimit = suffixLimit };
+        var repair = new GoalHoldRepair(table, new SippPlanner(p, dist, table), paths) { SuffixExpansionLimit = suffixLimit };
 
         Assert.Equal(expectedSaving, repair.TryHold(0));
 
@@ -147,7 +147,7 @@ public sealed class SpaceTimeSearchTests
         var table = new SpaceTimeTable(map.CellCount);
         table.Add(0, paths[0]);
         table.Add(1, paths[1]);
-        var repair = new GoalHoldRepair(p, table, new SippPlanner(p, dist, table), paths);
+        var repair = new GoalHoldRepair(table, new SippPlanner(p, dist, table), paths);
 
         Assert.Equal(0, repair.TryHold(0));
 
