@@ -4,7 +4,7 @@ using WarehouseHybrid.Hil.Cli;
 
 namespace WarehouseHybrid.Hil;
 
-/// <summary>The rig's command line: <c>demo</c>, <c>lorr</c> and later commands.</summary>
+/// <summary>The rig's command line: <c>demo</c>, <c>lorr</c>, <c>mapf</c> and later commands.</summary>
 public static class Program
 {
     /// <summary>Entry point.</summary>
@@ -18,6 +18,7 @@ public static class Program
             ScenarioCommand.Create(),
             ScenarioCommand.CreateReplay(),
             SoakCommand.Create(),
+            MapfCommand.Create(),
         };
 
         // Ctrl+C and SIGTERM (systemd, CI, kill) cancel the running command, which then shuts down cleanly.
