@@ -103,6 +103,18 @@ public readonly record struct InboundMessage(TelemetryReport? Telemetry, RobotEv
             DecisionMode = (int)t.DecisionMode,
             ErrandsReached = t.ErrandsReached,
             TraceId = t.TraceId,
+            FallbackReason = t.FallbackReason,
+            ModelHealth = t.ModelHealth is { } h ? new ModelHealthReport
+            {
+                LearnedTicks = h.LearnedTicks,
+                FallbackTicks = h.FallbackTicks,
+                EscalationsSent = h.EscalationsSent,
+                InferenceP50Micros = h.InferenceP50Us,
+                InferenceP99Micros = h.InferenceP99Us,
+                DriftMaxZ = h.DriftMaxZ,
+                DriftFeature = h.DriftFeature,
+                Drifting = h.Drifting,
+            } : null,
         };
     }
 

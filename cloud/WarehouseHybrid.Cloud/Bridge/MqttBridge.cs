@@ -9,6 +9,7 @@ using MQTTnet.Protocol;
 using Polly;
 using Polly.Retry;
 using WarehouseHybrid.Cloud.Grains;
+using WarehouseHybrid.Cloud.Rollout;
 using WarehouseHybrid.Contracts.Fleet;
 using WarehouseHybrid.Contracts.Topics;
 
@@ -21,7 +22,7 @@ namespace WarehouseHybrid.Cloud.Bridge;
 /// Outbound: implements <see cref="IFleetCommandPublisher"/> with a bounded queue drained at QoS 1,
 /// so grains never wait on the broker. Connects and reconnects with exponential backoff (Polly).
 /// </summary>
-public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublisher
+public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublisher, IModelDeploymentPublisher
 {
     private readonly MqttBridgeOptions _options;
     private readonly IGrainFactory _grains;
@@ -97,6 +98,13 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     {
         ArgumentNullException.ThrowIfNull(grant);
         return Enqueue(FleetTopics.Grant(siteId, grant.RobotId), grant, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask PublishModelAsync(string siteId, ModelDeployment deployment, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        return Enqueue(FleetTopics.Model(siteId, deployment.RobotId), deployment, cancellationToken);
     }
 
     /// <inheritdoc />

@@ -1,3 +1,4 @@
+using WarehouseHybrid.Cloud.Dashboard;
 using WarehouseHybrid.Cloud.Sites;
 
 namespace WarehouseHybrid.Cloud.Grains;
@@ -27,4 +28,12 @@ public interface ISiteGrain : IGrainWithStringKey
     /// <summary>The site's statistics.</summary>
     [Alias("GetStats")]
     Task<SiteStats> GetStatsAsync();
+
+    /// <summary>The grid and roster for the dashboard; null before <see cref="InitializeAsync"/>.</summary>
+    [Alias("GetMapView")]
+    Task<SiteMapView?> GetMapViewAsync();
+
+    /// <summary>Every robot's pose, target, goal, task and flags, with the statistics; null before <see cref="InitializeAsync"/>.</summary>
+    [Alias("GetLiveView")]
+    Task<SiteLiveView?> GetLiveViewAsync();
 }

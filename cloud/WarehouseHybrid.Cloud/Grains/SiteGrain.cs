@@ -3,6 +3,8 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WarehouseHybrid.Cloud.Bridge;
+using WarehouseHybrid.Cloud.Dashboard;
+using WarehouseHybrid.Cloud.Observability;
 using WarehouseHybrid.Cloud.Sites;
 using WarehouseHybrid.Contracts.Fleet;
 using WarehouseHybrid.Domain.Actions;
@@ -24,6 +26,7 @@ public sealed partial class SiteGrain(
     PlanningWorker worker,
     IOptions<SiteCycleOptions> cycleOptions,
     TimeProvider timeProvider,
+    CloudMetrics metrics,
     ILogger<SiteGrain> logger) : Grain, ISiteGrain
 {
     private readonly SiteCycleOptions _options = cycleOptions.Value;
@@ -38,6 +41,11 @@ public sealed partial class SiteGrain(
     private IGrainTimer? _timer;
     private long _stepStartedAt;
     private string _planId = string.Empty;
+
+    // Per robot: the trace context of its last step confirmation (its plan segment continues that trace), and the
+    // robot whose confirmation completed the round (the optimizer span's parent).
+    private ActivityContext[] _confirmTraces = [];
+    private int _roundTrigger = -1;
 
     private long _tasksFinished;
     private long _stepsDispatched;
@@ -83,6 +91,7 @@ public sealed partial class SiteGrain(
         _cycle = new SiteCycle(map, definition.Robots);
         _assignments = new RobotAssignment[starts.Length];
         Array.Fill(_assignments, new RobotAssignment(-1, 0, -1));
+        _confirmTraces = new ActivityContext[starts.Length];
         _planId = $"{SiteId}-{timeProvider.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}";
         _stepStartedAt = timeProvider.GetTimestamp();
         _timer = this.RegisterGrainTimer(OnTickAsync, new GrainTimerCreationOptions
@@ -134,6 +143,17 @@ public sealed partial class SiteGrain(
         }
 
         var outcome = _cycle.Confirm(confirmation.RobotId, confirmation.CompletedStep, new RobotPose(confirmation.Cell, confirmation.Heading));
+        var robotIndex = _cycle.IndexOf(confirmation.RobotId);
+        if (robotIndex >= 0 && confirmation.TraceParent.Length > 0)
+        {
+            _confirmTraces[robotIndex] = CloudTracing.Parse(confirmation.TraceParent);
+        }
+
+        if (outcome == ConfirmOutcome.CaughtUp)
+        {
+            _roundTrigger = robotIndex;
+        }
+
         var released = _cycle.TakeReleasedGrants();
         if (released.Count > 0)
         {
@@ -230,6 +250,7 @@ public sealed partial class SiteGrain(
 
     private async Task RunRoundAsync(PlanningRound round, IFleetPlanner planner)
     {
+        using var span = StartPlanStepSpan(round);
         PlanningOutcome outcome;
         try
         {
@@ -238,6 +259,7 @@ public sealed partial class SiteGrain(
         catch (Exception ex)
         {
             _planFailures++;
+            span?.SetStatus(ActivityStatusCode.Error, ex.Message);
             _cycle!.AbortRound(round);
             LogPlanFailed(logger, ex, SiteId, round.Step);
             return;
@@ -269,9 +291,13 @@ public sealed partial class SiteGrain(
             LogInvalidPlan(logger, SiteId, round.Step);
         }
 
+        span?.SetTag("wh.plan.ms", outcome.Elapsed.TotalMilliseconds);
+        span?.SetTag("wh.plan.fallback", result.UsedFallback);
+        span?.SetTag("wh.tasks.finished", result.FinishedTaskIds.Count);
+        metrics.StepPlanned(SiteId, outcome.Elapsed, result.FinishedTaskIds.Count, result.UsedFallback, dispatch.Orders.Count);
         try
         {
-            await PublishAsync(dispatch, result.Assignments);
+            await PublishAsync(dispatch, result.Assignments, span?.Context ?? default);
         }
         catch (Exception ex)
         {
@@ -290,7 +316,7 @@ public sealed partial class SiteGrain(
                 PlanId = _planId,
                 Revision = g.Revision,
                 GrantedThroughStep = g.Step,
-                TraceId = NewTraceParent(),
+                TraceId = CloudTracing.Outgoing(null, TraceOf(g.RobotIndex)),
             };
             _grantsPublished++;
             var pending = publisher.PublishGrantAsync(SiteId, grant);
@@ -313,11 +339,17 @@ public sealed partial class SiteGrain(
         }
     }
 
-    private async Task PublishAsync(StepDispatch dispatch, RobotAssignment[] assignments)
+    private async Task PublishAsync(StepDispatch dispatch, RobotAssignment[] assignments, ActivityContext stepContext)
     {
         var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var order in dispatch.Orders)
         {
+            // The robot's own trace (from its last confirmation) continues into its plan; the optimizer step is a link.
+            var parent = TraceOf(order.RobotIndex) is { } robotTrace && robotTrace != default ? robotTrace : stepContext;
+            using var publish = CloudTracing.Source.StartActivity(
+                CloudTracing.PlanPublish, ActivityKind.Producer, parent, links: stepContext == default || stepContext == parent ? null : [new ActivityLink(stepContext)]);
+            publish?.SetTag("wh.robot", order.RobotId);
+            publish?.SetTag("wh.step", dispatch.Step);
             var segment = new PlanSegment
             {
                 RobotId = order.RobotId,
@@ -326,7 +358,7 @@ public sealed partial class SiteGrain(
                 FirstStep = dispatch.Step,
                 StartCell = order.Start.Cell,
                 StartHeading = (ProtoHeading)order.Start.Heading,
-                TraceId = NewTraceParent(),
+                TraceId = CloudTracing.Outgoing(publish, parent),
                 IssuedUnixMs = now,
             };
             segment.Steps.Add(new PlanStep
@@ -356,7 +388,7 @@ public sealed partial class SiteGrain(
                 RobotId = _cycle!.RobotIdAt(i),
                 TaskId = next.TaskId.ToString(CultureInfo.InvariantCulture),
                 NextErrandIndex = (uint)Math.Max(0, next.NextErrandIndex),
-                TraceId = NewTraceParent(),
+                TraceId = CloudTracing.Outgoing(null, TraceOf(i)),
                 AssignedUnixMs = now,
             };
             if (_tasks.TryGetValue(next.TaskId, out var errands))
@@ -367,6 +399,72 @@ public sealed partial class SiteGrain(
             await publisher.PublishTaskAsync(SiteId, assignment);
             _assignmentsPublished++;
         }
+    }
+
+    /// <inheritdoc />
+    public Task<SiteMapView?> GetMapViewAsync() => Task.FromResult(_definition is not { } d ? null : new SiteMapView
+    {
+        SiteId = SiteId,
+        MapName = d.MapName,
+        Width = d.Width,
+        Height = d.Height,
+        Cells = d.Cells,
+        RobotIds = [.. d.Robots.Select(r => r.RobotId)],
+    });
+
+    /// <inheritdoc />
+    public async Task<SiteLiveView?> GetLiveViewAsync()
+    {
+        if (_cycle is not { } cycle)
+        {
+            return null;
+        }
+
+        var n = cycle.RobotCount;
+        var view = new SiteLiveView
+        {
+            SiteId = SiteId,
+            Cells = new int[n],
+            Headings = new byte[n],
+            Targets = new int[n],
+            Goals = new int[n],
+            TaskIds = new int[n],
+            Flags = new byte[n],
+            Stats = await GetStatsAsync(),
+        };
+        cycle.CopyRobotView(view.Cells, view.Headings, view.Targets, view.Flags);
+        for (var i = 0; i < n; i++)
+        {
+            var a = i < _assignments.Length ? _assignments[i] : new RobotAssignment(-1, 0, -1);
+            view.Goals[i] = a.TaskId < 0 ? -1 : a.GoalCell;
+            view.TaskIds[i] = a.TaskId;
+        }
+
+        return view;
+    }
+
+    private Activity? StartPlanStepSpan(PlanningRound round)
+    {
+        if (!CloudTracing.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var parent = TraceOf(_roundTrigger);
+        var links = new List<ActivityLink>();
+        for (var i = 0; i < _confirmTraces.Length && links.Count < CloudTracing.MaxRoundLinks; i++)
+        {
+            if (i != _roundTrigger && _confirmTraces[i] != default)
+            {
+                links.Add(new ActivityLink(_confirmTraces[i]));
+            }
+        }
+
+        var span = CloudTracing.Source.StartActivity(CloudTracing.PlanStep, ActivityKind.Internal, parent, links: links);
+        span?.SetTag("wh.site", SiteId);
+        span?.SetTag("wh.step", round.Step);
+        span?.SetTag("wh.robots", _confirmTraces.Length);
+        return span;
     }
 
     private string? CheckTask(SiteTask? task, GridMap map)
@@ -400,8 +498,7 @@ public sealed partial class SiteGrain(
     private static bool SameDefinition(SiteDefinition a, SiteDefinition b) =>
         a.Width == b.Width && a.Height == b.Height && a.Cells.AsSpan().SequenceEqual(b.Cells) && a.Robots.SequenceEqual(b.Robots);
 
-    private static string NewTraceParent() =>
-        $"00-{ActivityTraceId.CreateRandom().ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01";
+    private ActivityContext TraceOf(int robotIndex) => (uint)robotIndex < (uint)_confirmTraces.Length ? _confirmTraces[robotIndex] : default;
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Site {SiteId} started on map {Map} ({Width}x{Height}) with {Robots} robots")]
     private static partial void LogInitialized(ILogger logger, string siteId, string map, int width, int height, int robots);

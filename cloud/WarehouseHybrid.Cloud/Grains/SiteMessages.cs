@@ -12,7 +12,11 @@ public sealed record StepConfirmation(
     [property: Id(0)] string RobotId,
     [property: Id(1)] uint CompletedStep,
     [property: Id(2)] int Cell,
-    [property: Id(3)] Heading Heading);
+    [property: Id(3)] Heading Heading)
+{
+    /// <summary>W3C traceparent of the robot grain's ingest span: the robot's next plan segment continues this trace.</summary>
+    [Id(4)] public string TraceParent { get; init; } = string.Empty;
+}
 
 /// <summary>How the site took a step confirmation.</summary>
 [GenerateSerializer, Alias("wh.cloud.StepConfirmResult")]

@@ -4,7 +4,10 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using WarehouseHybrid.Cloud.Bridge;
+using WarehouseHybrid.Cloud.Dashboard;
 using WarehouseHybrid.Cloud.Grains;
+using WarehouseHybrid.Cloud.Observability;
+using WarehouseHybrid.Cloud.Rollout;
 using WarehouseHybrid.Cloud.Sites;
 
 namespace WarehouseHybrid.Cloud.Hosting;
@@ -49,6 +52,10 @@ public static class CloudHost
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(plannerFactory);
         services.AddSingleton<PlanningWorker>();
+        services.AddCloudInstruments();
+        services.AddFleetBoardFeed();
+        services.AddModelRollout();
+        builder.AddWarehouseObservability();
 
         builder.UseOrleans(silo =>
         {
@@ -61,6 +68,7 @@ public static class CloudHost
         {
             services.AddSingleton<MqttBridge>();
             services.AddSingleton<IFleetCommandPublisher>(sp => sp.GetRequiredService<MqttBridge>());
+            services.AddSingleton<IModelDeploymentPublisher>(sp => sp.GetRequiredService<MqttBridge>());
             services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
         }
         else

@@ -146,6 +146,28 @@ public sealed class SiteCycle
     /// <summary>A robot's last confirmed pose.</summary>
     public RobotPose ConfirmedPose(int index) => _robots[index].Pose;
 
+    /// <summary>Flag of <see cref="CopyRobotView"/>: the robot has not confirmed the step it was given (held back).</summary>
+    public const byte ViewAwaited = 1;
+
+    /// <summary>Flag of <see cref="CopyRobotView"/>: the robot's current step waits for its leader's grant.</summary>
+    public const byte ViewWaitingForGrant = 2;
+
+    /// <summary>
+    /// Copies every robot's confirmed cell and heading, its planned target cell and its flags
+    /// (<see cref="ViewAwaited"/>, <see cref="ViewWaitingForGrant"/>) into columns (the dashboard's map).
+    /// </summary>
+    public void CopyRobotView(Span<int> cells, Span<byte> headings, Span<int> targets, Span<byte> flags)
+    {
+        for (var i = 0; i < _robots.Length; i++)
+        {
+            var r = _robots[i];
+            cells[i] = r.Pose.Cell;
+            headings[i] = (byte)r.Pose.Heading;
+            targets[i] = r.Target.Cell;
+            flags[i] = (byte)((r.CaughtUp ? 0 : ViewAwaited) | (r.WaitingFor >= 0 ? ViewWaitingForGrant : 0));
+        }
+    }
+
     /// <summary>
     /// Records that a robot completed <paramref name="completedStep"/> and stands at
     /// <paramref name="reportedPose"/> (ignored when off the map or on an obstacle: the step's

@@ -31,6 +31,9 @@ public static class FleetTopics
     /// <summary>Cloud to edge: <see cref="Fleet.EscalationResponse"/> (the request's response topic).</summary>
     public static string EscalationResponse(string site, string robot) => Robot(site, robot) + "/cmd/escalation";
 
+    /// <summary>Cloud to edge: <see cref="Fleet.ModelDeployment"/> (a signed model package of a rollout), QoS 1.</summary>
+    public static string Model(string site, string robot) => Robot(site, robot) + "/cmd/model";
+
     /// <summary>Every command topic of one robot (the edge subscribes to this filter).</summary>
     public static string RobotCommandsFilter(string site, string robot) => Robot(site, robot) + "/cmd/#";
 

@@ -1,0 +1,123 @@
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using WarehouseHybrid.Cloud.Bridge;
+using WarehouseHybrid.Cloud.Dashboard;
+using WarehouseHybrid.Cloud.Grains;
+using WarehouseHybrid.Cloud.Hosting;
+using WarehouseHybrid.Cloud.Observability;
+using WarehouseHybrid.Cloud.Rollout;
+using WarehouseHybrid.Cloud.Sites;
+using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Planning.Fleet;
+using WarehouseHybrid.Tests.Common;
+
+namespace WarehouseHybrid.Cloud.Tests.Observability;
+
+/// <summary>
+/// A silo with its HTTP endpoints in one WebApplication on 127.0.0.1 (port chosen by the OS): Orleans on free loopback
+/// ports, no broker, commands to a <see cref="SimulatedFleet"/>, the PIBT optimizer, observability, the dashboard and
+/// the rollout API mapped. <see cref="StartSiteAsync"/> starts a warehouse-like site whose robots then move.
+/// </summary>
+internal sealed class WebSilo : IAsyncDisposable
+{
+    private WebSilo(WebApplication app, SimulatedFleet fleet)
+    {
+        App = app;
+        Fleet = fleet;
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public WebApplication App { get; }
+
+    public SimulatedFleet Fleet { get; }
+
+    public Uri BaseAddress { get; }
+
+    public HttpClient Http { get; }
+
+    public IGrainFactory Grains => App.Services.GetRequiredService<IGrainFactory>();
+
+    public static async Task<WebSilo> StartAsync(Action<WebApplicationBuilder>? configure = null, Action<CloudOptions>? cloud = null)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddWarehouseCloud(
+            (map, starts) => new PibtFleetPlanner(map, starts.Count, new PlannerOptions { Seed = 3 }),
+            o =>
+            {
+                o.SiteId = "web";
+                o.Silo.SiloPort = FreePort.Next();
+                o.Silo.GatewayPort = FreePort.Next();
+                o.Silo.ClusterId = "web-" + Guid.NewGuid().ToString("N");
+                o.Mqtt.Enabled = false;
+                o.Cycle.ConfirmTimeout = TimeSpan.FromSeconds(1);
+                o.Cycle.PlanBudget = TimeSpan.FromMilliseconds(50);
+                o.Cycle.MinStepInterval = TimeSpan.FromMilliseconds(50);
+                cloud?.Invoke(o);
+            });
+        builder.AddWarehouseObservability();
+        var fleet = new SimulatedFleet();
+        builder.Services.AddSingleton<IFleetCommandPublisher>(fleet);
+        builder.Services.AddSingleton<IModelDeploymentPublisher>(fleet);
+        configure?.Invoke(builder);
+        var app = builder.Build();
+        app.MapWarehouseMetrics();
+        app.MapWarehouseDashboard();
+        app.MapModelRollout();
+        await app.StartAsync();
+        fleet.Grains = app.Services.GetRequiredService<IGrainFactory>();
+        return new WebSilo(app, fleet);
+    }
+
+    /// <summary>A warehouse-like map: shelf blocks two cells high with aisles between them.</summary>
+    public static GridMap Warehouse(int width, int height)
+    {
+        var kinds = new CellKind[width * height];
+        for (var y = 2; y < height - 2; y++)
+        {
+            for (var x = 2; x < width - 2; x++)
+            {
+                if (y % 4 is 2 or 3 && x % 9 != 0)
+                {
+                    kinds[(y * width) + x] = CellKind.Obstacle;
+                }
+            }
+        }
+
+        return new GridMap(width, height, kinds, "test-warehouse");
+    }
+
+    /// <summary>Initialises site <paramref name="siteId"/> with <paramref name="robots"/> robots on free cells, gives them tasks, and has each robot report in.</summary>
+    public async Task<SiteDefinition> StartSiteAsync(string siteId, int robots, GridMap map, int tasks = 200, int seed = 11)
+    {
+        var random = new Random(seed);
+        var free = Enumerable.Range(0, map.CellCount).Where(map.IsPassable).ToArray();
+        random.Shuffle(free);
+        var seats = Enumerable.Range(0, robots).Select(i => new RobotSeat($"{siteId}-r{i:D4}", free[i], (Heading)(i % 4))).ToArray();
+        var definition = SiteDefinition.Create(map, seats);
+        var site = Grains.GetGrain<ISiteGrain>(siteId);
+        await site.InitializeAsync(definition);
+        var taskList = Enumerable.Range(1, tasks).Select(id => new SiteTask(id, [free[random.Next(free.Length)], free[random.Next(free.Length)]])).ToArray();
+        await site.SubmitTasksAsync(taskList);
+        await Task.WhenAll(seats.Select(s => Fleet.ReportAsync(siteId, s.RobotId, 0, s.StartCell, s.StartHeading)));
+        return definition;
+    }
+
+    public async Task<T> GetJsonAsync<T>(string path) => (await Http.GetFromJsonAsync<T>(path))!;
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
