@@ -1,8 +1,14 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using WarehouseHybrid.Cloud.Api;
 using WarehouseHybrid.Cloud.Bridge;
 using WarehouseHybrid.Cloud.Dashboard;
 using WarehouseHybrid.Cloud.Grains;
@@ -13,14 +19,43 @@ using WarehouseHybrid.Cloud.Sites;
 namespace WarehouseHybrid.Cloud.Hosting;
 
 /// <summary>
-/// Puts the cloud into a .NET host: an Orleans silo with localhost clustering and in-memory
-/// storage, the grains, the optimizer factory, the MQTT bridge and (when a map file is configured)
-/// the site's start. Used by Program.cs and by any process that hosts the silo itself (the HIL demo).
+/// Puts the cloud into one ASP.NET Core process: an Orleans silo with localhost clustering and in-memory
+/// storage, the grains, the optimizer factory, the MQTT bridge, (when a map file is configured) the site's
+/// start, and the HTTP endpoints (Kestrel on loopback: the task API, and beside it the dashboard and metrics).
+/// Used by Program.cs and by any process that hosts the silo itself (the HIL demo):
+/// <code>
+/// var builder = CloudHost.CreateBuilder(args);
+/// builder.AddWarehouseCloud(plannerFactory);
+/// var app = builder.BuildWarehouseCloud();
+/// await app.RunAsync();
+/// </code>
 /// </summary>
 public static class CloudHost
 {
     /// <summary>Name of the grain storage provider.</summary>
     public const string StorageName = "warehouse";
+
+    /// <summary>
+    /// A builder for a standalone cloud process: configuration from appsettings.json, <c>Cloud__...</c> environment
+    /// variables and the command line, console logging, Kestrel.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[]? args = null) =>
+        WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] });
+
+    /// <summary>
+    /// A builder for a silo embedded in another program (the HIL demo, tests): no configuration sources, no logging
+    /// providers, nothing read from the environment; the caller sets options in code and adds its own logging.
+    /// </summary>
+    public static WebApplicationBuilder CreateEmbeddedBuilder(string applicationName)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ApplicationName = applicationName,
+            EnvironmentName = Environments.Production,
+        });
+        builder.WebHost.UseKestrelCore();
+        return builder;
+    }
 
     /// <summary>
     /// Adds the cloud silo. Options are bound from the "Cloud" configuration section, then
@@ -77,7 +112,80 @@ public static class CloudHost
         }
 
         services.AddHostedService<SiteBootstrapper>();
+
+        if (options.Http.Enabled)
+        {
+            if (builder is not WebApplicationBuilder web)
+            {
+                throw new InvalidOperationException("Cloud:Http:Enabled needs a web host: make the builder with CloudHost.CreateBuilder or CreateEmbeddedBuilder (or set Cloud:Http:Enabled=false)");
+            }
+
+            AddWeb(web, options.Http);
+        }
+
         return builder;
+    }
+
+    /// <summary>Builds the host and maps the HTTP endpoints (<see cref="MapWarehouseCloud"/>).</summary>
+    public static WebApplication BuildWarehouseCloud(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var app = builder.Build();
+        app.MapWarehouseCloud();
+        return app;
+    }
+
+    /// <summary>
+    /// The HTTP pipeline: problem details for failures, API-key authentication, the policies, then every feature's
+    /// endpoints. Does nothing when <c>Cloud:Http:Enabled</c> is false.
+    /// </summary>
+    public static WebApplication MapWarehouseCloud(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        // Asked of the container, not of the options: reading them here would validate them before the host starts.
+        if (!app.Services.GetRequiredService<IServiceProviderIsService>().IsService(typeof(ApiKeyStore)))
+        {
+            return app;
+        }
+
+        app.UseExceptionHandler();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        // Web features, one line each; each maps its own group and picks an ApiPolicies policy.
+        app.MapCloudApi();
+        return app;
+    }
+
+    /// <summary>
+    /// The URL the HTTP endpoint listens on (e.g. <c>http://127.0.0.1:41234</c>, also when port 0 was asked), or null
+    /// before the host has started or when HTTP is off.
+    /// </summary>
+    public static Uri? GetHttpAddress(this IHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        return GetHttpAddress(host.Services);
+    }
+
+    internal static Uri? GetHttpAddress(IServiceProvider services)
+    {
+        var address = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        return address is null ? null : new Uri(address);
+    }
+
+    private static void AddWeb(WebApplicationBuilder web, HttpOptions http)
+    {
+        web.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = http.MaxRequestBodyBytes;
+            k.Listen(IPAddress.TryParse(http.BindAddress, out var ip) ? ip : IPAddress.Loopback, http.Port);
+        });
+        web.Services.AddRouting();
+        web.Services.AddCloudApi();
+        web.Services.AddHostedService<HttpStartupReport>();
+
+        // Web features of other folders register their services here (dashboard, metrics, tracing).
     }
 
     /// <summary>A site grain of a host built with <see cref="AddWarehouseCloud"/>.</summary>

@@ -29,6 +29,9 @@ public sealed class CloudOptions
 
     /// <summary>The site's step cycle.</summary>
     public SiteCycleOptions Cycle { get; set; } = new();
+
+    /// <summary>The HTTP endpoint (task API, dashboard, metrics).</summary>
+    public HttpOptions Http { get; set; } = new();
 }
 
 /// <summary>One robot of the configured roster.</summary>
@@ -113,6 +116,8 @@ public sealed class CloudOptionsValidator : IValidateOptions<CloudOptions>
         {
             failures.Add("Cloud." + cycle);
         }
+
+        failures.AddRange(options.Http.Check().Select(p => "Cloud." + p));
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -51,12 +51,7 @@ public static class DemoRunner
 
         // 2. Cloud silo with the optimizer.
         var seats = robotIds.Select((id, i) => new RobotSeat(id, starts[i], Heading.East)).ToArray();
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            DisableDefaults = true,
-            ApplicationName = "WarehouseHybrid.Demo",
-            EnvironmentName = Environments.Production,
-        });
+        var builder = CloudHost.CreateEmbeddedBuilder("WarehouseHybrid.Demo");
         // The demo owns Ctrl+C / SIGTERM (Program.cs): the silo must not install a console lifetime of its own.
         builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
         builder.Logging.ClearProviders();
@@ -75,12 +70,15 @@ public static class DemoRunner
                 o.Mqtt.Host = "127.0.0.1";
                 o.Mqtt.Port = broker.Port;
                 o.Cycle.PlanBudget = options.PlanBudget;
+                o.Http.Port = 0;
+                o.Http.Auth.AnonymousRead = true;
             });
-        var cloud = builder.Build();
+        var cloud = builder.BuildWarehouseCloud();
         await cloud.StartAsync(CancellationToken.None); // a stop request during start-up is honoured once everything is up, so it all shuts down
         var site = cloud.GetSite(SiteId);
         await site.InitializeAsync(SiteDefinition.Create(map, seats));
         output.WriteLine($"  Orleans silo up (localhost clustering, in-memory storage), site '{SiteId}' initialized");
+        output.WriteLine($"  HTTP on {cloud.GetHttpAddress()} (read-only without a key: {cloud.GetHttpAddress()}api/sites/{SiteId})");
 
         // 3. World, boards and edge runtimes.
         var world = new SimWorld(map, new SimWorldOptions
@@ -210,7 +208,7 @@ public static class DemoRunner
         {
             using var stopCts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
             await cloud.StopAsync(stopCts.Token);
-            cloud.Dispose();
+            await cloud.DisposeAsync();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

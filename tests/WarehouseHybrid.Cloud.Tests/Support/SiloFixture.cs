@@ -29,9 +29,27 @@ public sealed class SiloFixture : IAsyncLifetime
 
     internal static readonly TimeSpan ConfirmTimeout = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>A key with the Read role (configured as its SHA-256).</summary>
+    internal const string ReadKey = "reader-key-0123456789";
+
+    /// <summary>A key with the Write role (configured in plain text).</summary>
+    internal const string WriteKey = "writer-key-0123456789";
+
+    /// <summary>An HTTP client for the silo's endpoint, with <paramref name="apiKey"/> as bearer token when given.</summary>
+    internal HttpClient Client(string? apiKey = null)
+    {
+        var client = new HttpClient { BaseAddress = Host.GetHttpAddress(), Timeout = TimeSpan.FromSeconds(30) };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        return client;
+    }
+
     public async Task InitializeAsync()
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        var builder = CloudHost.CreateEmbeddedBuilder("tests");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddWarehouseCloud(
             (map, starts) => _planners.GetOrAdd(map.Name, _ => new CorridorPlanner(map, starts.Count, gated: map.Name.StartsWith("gated", StringComparison.Ordinal))),
@@ -41,11 +59,14 @@ public sealed class SiloFixture : IAsyncLifetime
                 o.Silo.GatewayPort = FreePort.Next();
                 o.Silo.ClusterId = "test-" + Guid.NewGuid().ToString("N");
                 o.Mqtt.Enabled = false;
+                o.Http.Port = 0;
+                o.Http.Auth.Keys.Add(new ApiKeyOptions { Name = "reader", Role = ApiRole.Read, Sha256 = WarehouseHybrid.Cloud.Api.ApiKeyStore.Hash(ReadKey) });
+                o.Http.Auth.Keys.Add(new ApiKeyOptions { Name = "writer", Role = ApiRole.Write, Key = WriteKey });
                 o.Cycle.ConfirmTimeout = ConfirmTimeout;
                 o.Cycle.PlanBudget = TimeSpan.FromMilliseconds(50);
             });
         builder.Services.AddSingleton<IFleetCommandPublisher>(Publisher);
-        Host = builder.Build();
+        Host = builder.BuildWarehouseCloud();
         await Host.StartAsync();
     }
 
