@@ -154,6 +154,9 @@ public static class CloudHost
 
         // Web features, one line each; each maps its own group and picks an ApiPolicies policy.
         app.MapCloudApi();
+        app.MapWarehouseMetrics().RequireAuthorization(ApiPolicies.Read);
+        app.MapWarehouseDashboard().RequireAuthorization(ApiPolicies.Read);
+        app.MapModelRollout(writePolicy: ApiPolicies.Write, readPolicy: ApiPolicies.Read);
         return app;
     }
 

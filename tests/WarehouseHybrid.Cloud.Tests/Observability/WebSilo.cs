@@ -1,8 +1,5 @@
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using WarehouseHybrid.Cloud.Bridge;
@@ -25,13 +22,18 @@ namespace WarehouseHybrid.Cloud.Tests.Observability;
 /// </summary>
 internal sealed class WebSilo : IAsyncDisposable
 {
+    /// <summary>A key with the Read role.</summary>
+    public const string ReadKey = "dashboard-reader-key-0123";
+
+    /// <summary>A key with the Write role.</summary>
+    public const string WriteKey = "rollout-writer-key-0123";
+
     private WebSilo(WebApplication app, SimulatedFleet fleet)
     {
         App = app;
         Fleet = fleet;
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
-        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        BaseAddress = app.GetHttpAddress() ?? throw new InvalidOperationException("the silo has no HTTP address");
+        Http = Client(ReadKey);
     }
 
     public WebApplication App { get; }
@@ -44,12 +46,22 @@ internal sealed class WebSilo : IAsyncDisposable
 
     public IGrainFactory Grains => App.Services.GetRequiredService<IGrainFactory>();
 
+    /// <summary>An HTTP client for the silo, with <paramref name="apiKey"/> as bearer token when given.</summary>
+    public HttpClient Client(string? apiKey)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        return client;
+    }
+
     public static async Task<WebSilo> StartAsync(Action<WebApplicationBuilder>? configure = null, Action<CloudOptions>? cloud = null)
     {
-        var builder = WebApplication.CreateBuilder();
-        builder.Logging.ClearProviders();
+        var builder = CloudHost.CreateEmbeddedBuilder("tests");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddWarehouseCloud(
             (map, starts) => new PibtFleetPlanner(map, starts.Count, new PlannerOptions { Seed = 3 }),
             o =>
@@ -59,20 +71,19 @@ internal sealed class WebSilo : IAsyncDisposable
                 o.Silo.GatewayPort = FreePort.Next();
                 o.Silo.ClusterId = "web-" + Guid.NewGuid().ToString("N");
                 o.Mqtt.Enabled = false;
+                o.Http.Port = 0;
+                o.Http.Auth.Keys.Add(new ApiKeyOptions { Name = "reader", Role = ApiRole.Read, Key = ReadKey });
+                o.Http.Auth.Keys.Add(new ApiKeyOptions { Name = "operator", Role = ApiRole.Write, Key = WriteKey });
                 o.Cycle.ConfirmTimeout = TimeSpan.FromSeconds(1);
                 o.Cycle.PlanBudget = TimeSpan.FromMilliseconds(50);
                 o.Cycle.MinStepInterval = TimeSpan.FromMilliseconds(50);
                 cloud?.Invoke(o);
             });
-        builder.AddWarehouseObservability();
         var fleet = new SimulatedFleet();
         builder.Services.AddSingleton<IFleetCommandPublisher>(fleet);
         builder.Services.AddSingleton<IModelDeploymentPublisher>(fleet);
         configure?.Invoke(builder);
-        var app = builder.Build();
-        app.MapWarehouseMetrics();
-        app.MapWarehouseDashboard();
-        app.MapModelRollout();
+        var app = builder.BuildWarehouseCloud();
         await app.StartAsync();
         fleet.Grains = app.Services.GetRequiredService<IGrainFactory>();
         return new WebSilo(app, fleet);
