@@ -79,6 +79,7 @@ public static class DemoRunner
         await site.InitializeAsync(SiteDefinition.Create(map, seats));
         output.WriteLine($"  Orleans silo up (localhost clustering, in-memory storage), site '{SiteId}' initialized");
         output.WriteLine($"  HTTP on {cloud.GetHttpAddress()} (read-only without a key: {cloud.GetHttpAddress()}api/sites/{SiteId})");
+        output.WriteLine($"  Dashboard: {cloud.GetHttpAddress()}?site={SiteId}   metrics: {cloud.GetHttpAddress()}metrics");
 
         // 3. World, boards and edge runtimes.
         var world = new SimWorld(map, new SimWorldOptions

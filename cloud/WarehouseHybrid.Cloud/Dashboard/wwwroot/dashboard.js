@@ -87,6 +87,7 @@
   }
 
   function drawMap() {
+    const started = performance.now();
     const m = state.map, s = state.snapshot;
     const ctx = mapCanvas.getContext('2d');
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -151,6 +152,8 @@
     for (const [colour, p] of paths) { ctx.fillStyle = colour; ctx.fill(p); }
     state.drawn = n;
     state.frames++;
+    state.drawMs = performance.now() - started;
+    state.drawMsMax = Math.max(state.drawMsMax || 0, state.drawMs);
     document.body.dataset.robotsDrawn = String(n);
   }
 
