@@ -37,10 +37,11 @@ public sealed record CohortMetrics
     /// <summary>Fallback ticks (from model_health).</summary>
     [Id(10)] public long FallbackTicks { get; init; }
 
-    /// <summary>Share of decisions that fell back: from the edge's tick counters when it reports them, else from the records.</summary>
-    public double FallbackRate => LearnedTicks + FallbackTicks > 0
-        ? (double)FallbackTicks / (LearnedTicks + FallbackTicks)
-        : Samples == 0 ? 0 : (double)FallbackSamples / Samples;
+    /// <summary>Share of telemetry records whose decision fell back.</summary>
+    public double FallbackRate => Samples == 0 ? 0 : (double)FallbackSamples / Samples;
+
+    /// <summary>Share of control ticks that fell back (the edge's model_health counters), NaN when none were reported.</summary>
+    public double TickFallbackRate => LearnedTicks + FallbackTicks > 0 ? (double)FallbackTicks / (LearnedTicks + FallbackTicks) : double.NaN;
 
     /// <summary>Share of records flagged as drifting.</summary>
     public double DriftRate => Samples == 0 ? 0 : (double)DriftSamples / Samples;

@@ -67,11 +67,16 @@ public static class RolloutEvaluator
         checks.Add(new RolloutCheck("adoption", adoption, 1, rules.MinAdoption, adoptionOutcome));
 
         var enough = canary.Samples >= rules.MinSamples && baseline.Samples >= rules.MinSamples;
-        checks.Add(Higher("fallback_rate", canary.FallbackRate, baseline.FallbackRate, baseline.FallbackRate + rules.MaxFallbackRateIncrease, enough));
+        // Control ticks are the finer measure (every tick, not every telemetry record); used when both cohorts report them.
+        var ticks = !double.IsNaN(canary.TickFallbackRate) && !double.IsNaN(baseline.TickFallbackRate);
+        var canaryFallback = ticks ? canary.TickFallbackRate : canary.FallbackRate;
+        var baselineFallback = ticks ? baseline.TickFallbackRate : baseline.FallbackRate;
+        checks.Add(Higher("fallback_rate", canaryFallback, baselineFallback, baselineFallback + rules.MaxFallbackRateIncrease, enough));
         checks.Add(Higher("drift_rate", canary.DriftRate, baseline.DriftRate, baseline.DriftRate + rules.MaxDriftRateIncrease, enough));
         var latencyEnough = canary.LatencyReports >= rules.MinLatencyReports && baseline.LatencyReports >= rules.MinLatencyReports;
         checks.Add(Higher("inference_us", canary.InferenceMicros, baseline.InferenceMicros, baseline.InferenceMicros * rules.MaxLatencyRatio, latencyEnough));
-        var throughputEnough = baseline.Errands >= rules.MinErrandsForThroughput && canary.RobotSeconds > 0 && baseline.RobotSeconds > 0 && enough;
+        var throughputEnough = baseline.Errands >= rules.MinErrandsForThroughput && canary.Errands >= rules.MinErrandsForThroughput
+            && canary.RobotSeconds > 0 && baseline.RobotSeconds > 0 && enough;
         var floor = baseline.ErrandsPerRobotHour * (1 - rules.MaxThroughputDrop);
         checks.Add(new RolloutCheck(
             "errands_per_robot_hour", canary.ErrandsPerRobotHour, baseline.ErrandsPerRobotHour, floor,

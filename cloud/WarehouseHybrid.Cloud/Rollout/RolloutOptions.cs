@@ -70,8 +70,8 @@ public sealed class RolloutRules
     /// <summary>Roll back when the canary's mean inference median is more than this times the baseline's.</summary>
     [Id(4)] public double MaxLatencyRatio { get; set; } = 1.5;
 
-    /// <summary>Errands the baseline must have reached before throughput is compared.</summary>
-    [Id(5)] public long MinErrandsForThroughput { get; set; } = 20;
+    /// <summary>Errands each cohort must have reached before throughput is compared (errand counts are noisy: keep it high).</summary>
+    [Id(5)] public long MinErrandsForThroughput { get; set; } = 100;
 
     /// <summary>Roll back when the canary reaches fewer errands per robot-hour than the baseline by more than this share.</summary>
     [Id(6)] public double MaxThroughputDrop { get; set; } = 0.10;
