@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 
 namespace WarehouseHybrid.Benchmarks;
 
-/// <summary>Entry point: pick benchmarks with the usual BenchmarkDotNet arguments, e.g. <c>--filter *Serial* --job short</c>; <c>edge-inference</c> runs the edge inference bench.</summary>
+/// <summary>Entry point: pick benchmarks with the usual BenchmarkDotNet arguments, e.g. <c>--filter *Serial* --job short</c>; <c>edge-inference</c> runs the edge inference bench; <c>escalation</c> and <c>dashboard-snapshot</c> the cloud's.</summary>
 public static class Program
 {
     /// <summary>Runs the benchmarks chosen on the command line.</summary>
@@ -12,6 +12,18 @@ public static class Program
         {
             // A Stopwatch bench (per-call percentiles and allocations), quicker than BenchmarkDotNet on a loaded machine.
             Edge.EdgeInferenceBench.Run(args[1..]);
+            return;
+        }
+
+        if (args is ["escalation", ..])
+        {
+            Cloud.EscalationBench.Run(args[1..]);
+            return;
+        }
+
+        if (args is ["dashboard-snapshot", ..])
+        {
+            Cloud.DashboardSnapshotBench.RunAsync(args[1..]).GetAwaiter().GetResult();
             return;
         }
 

@@ -21,7 +21,7 @@ public sealed partial class RobotGrain(TimeProvider timeProvider, CloudMetrics m
     public async Task ReportTelemetryAsync(TelemetryReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var incoming = CloudTracing.Parse(report.TraceId);
+        var incoming = CloudTracing.Incoming(report.TraceId);
         using var span = CloudTracing.Source.StartActivity(CloudTracing.TelemetryIngest, ActivityKind.Consumer, incoming);
         span?.SetTag("wh.robot", report.RobotId);
         span?.SetTag("wh.site", report.SiteId);

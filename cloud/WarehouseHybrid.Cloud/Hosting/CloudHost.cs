@@ -11,6 +11,7 @@ using Microsoft.Extensions.Options;
 using WarehouseHybrid.Cloud.Api;
 using WarehouseHybrid.Cloud.Bridge;
 using WarehouseHybrid.Cloud.Dashboard;
+using WarehouseHybrid.Cloud.Escalation;
 using WarehouseHybrid.Cloud.Grains;
 using WarehouseHybrid.Cloud.Observability;
 using WarehouseHybrid.Cloud.Rollout;
@@ -90,6 +91,7 @@ public static class CloudHost
         services.AddCloudInstruments();
         services.AddFleetBoardFeed();
         services.AddModelRollout();
+        services.AddCloudEscalation();
         builder.AddWarehouseObservability();
 
         builder.UseOrleans(silo =>

@@ -41,6 +41,22 @@ public static class CloudTracing
     public static ActivityContext Parse(string? traceParent) =>
         !string.IsNullOrEmpty(traceParent) && ActivityContext.TryParse(traceParent, null, isRemote: true, out var context) ? context : default;
 
+    /// <summary>
+    /// The Orleans request-context key under which the MQTT bridge passes the MQTT 5 <c>traceparent</c> user property
+    /// to the grain it calls (the W3C header name).
+    /// </summary>
+    public const string RequestContextKey = "traceparent";
+
+    /// <summary>
+    /// The parent of a span that handles an incoming record: the record's own traceparent when valid, else the one
+    /// the bridge put into the Orleans request context, else none (a new trace).
+    /// </summary>
+    public static ActivityContext Incoming(string? payloadTraceParent)
+    {
+        var fromPayload = Parse(payloadTraceParent);
+        return fromPayload != default ? fromPayload : Parse(RequestContext.Get(RequestContextKey) as string);
+    }
+
     /// <summary>The W3C traceparent of <paramref name="context"/>.</summary>
     public static string Format(ActivityContext context) =>
         $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-{((context.TraceFlags & ActivityTraceFlags.Recorded) != 0 ? "01" : "00")}";

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace WarehouseHybrid.Cloud.Escalation;
+
+/// <summary>Registers the cloud escalation model as the silo's <see cref="IEscalationResponder"/>.</summary>
+public static class EscalationHosting
+{
+    /// <summary>
+    /// Binds <see cref="EscalationOptions"/> (section <see cref="EscalationOptions.Section"/>, validated at start) and,
+    /// when enabled, registers <see cref="OnnxEscalationResponder"/> as the responder the MQTT bridge asks, loaded at start.
+    /// </summary>
+    public static IServiceCollection AddCloudEscalation(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<EscalationOptions>().BindConfiguration(EscalationOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EscalationOptions>>(new CheckValidator());
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<EscalationOptions>>().Value.Enabled
+            ? (IEscalationResponder)ActivatorUtilities.CreateInstance<OnnxEscalationResponder>(sp)
+            : new NoModelResponder());
+        services.AddHostedService<EscalationModelWarmup>();
+        return services;
+    }
+
+    private sealed class NoModelResponder : IEscalationResponder
+    {
+        public ValueTask<Contracts.Fleet.EscalationResponse?> AnswerAsync(Contracts.Fleet.EscalationRequest request, CancellationToken cancellationToken) => ValueTask.FromResult<Contracts.Fleet.EscalationResponse?>(null);
+    }
+
+    private sealed class CheckValidator : IValidateOptions<EscalationOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, EscalationOptions options) =>
+            options.Check() is { } failure ? ValidateOptionsResult.Fail("Cloud." + failure) : ValidateOptionsResult.Success;
+    }
+}
