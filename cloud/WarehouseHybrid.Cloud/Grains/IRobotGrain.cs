@@ -12,7 +12,7 @@ public interface IRobotGrain : IGrainWithStringKey
     [Alias("ReportEvent")]
     Task ReportEventAsync(RobotEventReport report);
 
-    /// <summary>The robot's live state, or null when nothing was heard from it.</summary>
-    [Alias("GetStatus")]
+    /// <summary>The robot's live state, or null when nothing was heard from it. Answers even while the grain is busy (read only).</summary>
+    [Alias("GetStatus"), Orleans.Concurrency.AlwaysInterleave]
     Task<RobotStatus?> GetStatusAsync();
 }

@@ -5,6 +5,8 @@ namespace WarehouseHybrid.Cloud.Grains;
 /// <summary>
 /// Keeps a robot's last telemetry and events, and forwards completed steps to its site grain
 /// (again on every record until the site has taken it, so nothing is lost while the site starts).
+/// Its state is soft: the robot reports everything again at its telemetry rate, so after a failover the
+/// grain reactivates elsewhere on the next record and nothing is persisted.
 /// </summary>
 public sealed partial class RobotGrain(TimeProvider timeProvider, ILogger<RobotGrain> logger) : Grain, IRobotGrain
 {
@@ -64,7 +66,7 @@ public sealed partial class RobotGrain(TimeProvider timeProvider, ILogger<RobotG
     }
 
     /// <inheritdoc />
-    public Task<RobotStatus?> GetStatusAsync() => Task.FromResult(_status);
+    public Task<RobotStatus?> GetStatusAsync() => Task.FromResult(_status is null ? null : _status with { Silo = RuntimeIdentity });
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Robot {RobotId} reports for site {SiteId}, whose roster does not list it")]
     private static partial void LogUnknownRobot(ILogger logger, string robotId, string siteId);

@@ -81,6 +81,7 @@ public static class CloudHost
         services.AddSingleton<IValidateOptions<CloudOptions>, CloudOptionsValidator>();
         services.AddSingleton<IOptions<MqttBridgeOptions>>(sp => Options.Create(sp.GetRequiredService<IOptions<CloudOptions>>().Value.Mqtt));
         services.AddSingleton<IOptions<SiteCycleOptions>>(sp => Options.Create(sp.GetRequiredService<IOptions<CloudOptions>>().Value.Cycle));
+        services.AddSingleton<IOptions<Tasks.TaskOptions>>(sp => Options.Create(sp.GetRequiredService<IOptions<CloudOptions>>().Value.Tasks));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(plannerFactory);
         services.AddSingleton<PlanningWorker>();
