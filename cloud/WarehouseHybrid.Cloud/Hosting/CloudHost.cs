@@ -85,6 +85,7 @@ public static class CloudHost
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(plannerFactory);
         services.AddSingleton<PlanningWorker>();
+        services.AddSingleton<Tasks.MqttTaskIntake>();
 
         builder.UseOrleans(silo =>
         {
@@ -114,6 +115,11 @@ public static class CloudHost
             }
 
             AddWeb(web, options.Http);
+        }
+        else if (builder is WebApplicationBuilder)
+        {
+            // A web host always starts its server: without this Kestrel would take its default port 5000.
+            services.AddSingleton<IServer, NoHttpServer>();
         }
 
         return builder;
