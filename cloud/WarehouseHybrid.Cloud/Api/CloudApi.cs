@@ -37,6 +37,8 @@ public static class CloudApi
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.MapGroup("/api");
         api.MapSiteEndpoints();
+        api.MapTaskEndpoints();
+        api.MapRobotEndpoints();
         return endpoints;
     }
 }
@@ -49,24 +51,32 @@ internal sealed partial class GrainCallExceptionHandler(IProblemDetailsService p
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        var unavailable = exception is TimeoutException or OrleansException or SiloUnavailableException or OperationCanceledException;
-        LogFailed(logger, exception, httpContext.Request.Method, httpContext.Request.Path.Value ?? string.Empty);
-        httpContext.Response.StatusCode = unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
-        if (unavailable)
+        int status;
+        string title, detail;
+        if (exception is BadHttpRequestException bad)
         {
+            // Kestrel's own refusals (body over Cloud:Http:MaxRequestBodyBytes: 413; a broken request: 400).
+            (status, title, detail) = (bad.StatusCode, "Request rejected", bad.Message);
+        }
+        else if (exception is TimeoutException or OrleansException or SiloUnavailableException or OperationCanceledException)
+        {
+            LogFailed(logger, exception, httpContext.Request.Method, httpContext.Request.Path.Value ?? string.Empty);
             httpContext.Response.Headers.RetryAfter = "1";
+            (status, title, detail) = (StatusCodes.Status503ServiceUnavailable, "The cluster is busy or recovering",
+                "A silo did not answer in time; retry the request (with the same Idempotency-Key for submissions).");
+        }
+        else
+        {
+            LogFailed(logger, exception, httpContext.Request.Method, httpContext.Request.Path.Value ?? string.Empty);
+            (status, title, detail) = (StatusCodes.Status500InternalServerError, "Internal error", "The request failed; the silo's log has the details.");
         }
 
+        httpContext.Response.StatusCode = status;
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails =
-            {
-                Status = httpContext.Response.StatusCode,
-                Title = unavailable ? "The cluster is busy or recovering" : "Internal error",
-                Detail = unavailable ? "A silo did not answer in time; retry the request (with the same Idempotency-Key for submissions)." : "The request failed; the silo's log has the details.",
-            },
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
         });
     }
 

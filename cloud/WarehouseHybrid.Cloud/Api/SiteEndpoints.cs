@@ -6,12 +6,20 @@ using WarehouseHybrid.Contracts.Topics;
 
 namespace WarehouseHybrid.Cloud.Api;
 
-/// <summary><c>GET /api/sites/{site}</c>: a site's statistics.</summary>
+/// <summary><c>GET /api/sites</c> (every site's statistics) and <c>GET /api/sites/{site}</c>.</summary>
 internal static class SiteEndpoints
 {
     public static void MapSiteEndpoints(this RouteGroupBuilder api)
     {
+        api.MapGet("/sites", ListAsync).RequireAuthorization(ApiPolicies.Read);
         api.MapGet("/sites/{site}", GetSiteAsync).RequireAuthorization(ApiPolicies.Read);
+    }
+
+    private static async Task<IResult> ListAsync(IGrainFactory grains)
+    {
+        var sites = await grains.GetGrain<ISiteDirectoryGrain>(SiteDirectoryGrain.Key).ListAsync();
+        var stats = await Task.WhenAll(sites.Select(s => grains.GetGrain<ISiteGrain>(s).GetStatsAsync()));
+        return Results.Ok(stats);
     }
 
     private static async Task<IResult> GetSiteAsync(string site, IGrainFactory grains)

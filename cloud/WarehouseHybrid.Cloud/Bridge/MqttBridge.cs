@@ -10,6 +10,7 @@ using Polly;
 using Polly.Retry;
 using WarehouseHybrid.Cloud.Grains;
 using WarehouseHybrid.Cloud.Rollout;
+using WarehouseHybrid.Cloud.Tasks;
 using WarehouseHybrid.Contracts.Fleet;
 using WarehouseHybrid.Contracts.Topics;
 
@@ -34,14 +35,16 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     private readonly BridgeCounters _counters = new();
     private readonly ResiliencePipeline _connectPipeline;
     private readonly string _clientId;
+    private readonly MqttTaskIntake _taskIntake;
     private bool _sharedRefused;
     private TaskCompletionSource _connectedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _disconnectedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates the bridge (it connects when the host starts it).</summary>
-    public MqttBridge(IOptions<MqttBridgeOptions> options, IGrainFactory grains, TimeProvider timeProvider, ILogger<MqttBridge> logger)
+    public MqttBridge(IOptions<MqttBridgeOptions> options, IGrainFactory grains, MqttTaskIntake taskIntake, TimeProvider timeProvider, ILogger<MqttBridge> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _taskIntake = taskIntake;
         _options = options.Value;
         _grains = grains;
         _timeProvider = timeProvider;
@@ -206,6 +209,7 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
         return _factory.CreateSubscribeOptionsBuilder()
             .WithTopicFilter(Filter(FleetTopics.AllTelemetryFilter), MqttQualityOfServiceLevel.AtLeastOnce)
             .WithTopicFilter(Filter(FleetTopics.AllEventsFilter), MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithTopicFilter(Filter(FleetTopics.AllTaskSubmitFilter), MqttQualityOfServiceLevel.AtLeastOnce)
             .Build();
     }
 
@@ -223,6 +227,12 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
 
     private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args)
     {
+        if (FleetTopics.TryParseTaskSubmitTopic(args.ApplicationMessage.Topic, out var site))
+        {
+            await RouteTaskSubmissionAsync(args.ApplicationMessage, site).ConfigureAwait(false);
+            return;
+        }
+
         var message = InboundMessage.Decode(args.ApplicationMessage.Topic, args.ApplicationMessage.Payload, _options.MaxPayloadBytes);
         if (message.Rejection is { } reason)
         {
@@ -248,6 +258,30 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
         {
             _counters.Reject(RejectionReason.RoutingFailed);
             LogRoutingFailed(_logger, ex, args.ApplicationMessage.Topic);
+        }
+    }
+
+    // Task intake (Tasks/MqttTaskIntake): the answer goes to the submission's response topic with its correlation data.
+    private async Task RouteTaskSubmissionAsync(MqttApplicationMessage message, string site)
+    {
+        try
+        {
+            var reply = await _taskIntake.HandleAsync(site, message.Payload, message.ResponseTopic, message.CorrelationData, _options.MaxPayloadBytes).ConfigureAwait(false);
+            if (reply is not null)
+            {
+                var mqtt = new MqttApplicationMessageBuilder()
+                    .WithTopic(reply.Topic)
+                    .WithPayload(reply.Reply.ToByteArray())
+                    .WithCorrelationData(reply.CorrelationData)
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                    .Build();
+                await _outbound.Writer.WriteAsync(mqtt).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _counters.Reject(RejectionReason.RoutingFailed);
+            LogRoutingFailed(_logger, ex, message.Topic);
         }
     }
 

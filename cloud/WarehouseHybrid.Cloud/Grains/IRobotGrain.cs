@@ -14,8 +14,8 @@ public interface IRobotGrain : IGrainWithStringKey
     [Alias("ReportEvent")]
     Task ReportEventAsync(RobotEventReport report);
 
-    /// <summary>The robot's live state, or null when nothing was heard from it.</summary>
-    [Alias("GetStatus")]
+    /// <summary>The robot's live state, or null when nothing was heard from it. Answers even while the grain is busy (read only).</summary>
+    [Alias("GetStatus"), Orleans.Concurrency.AlwaysInterleave]
     Task<RobotStatus?> GetStatusAsync();
 
     /// <summary>Per-model-version counters of the robot's learned model (the rollout's canary comparison reads these).</summary>

@@ -9,6 +9,8 @@ namespace WarehouseHybrid.Cloud.Grains;
 /// <summary>
 /// Keeps a robot's last telemetry and events, and forwards completed steps to its site grain
 /// (again on every record until the site has taken it, so nothing is lost while the site starts).
+/// Its state is soft: the robot reports everything again at its telemetry rate, so after a failover the
+/// grain reactivates elsewhere on the next record and nothing is persisted.
 /// </summary>
 public sealed partial class RobotGrain(TimeProvider timeProvider, CloudMetrics metrics, FleetBoardFeed board, ILogger<RobotGrain> logger) : Grain, IRobotGrain
 {
@@ -82,7 +84,7 @@ public sealed partial class RobotGrain(TimeProvider timeProvider, CloudMetrics m
     }
 
     /// <inheritdoc />
-    public Task<RobotStatus?> GetStatusAsync() => Task.FromResult(_status);
+    public Task<RobotStatus?> GetStatusAsync() => Task.FromResult(_status is null ? null : _status with { Silo = RuntimeIdentity });
 
     /// <inheritdoc />
     public Task<RobotModelHealth> GetModelHealthAsync() => Task.FromResult(_health.Snapshot(this.GetPrimaryKeyString()));

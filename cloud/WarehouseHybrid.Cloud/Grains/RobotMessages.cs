@@ -145,4 +145,7 @@ public sealed record RobotStatus
 
     /// <summary>How the site answered the last step confirmation.</summary>
     [Id(10)] public StepConfirmResult LastConfirmResult { get; init; }
+
+    /// <summary>The silo the robot's grain runs on (filled in when read).</summary>
+    [Id(11)] public string Silo { get; init; } = string.Empty;
 }

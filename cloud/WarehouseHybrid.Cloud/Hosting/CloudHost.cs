@@ -85,6 +85,7 @@ public static class CloudHost
         services.AddSingleton<IValidateOptions<CloudOptions>, CloudOptionsValidator>();
         services.AddSingleton<IOptions<MqttBridgeOptions>>(sp => Options.Create(sp.GetRequiredService<IOptions<CloudOptions>>().Value.Mqtt));
         services.AddSingleton<IOptions<SiteCycleOptions>>(sp => Options.Create(sp.GetRequiredService<IOptions<CloudOptions>>().Value.Cycle));
+        services.AddSingleton<IOptions<Tasks.TaskOptions>>(sp => Options.Create(sp.GetRequiredService<IOptions<CloudOptions>>().Value.Tasks));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(plannerFactory);
         services.AddSingleton<PlanningWorker>();
@@ -93,6 +94,7 @@ public static class CloudHost
         services.AddModelRollout();
         services.AddCloudEscalation();
         builder.AddWarehouseObservability();
+        services.AddSingleton<Tasks.MqttTaskIntake>();
 
         builder.UseOrleans(silo =>
         {
@@ -123,6 +125,11 @@ public static class CloudHost
             }
 
             AddWeb(web, options.Http);
+        }
+        else if (builder is WebApplicationBuilder)
+        {
+            // A web host always starts its server: without this Kestrel would take its default port 5000.
+            services.AddSingleton<IServer, NoHttpServer>();
         }
 
         return builder;

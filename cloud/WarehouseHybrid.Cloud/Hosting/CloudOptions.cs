@@ -32,6 +32,9 @@ public sealed class CloudOptions
 
     /// <summary>The HTTP endpoint (task API, dashboard, metrics).</summary>
     public HttpOptions Http { get; set; } = new();
+
+    /// <summary>Task intake and retention.</summary>
+    public Tasks.TaskOptions Tasks { get; set; } = new();
 }
 
 /// <summary>One robot of the configured roster.</summary>
@@ -118,6 +121,10 @@ public sealed class CloudOptionsValidator : IValidateOptions<CloudOptions>
         }
 
         failures.AddRange(options.Http.Check().Select(p => "Cloud." + p));
+        if (options.Tasks.Check() is { } tasks)
+        {
+            failures.Add("Cloud." + tasks);
+        }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
