@@ -58,7 +58,8 @@ internal sealed class WebSilo : IAsyncDisposable
         return client;
     }
 
-    public static async Task<WebSilo> StartAsync(Action<WebApplicationBuilder>? configure = null, Action<CloudOptions>? cloud = null)
+    /// <summary>Starts the silo; with <paramref name="simulateFleet"/> false the commands go to the MQTT bridge configured by <paramref name="cloud"/>.</summary>
+    public static async Task<WebSilo> StartAsync(Action<WebApplicationBuilder>? configure = null, Action<CloudOptions>? cloud = null, bool simulateFleet = true)
     {
         var builder = CloudHost.CreateEmbeddedBuilder("tests");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -80,8 +81,12 @@ internal sealed class WebSilo : IAsyncDisposable
                 cloud?.Invoke(o);
             });
         var fleet = new SimulatedFleet();
-        builder.Services.AddSingleton<IFleetCommandPublisher>(fleet);
-        builder.Services.AddSingleton<IModelDeploymentPublisher>(fleet);
+        if (simulateFleet)
+        {
+            builder.Services.AddSingleton<IFleetCommandPublisher>(fleet);
+            builder.Services.AddSingleton<IModelDeploymentPublisher>(fleet);
+        }
+
         configure?.Invoke(builder);
         var app = builder.BuildWarehouseCloud();
         await app.StartAsync();
