@@ -8,6 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Storage;
 using WarehouseHybrid.Cloud.Api;
 using WarehouseHybrid.Cloud.Bridge;
 using WarehouseHybrid.Cloud.Dashboard;
@@ -20,8 +22,8 @@ using WarehouseHybrid.Cloud.Sites;
 namespace WarehouseHybrid.Cloud.Hosting;
 
 /// <summary>
-/// Puts the cloud into one ASP.NET Core process: an Orleans silo with localhost clustering and in-memory
-/// storage, the grains, the optimizer factory, the MQTT bridge, (when a map file is configured) the site's
+/// Puts the cloud into one ASP.NET Core process: an Orleans silo (localhost clustering and in-memory storage by
+/// default; Redis or PostgreSQL for several silos, <see cref="CloudClusterOptions"/>), the grains, the optimizer factory, the MQTT bridge, (when a map file is configured) the site's
 /// start, and the HTTP endpoints (Kestrel on loopback: the task API, and beside it the dashboard and metrics).
 /// Used by Program.cs and by any process that hosts the silo itself (the HIL demo):
 /// <code>
@@ -96,11 +98,9 @@ public static class CloudHost
         builder.AddWarehouseObservability();
         services.AddSingleton<Tasks.MqttTaskIntake>();
 
-        builder.UseOrleans(silo =>
-        {
-            silo.UseLocalhostClustering(options.Silo.SiloPort, options.Silo.GatewayPort, null, options.Silo.ServiceId, options.Silo.ClusterId);
-            silo.AddMemoryGrainStorage(StorageName);
-        });
+        // Before UseOrleans so it runs before the silo starts.
+        services.AddHostedService<ClusterStorageCheck>();
+        builder.UseOrleans(silo => ConfigureSilo(silo, options));
 
         // Registered after UseOrleans so they start once the silo is up.
         if (options.Mqtt.Enabled)
@@ -116,6 +116,7 @@ public static class CloudHost
         }
 
         services.AddHostedService<SiteBootstrapper>();
+        services.AddHostedService<SiteKeeper>();
 
         if (options.Http.Enabled)
         {
@@ -183,6 +184,60 @@ public static class CloudHost
     {
         var address = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
         return address is null ? null : new Uri(address);
+    }
+
+    // Localhost: one silo, memory storage. Redis/Postgres: membership and grain state in the server, several silos.
+    private static void ConfigureSilo(ISiloBuilder silo, CloudOptions options)
+    {
+        var cluster = options.Cluster;
+        silo.Configure<ClusterMembershipOptions>(m =>
+        {
+            m.ProbeTimeout = cluster.ProbeTimeout;
+            m.NumMissedProbesLimit = cluster.MissedProbesLimit;
+        });
+
+        // Grain state is written with the Orleans serializer (the [GenerateSerializer]/[Id] contracts of the state
+        // types, version tolerant), not the default Newtonsoft JSON.
+        silo.Services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
+        switch (cluster.Provider)
+        {
+            case ClusterProvider.Redis:
+                ConfigureNetwork(silo, options);
+                silo.UseRedisClustering(o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(cluster.ConnectionString!));
+                silo.AddRedisGrainStorage(StorageName, o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(cluster.ConnectionString!));
+                break;
+            case ClusterProvider.Postgres:
+                ConfigureNetwork(silo, options);
+                silo.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = PostgresInvariant;
+                    o.ConnectionString = cluster.ConnectionString;
+                });
+                silo.AddAdoNetGrainStorage(StorageName, o =>
+                {
+                    o.Invariant = PostgresInvariant;
+                    o.ConnectionString = cluster.ConnectionString;
+                });
+                break;
+            default:
+                silo.UseLocalhostClustering(options.Silo.SiloPort, options.Silo.GatewayPort, null, options.Silo.ServiceId, options.Silo.ClusterId);
+                silo.AddMemoryGrainStorage(StorageName);
+                break;
+        }
+    }
+
+    /// <summary>The ADO.NET invariant of Npgsql, as the Orleans ADO.NET providers name it.</summary>
+    private const string PostgresInvariant = "Npgsql";
+
+    private static void ConfigureNetwork(ISiloBuilder silo, CloudOptions options)
+    {
+        silo.Configure<ClusterOptions>(c =>
+        {
+            c.ClusterId = options.Silo.ClusterId;
+            c.ServiceId = options.Silo.ServiceId;
+        });
+        var advertised = IPAddress.TryParse(options.Cluster.AdvertisedAddress, out var ip) ? ip : IPAddress.Loopback;
+        silo.ConfigureEndpoints(advertised, options.Silo.SiloPort, options.Silo.GatewayPort, listenOnAnyHostAddress: false);
     }
 
     private static void AddWeb(WebApplicationBuilder web, HttpOptions http)

@@ -360,7 +360,8 @@ public sealed class SiteTaskPool
 
     /// <summary>
     /// Rebuilds the pool from what was persisted: the history, then the checkpoint, then intake entries newer than
-    /// either. Every open task goes back to the queue (the optimizer is rebuilt and gets them again at the next step).
+    /// either. Every open task goes back to the queue (the optimizer is rebuilt and gets them again at the next step)
+    /// with its status and robot as they were.
     /// </summary>
     public void Restore(TaskPoolSnapshot? checkpoint, TaskHistorySnapshot? history, IReadOnlyList<IntakeEntry>? intake, long finished, long failed)
     {
@@ -456,15 +457,11 @@ public sealed class SiteTaskPool
         return entry;
     }
 
+    // The assignment (State, Robot) is kept: it is what the robot was told, until the rebuilt optimizer's first step
+    // confirms or changes it.
     private void Requeue(TaskRecord r)
     {
         r.Revealed = false;
-        if (r.State == TaskState.Assigned)
-        {
-            r.State = TaskState.Queued;
-            r.Robot = null;
-        }
-
         _open[r.Id] = r;
         _queued.Add(r);
     }

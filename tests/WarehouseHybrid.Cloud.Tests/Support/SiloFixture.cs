@@ -76,29 +76,9 @@ public sealed class SiloFixture : IAsyncLifetime
         Host.Dispose();
     }
 
-    /// <summary>
-    /// Plays every robot of a site that gets plans: from <paramref name="firstStep"/> on, waits for each step's plan of
-    /// <paramref name="leader"/> and confirms every plan of that step at its target, until <paramref name="done"/> holds
-    /// (checked after each step) or <paramref name="maxSteps"/> steps. Robots the site holds simply get no plans.
-    /// </summary>
-    internal async Task DriveAsync(string site, string leader, uint firstStep, int maxSteps, Func<Task<bool>> done)
-    {
-        ulong seq = 1000;
-        for (var step = firstStep; step < firstStep + maxSteps; step++)
-        {
-            var s = step;
-            var plans = await Eventually.WaitForAsync(() => Task.FromResult(Publisher.PlansForStep(site, s)), p => p.Any(x => x.RobotId == leader), $"{leader}'s plan for step {s}");
-            foreach (var p in plans)
-            {
-                await ReportAsync(site, p.RobotId, s, p.Steps[0].TargetCell, (Heading)p.Steps[0].TargetHeading, seq++);
-            }
-
-            if (await done())
-            {
-                return;
-            }
-        }
-    }
+    /// <summary>Plays the robots of a site through their grains (see <see cref="GrainRobots.DriveAsync"/>).</summary>
+    internal Task DriveAsync(string site, string leader, uint firstStep, int maxSteps, Func<Task<bool>> done) =>
+        new GrainRobots(Grains, Publisher).DriveAsync(site, leader, firstStep, maxSteps, done);
 
     /// <summary>Plays a robot: reports that it completed <paramref name="step"/> at a pose.</summary>
     internal Task ReportAsync(string site, string robot, uint step, int cell, Heading heading, ulong seq) =>
