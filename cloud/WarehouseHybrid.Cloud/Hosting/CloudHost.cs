@@ -91,11 +91,6 @@ public static class CloudHost
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(plannerFactory);
         services.AddSingleton<PlanningWorker>();
-        services.AddCloudInstruments();
-        services.AddFleetBoardFeed();
-        services.AddModelRollout();
-        services.AddCloudEscalation();
-        builder.AddWarehouseObservability();
         services.AddSingleton<Tasks.MqttTaskIntake>();
 
         // Before UseOrleans so it runs before the silo starts.
@@ -103,6 +98,13 @@ public static class CloudHost
         builder.UseOrleans(silo => ConfigureSilo(silo, options));
 
         // Registered after UseOrleans so they start once the silo is up.
+        // Dashboard feed, rollout supervisor and escalation model: their hosted services call grains, so they start
+        // after the silo and stop before it.
+        services.AddCloudInstruments();
+        services.AddFleetBoardFeed();
+        services.AddModelRollout();
+        services.AddCloudEscalation();
+        builder.AddWarehouseObservability();
         if (options.Mqtt.Enabled)
         {
             services.AddSingleton<MqttBridge>();

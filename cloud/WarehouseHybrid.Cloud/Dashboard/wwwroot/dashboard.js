@@ -53,10 +53,12 @@
     background.height = map.height;
     const ctx = background.getContext('2d');
     const image = ctx.createImageData(map.width, map.height);
+    // CellKind: 0 free floor, 1 obstacle, 2 emitter (delivery), 3 service (pick-up); 2 and 3 are traversable.
+    const shades = [[36, 41, 50], [88, 94, 106], [38, 60, 72], [58, 48, 72]];
     for (let i = 0; i < cells.length; i++) {
-      const free = cells[i] === 0;
+      const rgb = shades[cells[i]] || shades[1];
       const o = i * 4;
-      image.data[o] = free ? 36 : 88; image.data[o + 1] = free ? 41 : 94; image.data[o + 2] = free ? 50 : 106; image.data[o + 3] = 255;
+      image.data[o] = rgb[0]; image.data[o + 1] = rgb[1]; image.data[o + 2] = rgb[2]; image.data[o + 3] = 255;
     }
     ctx.putImageData(image, 0, 0);
     map.cellBytes = cells;
@@ -198,7 +200,7 @@
       : state.colourBy === 'drift'
         ? [['z < 1.5', '#34d399'], ['1.5 <= z < 3', '#fbbf24'], ['z >= 3', '#f87171']]
         : MODE_NAMES.map((name, i) => [name, MODE_COLOURS[i]]);
-    items.push(['goal', '#a78bfa'], ['held', 'rgba(251, 191, 36, 0.6)'], ['blocked', '#f87171']);
+    items.push(['goal', '#a78bfa'], ['held', 'rgba(251, 191, 36, 0.6)'], ['blocked', '#f87171'], ['shelf / obstacle', '#585e6a'], ['delivery', '#263c48'], ['pick-up', '#3a3048']);
     $('legend').replaceChildren(...items.map(([name, colour]) => {
       const li = document.createElement('li');
       const swatch = document.createElement('i');
