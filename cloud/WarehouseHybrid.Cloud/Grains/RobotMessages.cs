@@ -57,11 +57,13 @@ public sealed record TelemetryReport
     /// <summary>W3C traceparent of the record.</summary>
     [Id(16)] public string TraceId { get; init; } = string.Empty;
 
+    // Id 17 is taken by StreamId on the link branch (record stream of the edge outbox).
+
     /// <summary>Why the rule policy or the shield acted; empty while the learned policy drives.</summary>
-    [Id(17)] public string FallbackReason { get; init; } = string.Empty;
+    [Id(18)] public string FallbackReason { get; init; } = string.Empty;
 
     /// <summary>The learned model's counters, latency and drift, when the edge reported them (Telemetry.model_health).</summary>
-    [Id(18)] public ModelHealthReport? ModelHealth { get; init; }
+    [Id(19)] public ModelHealthReport? ModelHealth { get; init; }
 }
 
 /// <summary>Telemetry.model_health as the grains receive it (cumulative counters since the model was installed).</summary>
