@@ -361,7 +361,7 @@ public sealed partial class SiteGrain(
         var pending = cycle.PendingOrders();
         if (pending.Count > 0)
         {
-            await PublishOrdersAsync(cycle.Step, pending);
+            await PublishOrdersAsync(cycle.Step, pending, timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
         }
 
         // Grants of followers whose leaders confirmed meanwhile.
@@ -447,6 +447,8 @@ public sealed partial class SiteGrain(
             return;
         }
 
+        // The optimizer's decision time: segments carry it as issued_unix_ms, so a robot can measure decision -> receipt.
+        var decidedAt = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var result = outcome.Result;
         var dispatch = _cycle!.CompleteRound(round, result.Actions);
         _stepStartedAt = timeProvider.GetTimestamp();
@@ -486,7 +488,7 @@ public sealed partial class SiteGrain(
         await WriteCheckpointAsync();
         try
         {
-            await PublishOrdersAsync(dispatch.Step, dispatch.Orders);
+            await PublishOrdersAsync(dispatch.Step, dispatch.Orders, decidedAt);
             await PublishAssignmentsAsync(result.Assignments);
         }
         catch (Exception ex)
@@ -579,9 +581,8 @@ public sealed partial class SiteGrain(
         }
     }
 
-    private async Task PublishOrdersAsync(uint step, IReadOnlyList<RobotStepOrder> orders)
+    private async Task PublishOrdersAsync(uint step, IReadOnlyList<RobotStepOrder> orders, long issuedUnixMs)
     {
-        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var order in orders)
         {
             var segment = new PlanSegment
@@ -593,7 +594,7 @@ public sealed partial class SiteGrain(
                 StartCell = order.Start.Cell,
                 StartHeading = (ProtoHeading)order.Start.Heading,
                 TraceId = NewTraceParent(),
-                IssuedUnixMs = now,
+                IssuedUnixMs = issuedUnixMs,
             };
             segment.Steps.Add(new PlanStep
             {
