@@ -27,14 +27,8 @@ public sealed class PlanningResponsivenessTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = CloudHost.CreateEmbeddedBuilder("responsiveness");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddWarehouseCloud((map, starts) => new BusyPlanner(starts.Count, _probe), o =>
+        var builder = TestSilos.Builder("busy", (map, starts) => new BusyPlanner(starts.Count, _probe), o =>
         {
-            o.Silo.SiloPort = FreePort.Next();
-            o.Silo.GatewayPort = FreePort.Next();
-            o.Silo.ClusterId = "busy-" + Guid.NewGuid().ToString("N");
-            o.Mqtt.Enabled = false;
             o.Http.Enabled = false;
             o.Cycle.ConfirmTimeout = TimeSpan.FromMilliseconds(200);
             o.Cycle.MinStepInterval = TimeSpan.FromMilliseconds(20);
