@@ -2,12 +2,24 @@ using BenchmarkDotNet.Running;
 
 namespace WarehouseHybrid.Benchmarks;
 
-/// <summary>Entry point: pick benchmarks with the usual BenchmarkDotNet arguments, e.g. <c>--filter *Serial* --job short</c>; <c>edge-inference</c> runs the edge inference bench; <c>escalation</c> and <c>dashboard-snapshot</c> the cloud's.</summary>
+/// <summary>Entry point: pick benchmarks with the usual BenchmarkDotNet arguments, e.g. <c>--filter *Serial* --job short</c>; <c>edge-inference</c> runs the edge inference bench, <c>cloud-grains</c>, <c>cloud-fleet</c>, <c>escalation</c> and <c>dashboard-snapshot</c> the cloud benches.</summary>
 public static class Program
 {
     /// <summary>Runs the benchmarks chosen on the command line.</summary>
-    public static void Main(string[] args)
+    public static async Task Main(string[] args)
     {
+        if (args is ["cloud-grains", ..])
+        {
+            await Cloud.CloudGrainBench.RunAsync(args[1..]);
+            return;
+        }
+
+        if (args is ["cloud-fleet", ..])
+        {
+            await Cloud.CloudFleetBench.RunAsync(args[1..]);
+            return;
+        }
+
         if (args is ["edge-inference", ..])
         {
             // A Stopwatch bench (per-call percentiles and allocations), quicker than BenchmarkDotNet on a loaded machine.

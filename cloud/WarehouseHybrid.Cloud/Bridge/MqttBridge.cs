@@ -36,6 +36,7 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     private readonly ResiliencePipeline _connectPipeline;
     private readonly string _clientId;
     private readonly MqttTaskIntake _taskIntake;
+    private readonly Channel<(MqttApplicationMessageReceivedEventArgs Args, InboundMessage Message)>[] _lanes;
     private bool _sharedRefused;
     private TaskCompletionSource _connectedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _disconnectedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -58,6 +59,9 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        _lanes = Enumerable.Range(0, _options.InboundLanes)
+            .Select(_ => Channel.CreateBounded<(MqttApplicationMessageReceivedEventArgs, InboundMessage)>(new BoundedChannelOptions(256) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }))
+            .ToArray();
         _connectPipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddRetry(new RetryStrategyOptions
             {
@@ -138,6 +142,7 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var sender = Task.Run(() => SendLoopAsync(stoppingToken), CancellationToken.None);
+        var lanes = _lanes.Select(l => Task.Run(() => LaneLoopAsync(l.Reader, stoppingToken), CancellationToken.None)).ToArray();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -152,6 +157,7 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
         }
 
         await sender.ConfigureAwait(false);
+        await Task.WhenAll(lanes).ConfigureAwait(false);
     }
 
     private async ValueTask ConnectAndSubscribeAsync(CancellationToken cancellationToken)
@@ -241,6 +247,38 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
             return;
         }
 
+        // Robots' records go to a lane chosen by robot id: one robot's records stay in order, different robots' grain
+        // calls run side by side. The PUBACK goes when the grain has the record.
+        var robot = message.Telemetry?.RobotId ?? message.Event!.RobotId;
+        args.AutoAcknowledge = false;
+        await _lanes[(int)((uint)StringComparer.Ordinal.GetHashCode(robot) % (uint)_lanes.Length)].Writer.WriteAsync((args, message)).ConfigureAwait(false);
+    }
+
+    private async Task LaneLoopAsync(ChannelReader<(MqttApplicationMessageReceivedEventArgs Args, InboundMessage Message)> lane, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var (args, message) in lane.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                await RouteAsync(message, args.ApplicationMessage.Topic).ConfigureAwait(false);
+                try
+                {
+                    await args.AcknowledgeAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    // The connection went meanwhile: the broker redelivers (QoS 1), the grain drops the duplicate.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Host stopping.
+        }
+    }
+
+    private async Task RouteAsync(InboundMessage message, string topic)
+    {
         try
         {
             if (message.Telemetry is { } telemetry)
@@ -257,7 +295,7 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             _counters.Reject(RejectionReason.RoutingFailed);
-            LogRoutingFailed(_logger, ex, args.ApplicationMessage.Topic);
+            LogRoutingFailed(_logger, ex, topic);
         }
     }
 
@@ -295,43 +333,69 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
         return _outbound.Writer.WriteAsync(mqtt, cancellationToken);
     }
 
-    // Sends queued commands in order; a failed publish is retried after the next (re)connect.
+    // Sends queued commands in order, up to MaxInFlight awaiting their PUBACK at once (MQTTnet writes them to the wire
+    // in call order, so one robot's commands keep their order); a failed publish is retried after the next (re)connect.
     private async Task SendLoopAsync(CancellationToken stoppingToken)
     {
+        using var window = new SemaphoreSlim(_options.MaxInFlight, _options.MaxInFlight);
         try
         {
             await foreach (var message in _outbound.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
-                while (true)
-                {
-                    await Volatile.Read(ref _connectedSignal).Task.WaitAsync(stoppingToken).ConfigureAwait(false);
-                    try
-                    {
-                        var result = await _client.PublishAsync(message, stoppingToken).ConfigureAwait(false);
-                        if (result.IsSuccess)
-                        {
-                            _counters.Published();
-                        }
-                        else
-                        {
-                            _counters.PublishFailed();
-                            LogPublishRefused(_logger, message.Topic, result.ReasonCode.ToString());
-                        }
+                await window.WaitAsync(stoppingToken).ConfigureAwait(false);
+                await Volatile.Read(ref _connectedSignal).Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+                _ = PublishAsync(message, window, stoppingToken);
+            }
 
-                        break;
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
-                    {
-                        _counters.PublishFailed();
-                        LogPublishFailed(_logger, message.Topic, ex.Message);
-                        await Task.Delay(_options.ReconnectDelay, _timeProvider, stoppingToken).ConfigureAwait(false);
-                    }
-                }
+            // Drain: wait for the publishes still in flight.
+            for (var i = 0; i < _options.MaxInFlight; i++)
+            {
+                await window.WaitAsync(stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Host stopping; queued commands are dropped (robots hold when the cloud goes quiet).
+        }
+    }
+
+    private async Task PublishAsync(MqttApplicationMessage message, SemaphoreSlim window, CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    await Volatile.Read(ref _connectedSignal).Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    var result = await _client.PublishAsync(message, stoppingToken).ConfigureAwait(false);
+                    if (result.IsSuccess)
+                    {
+                        _counters.Published();
+                    }
+                    else
+                    {
+                        _counters.PublishFailed();
+                        LogPublishRefused(_logger, message.Topic, result.ReasonCode.ToString());
+                    }
+
+                    return;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    _counters.PublishFailed();
+                    LogPublishFailed(_logger, message.Topic, ex.Message);
+                    await Task.Delay(_options.ReconnectDelay, _timeProvider, stoppingToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Host stopping.
+        }
+        finally
+        {
+            window.Release();
         }
     }
 

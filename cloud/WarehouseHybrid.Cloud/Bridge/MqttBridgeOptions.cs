@@ -30,6 +30,12 @@ public sealed class MqttBridgeOptions
     /// <summary>Commands queued while the broker is away before publishers wait.</summary>
     public int OutboundCapacity { get; set; } = 100_000;
 
+    /// <summary>QoS 1 commands awaiting their PUBACK at once (1 = strictly one after the other).</summary>
+    public int MaxInFlight { get; set; } = 256;
+
+    /// <summary>Robots' records are handed to their grains on this many lanes at once (one robot always on the same lane, in order).</summary>
+    public int InboundLanes { get; set; } = 16;
+
     /// <summary>Names the first bad setting, or returns null.</summary>
     public string? Check()
     {
@@ -61,6 +67,16 @@ public sealed class MqttBridgeOptions
         if (ReconnectDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectDelay)
         {
             return $"Mqtt.ReconnectDelay ({ReconnectDelay}) must be positive and at most Mqtt.ReconnectMaxDelay ({ReconnectMaxDelay})";
+        }
+
+        if (MaxInFlight is < 1 or > 65535)
+        {
+            return $"Mqtt.MaxInFlight must be 1-65535, got {MaxInFlight}";
+        }
+
+        if (InboundLanes is < 1 or > 1024)
+        {
+            return $"Mqtt.InboundLanes must be 1-1024, got {InboundLanes}";
         }
 
         if (OutboundCapacity < 1)

@@ -370,7 +370,7 @@ public sealed partial class SiteGrain(
         var pending = cycle.PendingOrders();
         if (pending.Count > 0)
         {
-            await PublishOrdersAsync(cycle.Step, pending);
+            await PublishOrdersAsync(cycle.Step, pending, timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
         }
 
         // Grants of followers whose leaders confirmed meanwhile.
@@ -469,6 +469,8 @@ public sealed partial class SiteGrain(
             return;
         }
 
+        // The optimizer's decision time: segments carry it as issued_unix_ms, so a robot can measure decision -> receipt.
+        var decidedAt = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var result = outcome.Result;
         var dispatch = _cycle!.CompleteRound(round, result.Actions);
         _stepStartedAt = timeProvider.GetTimestamp();
@@ -513,7 +515,7 @@ public sealed partial class SiteGrain(
         await WriteCheckpointAsync();
         try
         {
-            await PublishOrdersAsync(dispatch.Step, dispatch.Orders, span?.Context ?? default);
+            await PublishOrdersAsync(dispatch.Step, dispatch.Orders, decidedAt, span?.Context ?? default);
             await PublishAssignmentsAsync(result.Assignments);
         }
         catch (Exception ex)
@@ -606,9 +608,8 @@ public sealed partial class SiteGrain(
         }
     }
 
-    private async Task PublishOrdersAsync(uint step, IReadOnlyList<RobotStepOrder> orders, ActivityContext stepContext = default)
+    private async Task PublishOrdersAsync(uint step, IReadOnlyList<RobotStepOrder> orders, long issuedUnixMs, ActivityContext stepContext = default)
     {
-        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var order in orders)
         {
             // The robot's own trace (from its last confirmation) continues into its plan; the optimizer step is a link.
@@ -626,7 +627,7 @@ public sealed partial class SiteGrain(
                 StartCell = order.Start.Cell,
                 StartHeading = (ProtoHeading)order.Start.Heading,
                 TraceId = CloudTracing.Outgoing(publish, parent),
-                IssuedUnixMs = now,
+                IssuedUnixMs = issuedUnixMs,
             };
             segment.Steps.Add(new PlanStep
             {

@@ -41,8 +41,8 @@ public static class DashboardSnapshotBench
             o.Mqtt.Enabled = false;
             o.Http.Port = 0;
             o.Http.Auth.AnonymousRead = true;
-            o.Silo.SiloPort = FreePort();
-            o.Silo.GatewayPort = FreePort();
+            o.Silo.SiloPort = WarehouseHybrid.Tests.Common.FreePort.Next();
+            o.Silo.GatewayPort = WarehouseHybrid.Tests.Common.FreePort.Next();
             o.Silo.ClusterId = "bench-" + Guid.NewGuid().ToString("N");
             o.Cycle.MinStepInterval = TimeSpan.FromSeconds(1);
         });
@@ -125,13 +125,6 @@ public static class DashboardSnapshotBench
         }
 
         return new GridMap(width, height, kinds, "bench-warehouse");
-    }
-
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
     }
 
     private static int Option(string[] args, string name, int fallback)

@@ -63,14 +63,8 @@ public sealed class ApiAuthTests(SiloFixture silo) : IClassFixture<SiloFixture>
     [Fact]
     public async Task With_anonymous_reads_configured_a_get_needs_no_key_but_a_write_does_and_a_bad_key_is_still_refused()
     {
-        var builder = CloudHost.CreateEmbeddedBuilder("auth-anonymous");
-        builder.AddWarehouseCloud((map, starts) => new CorridorPlanner(map, starts.Count), o =>
+        var builder = TestSilos.Builder("auth-anonymous", TestSilos.Corridor, o =>
         {
-            o.Silo.SiloPort = FreePort.Next();
-            o.Silo.GatewayPort = FreePort.Next();
-            o.Silo.ClusterId = "anon-" + Guid.NewGuid().ToString("N");
-            o.Mqtt.Enabled = false;
-            o.Http.Port = 0;
             o.Http.Auth.AnonymousRead = true;
             o.Http.Auth.Keys.Add(new ApiKeyOptions { Name = "ops", Role = ApiRole.Write, Sha256 = ApiKeyStore.Hash("ops-key-0123456789abc") });
         });
@@ -98,13 +92,8 @@ public sealed class ApiAuthTests(SiloFixture silo) : IClassFixture<SiloFixture>
     [Fact]
     public async Task Bad_auth_settings_stop_the_host_at_start_naming_the_key()
     {
-        var builder = CloudHost.CreateEmbeddedBuilder("auth-bad");
-        builder.AddWarehouseCloud((map, starts) => new CorridorPlanner(map, starts.Count), o =>
+        var builder = TestSilos.Builder("auth-bad", TestSilos.Corridor, o =>
         {
-            o.Silo.SiloPort = FreePort.Next();
-            o.Silo.GatewayPort = FreePort.Next();
-            o.Mqtt.Enabled = false;
-            o.Http.Port = 0;
             o.Http.Auth.Keys.Add(new ApiKeyOptions { Name = "short", Key = "abc" });
             o.Http.Auth.Keys.Add(new ApiKeyOptions { Name = "both", Key = "0123456789abcdefgh", Sha256 = new string('a', 64) });
             o.Http.Auth.Keys.Add(new ApiKeyOptions { Name = "hash", Sha256 = "xyz" });

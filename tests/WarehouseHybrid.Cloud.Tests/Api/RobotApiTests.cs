@@ -42,7 +42,7 @@ public sealed class RobotApiTests(SiloFixture silo) : IClassFixture<SiloFixture>
         Assert.Equal(0.5, r0.GetProperty("pose").GetProperty("xM").GetDouble());
         Assert.True(r0.GetProperty("lastTelemetryAgeMs").GetDouble() >= 0);
         Assert.False(string.IsNullOrEmpty(r0.GetProperty("silo").GetString()));
-        Assert.True(r0.GetProperty("plan").GetProperty("caughtUp").GetBoolean());
+        Assert.Equal(0, r0.GetProperty("plan").GetProperty("confirmedStep").GetInt64());
         Assert.Equal(0, r0.GetProperty("plan").GetProperty("reportedStep").GetInt32());
 
         var r1 = robots.EnumerateArray().Single(r => r.GetProperty("id").GetString() == $"{site}-r1");

@@ -85,17 +85,11 @@ public abstract class PersistenceTests : IAsyncLifetime
 
     private async Task<WebApplication> StartSiloAsync(string clusterId, RecordingPublisher publisher)
     {
-        var builder = CloudHost.CreateEmbeddedBuilder("persistence-tests");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddWarehouseCloud((map, starts) => new CorridorPlanner(map, starts.Count), o =>
+        var builder = TestSilos.Builder("persistence", TestSilos.Corridor, o =>
         {
-            o.Silo.SiloPort = FreePort.Next();
-            o.Silo.GatewayPort = FreePort.Next();
             o.Silo.ClusterId = clusterId;
             o.Cluster.Provider = _storage.Provider;
             o.Cluster.ConnectionString = _storage.ConnectionString;
-            o.Mqtt.Enabled = false;
-            o.Http.Port = 0;
             o.Http.Auth.Keys.Add(new ApiKeyOptions { Name = "writer", Role = ApiRole.Write, Key = SiloFixture.WriteKey });
             o.Cycle.ConfirmTimeout = TimeSpan.FromSeconds(2);
             o.Tasks.HistoryWriteInterval = TimeSpan.Zero;

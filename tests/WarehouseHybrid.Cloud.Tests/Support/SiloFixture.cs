@@ -49,17 +49,11 @@ public sealed class SiloFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = CloudHost.CreateEmbeddedBuilder("tests");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddWarehouseCloud(
+        var builder = TestSilos.Builder(
+            "test",
             (map, starts) => _planners.GetOrAdd(map.Name, _ => new CorridorPlanner(map, starts.Count, gated: map.Name.StartsWith("gated", StringComparison.Ordinal))),
             o =>
             {
-                o.Silo.SiloPort = FreePort.Next();
-                o.Silo.GatewayPort = FreePort.Next();
-                o.Silo.ClusterId = "test-" + Guid.NewGuid().ToString("N");
-                o.Mqtt.Enabled = false;
-                o.Http.Port = 0;
                 o.Http.Auth.Keys.Add(new ApiKeyOptions { Name = "reader", Role = ApiRole.Read, Sha256 = WarehouseHybrid.Cloud.Api.ApiKeyStore.Hash(ReadKey) });
                 o.Http.Auth.Keys.Add(new ApiKeyOptions { Name = "writer", Role = ApiRole.Write, Key = WriteKey });
                 o.Cycle.ConfirmTimeout = ConfirmTimeout;
