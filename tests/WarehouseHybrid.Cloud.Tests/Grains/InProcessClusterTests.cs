@@ -2,7 +2,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.TestingHost;
 using WarehouseHybrid.Cloud.Bridge;
+using WarehouseHybrid.Cloud.Dashboard;
 using WarehouseHybrid.Cloud.Grains;
+using WarehouseHybrid.Cloud.Observability;
 using WarehouseHybrid.Cloud.Sites;
 using WarehouseHybrid.Cloud.Tasks;
 using WarehouseHybrid.Cloud.Tests.Support;
@@ -33,6 +35,7 @@ public sealed class InProcessClusterTests : IAsyncLifetime
             silo.Services.AddSingleton<PlanningWorker>();
             silo.Services.AddSingleton(Options.Create(new SiteCycleOptions { ConfirmTimeout = TimeSpan.FromSeconds(2) }));
             silo.Services.AddSingleton(Options.Create(new TaskOptions()));
+            silo.Services.AddCloudInstruments().AddFleetBoardFeed(); // the grains' metrics and dashboard feed
         });
         _cluster = builder.Build();
         await _cluster.DeployAsync();
