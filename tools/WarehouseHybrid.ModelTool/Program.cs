@@ -22,6 +22,7 @@ public static class Program
             {
                 "keygen" => KeyGen(Options(args)),
                 "train-model" => TrainModel(Options(args)),
+                "train-cloud-model" => Cloud.CloudModelCommand.Run(Options(args)),
                 _ => Usage($"unknown command '{args[0]}'"),
             };
         }

@@ -13,7 +13,7 @@ public sealed class HostingTests
     [Fact]
     public async Task Bad_options_stop_the_host_at_start_naming_every_bad_setting()
     {
-        var builder = Host.CreateApplicationBuilder();
+        var builder = CloudHost.CreateEmbeddedBuilder("tests");
         builder.Logging.ClearProviders();
         builder.AddWarehouseCloud((map, starts) => new CorridorPlanner(map, starts.Count), o =>
         {
@@ -24,7 +24,7 @@ public sealed class HostingTests
             o.Cycle.ConfirmTimeout = TimeSpan.Zero;
             o.MapFile = "/nonexistent/x.map";
         });
-        using var host = builder.Build();
+        using var host = builder.BuildWarehouseCloud();
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.Contains(ex.Failures, f => f.Contains("Cloud.SiteId 'bad site'", StringComparison.Ordinal));
         Assert.Contains(ex.Failures, f => f.Contains("Cloud.Mqtt.Port must be 1-65535, got 0", StringComparison.Ordinal));
