@@ -214,7 +214,11 @@ public static class CloudHost
         // Grain state is written with the Orleans serializer (the [GenerateSerializer]/[Id] contracts of the state
         // types, version tolerant), not the default Newtonsoft JSON.
         silo.Services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
-        switch (cluster.Provider)
+
+        // Bad cluster settings: configure the harmless default and let the start-up validation name the setting
+        // (Orleans' own validators would otherwise fail first, with less to go on).
+        var provider = cluster.Check().Any() ? ClusterProvider.Localhost : cluster.Provider;
+        switch (provider)
         {
             case ClusterProvider.Redis:
                 ConfigureNetwork(silo, options);

@@ -19,7 +19,10 @@ namespace WarehouseHybrid.Cloud.Tests.Cluster;
 /// every silo while the silo hosting the site is killed with SIGKILL mid-operation: no acknowledged task is lost or
 /// duplicated (checked through the API), the robots' grains reactivate on the survivors, plans keep flowing, and the
 /// gap from the kill to the next plan step an affected robot receives is measured and printed.
+/// Runs alone (<see cref="SiloProcessCollection"/>): three silo processes starting beside the rest of the suite on two
+/// cores could miss the fixture's start timeout.
 /// </summary>
+[Collection(SiloProcessCollection.Name)]
 public abstract class SiloFaultTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Site = "fault";
@@ -211,6 +214,7 @@ public abstract class SiloFaultTests(ITestOutputHelper output) : IAsyncLifetime
             ["Cloud__Http__Auth__Keys__0__Role"] = "Write",
             ["Cloud__Http__Auth__Keys__0__Sha256"] = ApiKeyStore.Hash(ApiKey),
             ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__WarehouseHybrid"] = "Information",
             ["Logging__LogLevel__Orleans"] = "Error",
         };
         for (var i = 0; i < roster.Count; i++)
@@ -261,4 +265,12 @@ public sealed class RedisSiloFaultTests(ITestOutputHelper output) : SiloFaultTes
 public sealed class PostgresSiloFaultTests(ITestOutputHelper output) : SiloFaultTests(output)
 {
     protected override Task<IClusterStorage> StartStorageAsync() => PostgresClusterStorage.StartAsync();
+}
+
+/// <summary>Tests that start silo processes run in this collection, one at a time and not beside other tests.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SiloProcessCollection
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "silo processes";
 }
