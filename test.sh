@@ -38,6 +38,13 @@ if [[ ! -d tests/interop/node_modules/sparkplug-payload ]]; then
     || { echo "test.sh: npm install in tests/interop failed" >&2; exit 1; }
 fi
 
+# --- playwright-core for the dashboard's browser tests (drives Debian's /usr/bin/chromium; no browser download) ---
+if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
+  echo "test.sh: npm install in tests/browser" >&2
+  (cd tests/browser && npm install --no-audit --no-fund --loglevel=error >/dev/null) \
+    || { echo "test.sh: npm install in tests/browser failed" >&2; exit 1; }
+fi
+
 command -v dotnet >/dev/null 2>&1 || { echo "test.sh: the .NET SDK (dotnet) is required" >&2; exit 1; }
 
 # --- build once, then test ------------------------------------------------------------------

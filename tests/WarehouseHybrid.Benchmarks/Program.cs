@@ -2,33 +2,47 @@ using BenchmarkDotNet.Running;
 
 namespace WarehouseHybrid.Benchmarks;
 
-/// <summary>Entry point: pick benchmarks with the usual BenchmarkDotNet arguments, e.g. <c>--filter *Serial* --job short</c>; <c>edge-inference</c> runs the edge inference bench; <c>link-ingest</c>, <c>link-reconnect</c> and <c>link-replay</c> the MQTT link benches.</summary>
+/// <summary>
+/// Entry point: pick benchmarks with the usual BenchmarkDotNet arguments, e.g. <c>--filter *Serial* --job short</c>;
+/// or one of the project's own bench commands (docs/benchmarks.md): <c>edge-inference</c> (the edge inference bench),
+/// <c>link-ingest</c>, <c>link-reconnect</c> and <c>link-replay</c> (the MQTT link, against a real Mosquitto child
+/// process), <c>cloud-grains</c>, <c>cloud-fleet</c>, <c>escalation</c> and <c>dashboard-snapshot</c> (the cloud).
+/// </summary>
 public static class Program
 {
     /// <summary>Runs the benchmarks chosen on the command line.</summary>
-    public static void Main(string[] args)
+    public static async Task Main(string[] args)
     {
-        if (args is ["edge-inference", ..])
-        {
-            // A Stopwatch bench (per-call percentiles and allocations), quicker than BenchmarkDotNet on a loaded machine.
-            Edge.EdgeInferenceBench.Run(args[1..]);
-            return;
-        }
-
-        // Link benches against a real Mosquitto child process (docs/benchmarks.md, "Link").
         switch (args)
         {
+            case ["edge-inference", ..]:
+                // A Stopwatch bench (per-call percentiles and allocations), quicker than BenchmarkDotNet on a loaded machine.
+                Edge.EdgeInferenceBench.Run(args[1..]);
+                return;
             case ["link-ingest", ..]:
-                Link.LinkIngestBench.RunAsync(args[1..]).GetAwaiter().GetResult();
+                await Link.LinkIngestBench.RunAsync(args[1..]);
                 return;
             case ["link-reconnect", ..]:
-                Link.LinkReconnectBench.RunAsync(args[1..]).GetAwaiter().GetResult();
+                await Link.LinkReconnectBench.RunAsync(args[1..]);
                 return;
             case ["link-replay", ..]:
-                Link.LinkReplayBench.RunAsync(args[1..]).GetAwaiter().GetResult();
+                await Link.LinkReplayBench.RunAsync(args[1..]);
+                return;
+            case ["cloud-grains", ..]:
+                await Cloud.CloudGrainBench.RunAsync(args[1..]);
+                return;
+            case ["cloud-fleet", ..]:
+                await Cloud.CloudFleetBench.RunAsync(args[1..]);
+                return;
+            case ["escalation", ..]:
+                Cloud.EscalationBench.Run(args[1..]);
+                return;
+            case ["dashboard-snapshot", ..]:
+                await Cloud.DashboardSnapshotBench.RunAsync(args[1..]);
+                return;
+            default:
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return;
         }
-
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

@@ -26,6 +26,7 @@ public static class Program
                 "keygen" => KeyGen(Options(args)),
                 "train-model" => TrainModel(Options(args)),
                 "evaluate" => Evaluate(Options(args)),
+                "train-cloud-model" => Cloud.CloudModelCommand.Run(Options(args)),
                 _ => Usage($"unknown command '{args[0]}'"),
             };
         }
@@ -130,6 +131,7 @@ public static class Program
         Console.Error.WriteLine("usage: wh-model keygen --private KEY.pem --public KEY.pub.pem");
         Console.Error.WriteLine("       wh-model train-model --out DIR --key KEY.pem [--version V] [--samples N] [--epochs E] [--seed S] [--data-seed S] [--dagger-rounds R] [--dagger-episodes E] [--dagger-seed S]");
         Console.Error.WriteLine("       wh-model evaluate --package DIR --trusted-key KEY.pub.pem [--episodes N] [--seed S]");
+        Console.Error.WriteLine("       " + Cloud.CloudModelCommand.Usage);
         return 2;
     }
 }

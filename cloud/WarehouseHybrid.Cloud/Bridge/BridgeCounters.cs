@@ -35,6 +35,9 @@ public sealed record BridgeStats(
     /// <summary>Times the receive path waited for room (backpressure applied to the broker).</summary>
     public long BackpressureWaits { get; init; }
 
+    /// <summary>Handled messages whose PUBACK could not be sent (the connection went first; the broker delivers them again).</summary>
+    public long AcknowledgeFailures { get; init; }
+
     /// <summary>Rejections of one reason (0 when none).</summary>
     public long RejectedFor(RejectionReason reason) => Rejected.TryGetValue(reason, out var n) ? n : 0;
 }
@@ -51,6 +54,7 @@ internal sealed class BridgeCounters
     private long _escalations;
     private long _other;
     private long _backpressure;
+    private long _acknowledgeFailures;
 
     public void Reject(RejectionReason reason) => Interlocked.Increment(ref _rejected[(int)reason]);
 
@@ -76,6 +80,8 @@ internal sealed class BridgeCounters
     }
 
     public void BackpressureWait() => Interlocked.Increment(ref _backpressure);
+
+    public void AcknowledgeFailed() => Interlocked.Increment(ref _acknowledgeFailures);
 
     public void Published() => Interlocked.Increment(ref _published);
 
@@ -105,6 +111,7 @@ internal sealed class BridgeCounters
             EscalationsRouted = Interlocked.Read(ref _escalations),
             OtherRouted = Interlocked.Read(ref _other),
             BackpressureWaits = Interlocked.Read(ref _backpressure),
+            AcknowledgeFailures = Interlocked.Read(ref _acknowledgeFailures),
         };
     }
 }

@@ -24,8 +24,9 @@ public readonly record struct RouteOutcome(RejectionReason? Rejection, string De
 
 /// <summary>
 /// One entry of the bridge's routing table: a topic filter the bridge subscribes to (as an MQTT 5 shared
-/// subscription) and the handler for its messages. Messages of one robot (or, off the robot tree, of one topic) are
-/// handed to routes one at a time in arrival order; different robots run in parallel. Register more with
+/// subscription) and the handler for its messages. Messages of one robot (or, off the robot tree, of one response
+/// topic, else of one topic) are handed to routes one at a time in arrival order; different robots run in parallel. The
+/// broker gets its PUBACK when <see cref="HandleAsync"/> returns. Register more with
 /// <c>services.AddSingleton&lt;IBridgeRoute, MyRoute&gt;()</c> (e.g. task intake on <c>wh/v1/{site}/tasks/submit</c>).
 /// </summary>
 public interface IBridgeRoute
@@ -40,13 +41,9 @@ public interface IBridgeRoute
 /// <summary>How a route answers a request on its MQTT 5 response topic (implemented by the bridge, queued, never blocking).</summary>
 public interface IBridgeReplies
 {
-    /// <summary>Queues <paramref name="message"/> on <paramref name="topic"/> with the request's correlation data; false when the queue refuses it.</summary>
-    bool TryReply(string topic, Google.Protobuf.IMessage message, byte[]? correlationData, string? traceParent, TimeSpan expiresIn);
-}
-
-/// <summary>The default escalation responder when none is configured: no opinion, so the edge's deterministic fallback decides.</summary>
-public sealed class NoOpinionEscalationResponder : Escalation.IEscalationResponder
-{
-    /// <inheritdoc />
-    public ValueTask<EscalationResponse?> AnswerAsync(EscalationRequest request, CancellationToken cancellationToken) => ValueTask.FromResult<EscalationResponse?>(null);
+    /// <summary>
+    /// Queues <paramref name="message"/> on <paramref name="topic"/> with the request's correlation data, expiring after
+    /// <paramref name="expiresIn"/> (null: never); false when the queue refuses it.
+    /// </summary>
+    bool TryReply(string topic, Google.Protobuf.IMessage message, byte[]? correlationData, string? traceParent, TimeSpan? expiresIn);
 }

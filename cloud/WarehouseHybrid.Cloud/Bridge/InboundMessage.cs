@@ -115,6 +115,18 @@ public readonly record struct InboundMessage(TelemetryReport? Telemetry, RobotEv
             ErrandsReached = t.ErrandsReached,
             TraceId = t.TraceId,
             StreamId = t.StreamId,
+            FallbackReason = t.FallbackReason,
+            ModelHealth = t.ModelHealth is { } h ? new ModelHealthReport
+            {
+                LearnedTicks = h.LearnedTicks,
+                FallbackTicks = h.FallbackTicks,
+                EscalationsSent = h.EscalationsSent,
+                InferenceP50Micros = h.InferenceP50Us,
+                InferenceP99Micros = h.InferenceP99Us,
+                DriftMaxZ = h.DriftMaxZ,
+                DriftFeature = h.DriftFeature,
+                Drifting = h.Drifting,
+            } : null,
         };
     }
 

@@ -8,6 +8,7 @@ using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using Polly;
 using Polly.Retry;
+using WarehouseHybrid.Cloud.Rollout;
 using WarehouseHybrid.Contracts.Fleet;
 using WarehouseHybrid.Contracts.Security;
 using WarehouseHybrid.Contracts.Sparkplug;
@@ -19,19 +20,22 @@ namespace WarehouseHybrid.Cloud.Bridge;
 /// <summary>
 /// The silo's link to the MQTT broker. Inbound: an MQTT 5 shared subscription (<c>$share/{group}/...</c>, so several
 /// silos split the load) to the filter of every <see cref="IBridgeRoute"/> (telemetry, events, escalation requests,
-/// and whatever other features register); each message is copied into a bounded partition (one per robot hash, so a
-/// robot's records stay in order) and handed to its route, and a bad one is counted by reason and dropped without
-/// disturbing the others. A full partition holds up the MQTT receive path, so backpressure reaches the broker instead
-/// of memory growing. Outbound: implements <see cref="IFleetCommandPublisher"/> and <see cref="IBridgeReplies"/>
-/// with a bounded queue drained at QoS 1, so grains never wait on the broker. Announces itself as the Sparkplug
-/// primary host (<see cref="MqttBridgeOptions.PrimaryHostId"/>). Connects and reconnects with exponential backoff
-/// (Polly), over mutual TLS when configured.
+/// task submissions, and whatever other features register); each message is copied into a bounded partition (one per
+/// robot hash, so a robot's records stay in order) and handed to its route, and a bad one is counted by reason and
+/// dropped without disturbing the others. The PUBACK goes only when the route has handled the message, so what the
+/// broker was told is received is already in its grain (a silo that dies loses nothing acknowledged: the broker
+/// delivers the rest again). A full partition holds up the MQTT receive path, so backpressure reaches the broker
+/// instead of memory growing. Outbound: implements <see cref="IFleetCommandPublisher"/>,
+/// <see cref="IModelDeploymentPublisher"/> and <see cref="IBridgeReplies"/> with a bounded queue drained at QoS 1 with
+/// up to <see cref="MqttBridgeOptions.MaxInFlight"/> publishes awaiting their PUBACK, in order, so grains never wait
+/// on the broker. Announces itself as the Sparkplug primary host (<see cref="MqttBridgeOptions.PrimaryHostId"/>).
+/// Connects and reconnects with exponential backoff (Polly), over mutual TLS when configured.
 /// </summary>
-public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublisher, IBridgeReplies
+public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublisher, IModelDeploymentPublisher, IBridgeReplies
 {
     private readonly MqttBridgeOptions _options;
     private readonly IReadOnlyList<IBridgeRoute> _routes;
-    private readonly Channel<(IBridgeRoute Route, BridgeMessage Message)>[] _partitions;
+    private readonly Channel<Ingress>[] _partitions;
     private LoadedClientTls? _tls;
     private long _stateTimestamp;
     private long _queued;
@@ -56,10 +60,10 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
         ArgumentNullException.ThrowIfNull(routes);
         _options = options.Value;
         _routes = [.. routes];
-        _partitions = new Channel<(IBridgeRoute, BridgeMessage)>[_options.IngressPartitions];
+        _partitions = new Channel<Ingress>[_options.IngressPartitions];
         for (var i = 0; i < _partitions.Length; i++)
         {
-            _partitions[i] = Channel.CreateBounded<(IBridgeRoute, BridgeMessage)>(new BoundedChannelOptions(_options.IngressCapacity)
+            _partitions[i] = Channel.CreateBounded<Ingress>(new BoundedChannelOptions(_options.IngressCapacity)
             {
                 SingleReader = true,
                 SingleWriter = true,
@@ -105,15 +109,19 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     };
 
     /// <inheritdoc />
-    public bool TryReply(string topic, IMessage message, byte[]? correlationData, string? traceParent, TimeSpan expiresIn)
+    public bool TryReply(string topic, IMessage message, byte[]? correlationData, string? traceParent, TimeSpan? expiresIn)
     {
         ArgumentNullException.ThrowIfNull(message);
         var builder = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
             .WithPayload(message.ToByteArray())
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithContentType("application/x-protobuf")
-            .WithMessageExpiryInterval((uint)Math.Max(1, Math.Ceiling(expiresIn.TotalSeconds)));
+            .WithContentType("application/x-protobuf");
+        if (expiresIn is { } expiry)
+        {
+            builder.WithMessageExpiryInterval((uint)Math.Max(1, Math.Ceiling(expiry.TotalSeconds)));
+        }
+
         if (correlationData is not null)
         {
             builder.WithCorrelationData(correlationData);
@@ -149,6 +157,13 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     {
         ArgumentNullException.ThrowIfNull(grant);
         return Enqueue(FleetTopics.Grant(siteId, grant.RobotId), grant, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask PublishModelAsync(string siteId, ModelDeployment deployment, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        return Enqueue(FleetTopics.Model(siteId, deployment.RobotId), deployment, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -345,19 +360,22 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
 
         // The payload buffer belongs to MQTTnet only for this callback: copy it (it is at most MaxPayloadBytes).
         var message = new BridgeMessage(topic, System.Buffers.BuffersExtensions.ToArray(m.Payload), TraceOf(m), m.ResponseTopic, m.CorrelationData);
-        var key = FleetTopics.TryParseRobotTopic(topic, out _, out var robot, out _) ? robot : topic;
-        var partition = _partitions[(int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_partitions.Length)];
-        if (!partition.Writer.TryWrite((route, message)))
+        var partition = _partitions[(int)((uint)StringComparer.Ordinal.GetHashCode(PartitionKey(message)) % (uint)_partitions.Length)];
+
+        // Acknowledged by the partition's worker once the route has handled it (see RouteLoopAsync).
+        args.AutoAcknowledge = false;
+        var ingress = new Ingress(route, message, args);
+        if (!partition.Writer.TryWrite(ingress))
         {
-            // Full: hold the receive path (and with it the PUBACK) until there is room: the broker keeps the backlog.
+            // Full: hold the receive path until there is room: the broker keeps the backlog.
             _counters.BackpressureWait();
             try
             {
-                await partition.Writer.WriteAsync((route, message), _stopping).ConfigureAwait(false);
+                await partition.Writer.WriteAsync(ingress, _stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                return; // stopping: not acknowledged, the broker re-delivers to another bridge
+                return; // stopping: not acknowledged, the broker delivers it again
             }
         }
 
@@ -369,11 +387,18 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
         }
     }
 
-    private async Task RouteLoopAsync(ChannelReader<(IBridgeRoute Route, BridgeMessage Message)> reader, CancellationToken stoppingToken)
+    // Robot topics by robot (one robot's records in order); requests off the robot tree by their response topic (one
+    // requester's submissions in order, requesters in parallel), else by topic (e.g. one site's submit topic).
+    private static string PartitionKey(BridgeMessage message) =>
+        FleetTopics.TryParseRobotTopic(message.Topic, out _, out var robot, out _) ? robot
+        : !string.IsNullOrEmpty(message.ResponseTopic) ? message.ResponseTopic
+        : message.Topic;
+
+    private async Task RouteLoopAsync(ChannelReader<Ingress> reader, CancellationToken stoppingToken)
     {
         try
         {
-            await foreach (var (route, message) in reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            await foreach (var (route, message, args) in reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
                 Interlocked.Decrement(ref _queued);
                 try
@@ -390,14 +415,30 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
                 {
+                    // Acknowledged all the same: a message its grain refuses would come back on every reconnect.
                     _counters.Reject(RejectionReason.RoutingFailed);
                     LogRoutingFailed(_logger, ex, message.Topic);
                 }
+
+                await AcknowledgeAsync(args, stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Host stopping.
+            // Host stopping: what was not handled is not acknowledged; the broker delivers it again.
+        }
+    }
+
+    private async Task AcknowledgeAsync(MqttApplicationMessageReceivedEventArgs args, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await args.AcknowledgeAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // The connection went meanwhile: the broker delivers the message again, the grain drops the duplicate.
+            _counters.AcknowledgeFailed();
         }
     }
 
@@ -474,37 +515,67 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
         return _outbound.Writer.WriteAsync(mqtt, cancellationToken);
     }
 
-    // Sends queued commands in order; a failed publish is retried after the next (re)connect.
+    // Sends queued commands in order with up to MaxInFlight awaiting their PUBACK (MQTTnet writes them to the wire in
+    // call order, so one robot's commands arrive in the order its grains queued them). A failed publish sends it and
+    // every command after it again, in order, once the bridge is reconnected (like the edge's outbox sender; the edge
+    // takes repeated commands as the same). A refusal by the broker is counted and not retried.
     private async Task SendLoopAsync(CancellationToken stoppingToken)
     {
+        var window = new Queue<(MqttApplicationMessage Message, Task<MqttClientPublishResult> Ack)>(_options.MaxInFlight);
+        var again = new List<MqttApplicationMessage>();
+        var next = 0;
         try
         {
-            await foreach (var message in _outbound.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            while (true)
             {
-                while (true)
+                while (window.Count < _options.MaxInFlight && TryNext(out var message))
                 {
                     await Volatile.Read(ref _connectedSignal).Task.WaitAsync(stoppingToken).ConfigureAwait(false);
-                    try
-                    {
-                        var result = await _client.PublishAsync(message, stoppingToken).ConfigureAwait(false);
-                        if (result.IsSuccess)
-                        {
-                            _counters.Published();
-                        }
-                        else
-                        {
-                            _counters.PublishFailed();
-                            LogPublishRefused(_logger, message.Topic, result.ReasonCode.ToString());
-                        }
+                    window.Enqueue((message, PublishOneAsync(message, stoppingToken)));
+                }
 
-                        break;
+                if (window.Count == 0)
+                {
+                    if (!await _outbound.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+                    {
+                        return;
                     }
-                    catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+
+                    continue;
+                }
+
+                var (sent, ack) = window.Dequeue();
+                try
+                {
+                    var result = await ack.ConfigureAwait(false);
+                    if (result.IsSuccess)
+                    {
+                        _counters.Published();
+                    }
+                    else
                     {
                         _counters.PublishFailed();
-                        LogPublishFailed(_logger, message.Topic, ex.Message);
-                        await Task.Delay(_options.ReconnectDelay, _timeProvider, stoppingToken).ConfigureAwait(false);
+                        LogPublishRefused(_logger, sent.Topic, result.ReasonCode.ToString());
                     }
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException && !stoppingToken.IsCancellationRequested)
+                {
+                    // Includes a cancelled PUBACK wait: MQTTnet cancels the pending ones when the connection drops.
+                    _counters.PublishFailed();
+                    LogPublishFailed(_logger, sent.Topic, ex.Message);
+
+                    // This one and everything after it go again, in order, ahead of what is still to be read.
+                    var resend = new List<MqttApplicationMessage>(window.Count + 1 + again.Count - next) { sent };
+                    while (window.TryDequeue(out var later))
+                    {
+                        await later.Ack.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+                        resend.Add(later.Message);
+                    }
+
+                    resend.AddRange(again.Skip(next));
+                    again = resend;
+                    next = 0;
+                    await Task.Delay(_options.ReconnectDelay, _timeProvider, stoppingToken).ConfigureAwait(false);
                 }
             }
         }
@@ -512,7 +583,39 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
         {
             // Host stopping; queued commands are dropped (robots hold when the cloud goes quiet).
         }
+
+        bool TryNext(out MqttApplicationMessage message)
+        {
+            if (next < again.Count)
+            {
+                message = again[next++];
+                if (next == again.Count)
+                {
+                    again.Clear();
+                    next = 0;
+                }
+
+                return true;
+            }
+
+            return _outbound.Reader.TryRead(out message!);
+        }
     }
+
+    private Task<MqttClientPublishResult> PublishOneAsync(MqttApplicationMessage message, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return _client.PublishAsync(message, stoppingToken);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return Task.FromException<MqttClientPublishResult>(ex);
+        }
+    }
+
+    /// <summary>A message waiting in an ingress partition, with what acknowledges it to the broker.</summary>
+    private readonly record struct Ingress(IBridgeRoute Route, BridgeMessage Message, MqttApplicationMessageReceivedEventArgs Args);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "MQTT bridge connected to {Host}:{Port} as {ClientId}")]
     private static partial void LogConnected(ILogger logger, string host, int port, string clientId);

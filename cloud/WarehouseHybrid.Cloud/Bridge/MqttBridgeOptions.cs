@@ -39,14 +39,22 @@ public sealed class MqttBridgeOptions
     /// </summary>
     public string PrimaryHostId { get; set; } = "warehouse-cloud";
 
-    /// <summary>Parallel ingress partitions (messages of one robot always go to the same one, in order).</summary>
-    public int IngressPartitions { get; set; } = 4;
+    /// <summary>
+    /// Parallel ingress partitions: messages are handed to their routes (grain calls) this many at once; one robot's
+    /// messages always go to the same partition, in order.
+    /// </summary>
+    public int IngressPartitions { get; set; } = 16;
 
     /// <summary>
-    /// Messages waiting per partition. When full, the MQTT receive path waits (PUBACKs are held back), so the broker
-    /// keeps the backlog (its max_queued_messages) instead of this process growing without bound.
+    /// Messages waiting per partition (each acknowledged to the broker only once its route has handled it). When full,
+    /// the MQTT receive path waits, so the broker keeps the backlog (its max_queued_messages) instead of this process
+    /// growing without bound: at most <see cref="IngressPartitions"/> x this many messages of at most
+    /// <see cref="MaxPayloadBytes"/>.
     /// </summary>
-    public int IngressCapacity { get; set; } = 1024;
+    public int IngressCapacity { get; set; } = 256;
+
+    /// <summary>QoS 1 commands awaiting their PUBACK at once (1 = strictly one after the other); they go out in order.</summary>
+    public int MaxInFlight { get; set; } = 256;
 
     /// <summary>Escalation requests being answered at once; beyond it they are refused (counted) and the edge falls back.</summary>
     public int MaxConcurrentEscalations { get; set; } = 64;
@@ -82,6 +90,11 @@ public sealed class MqttBridgeOptions
         if (ReconnectDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectDelay)
         {
             return $"Mqtt.ReconnectDelay ({ReconnectDelay}) must be positive and at most Mqtt.ReconnectMaxDelay ({ReconnectMaxDelay})";
+        }
+
+        if (MaxInFlight is < 1 or > 65535)
+        {
+            return $"Mqtt.MaxInFlight must be 1-65535, got {MaxInFlight}";
         }
 
         if (OutboundCapacity < 1)

@@ -59,6 +59,41 @@ public sealed record TelemetryReport
 
     /// <summary>The robot's record stream (seq is unique within it; duplicates are discarded by stream and seq).</summary>
     [Id(17)] public ulong StreamId { get; init; }
+
+    /// <summary>Why the rule policy or the shield acted; empty while the learned policy drives.</summary>
+    [Id(18)] public string FallbackReason { get; init; } = string.Empty;
+
+    /// <summary>The learned model's counters, latency and drift, when the edge reported them (Telemetry.model_health).</summary>
+    [Id(19)] public ModelHealthReport? ModelHealth { get; init; }
+}
+
+/// <summary>Telemetry.model_health as the grains receive it (cumulative counters since the model was installed).</summary>
+[GenerateSerializer, Immutable, Alias("wh.cloud.ModelHealthReport")]
+public sealed record ModelHealthReport
+{
+    /// <summary>Ticks the learned policy decided.</summary>
+    [Id(0)] public ulong LearnedTicks { get; init; }
+
+    /// <summary>Ticks the rule policy or the shield decided while a model was installed.</summary>
+    [Id(1)] public ulong FallbackTicks { get; init; }
+
+    /// <summary>Escalation requests sent.</summary>
+    [Id(2)] public ulong EscalationsSent { get; init; }
+
+    /// <summary>Inference latency median of the last window, microseconds.</summary>
+    [Id(3)] public float InferenceP50Micros { get; init; }
+
+    /// <summary>Inference latency 99th percentile of the last window, microseconds.</summary>
+    [Id(4)] public float InferenceP99Micros { get; init; }
+
+    /// <summary>Largest drift z-score over the features.</summary>
+    [Id(5)] public double DriftMaxZ { get; init; }
+
+    /// <summary>The feature with that z-score.</summary>
+    [Id(6)] public string DriftFeature { get; init; } = string.Empty;
+
+    /// <summary>The drift monitor's verdict.</summary>
+    [Id(7)] public bool Drifting { get; init; }
 }
 
 /// <summary>A robot event as the robot grain receives it.</summary>
@@ -129,4 +164,7 @@ public sealed record RobotStatus
 
     /// <summary>Events dropped as duplicates.</summary>
     [Id(12)] public long EventDuplicatesDropped { get; init; }
+
+    /// <summary>The silo the robot's grain runs on (filled in when read).</summary>
+    [Id(13)] public string Silo { get; init; } = string.Empty;
 }

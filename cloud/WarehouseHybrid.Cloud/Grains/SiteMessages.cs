@@ -12,7 +12,11 @@ public sealed record StepConfirmation(
     [property: Id(0)] string RobotId,
     [property: Id(1)] uint CompletedStep,
     [property: Id(2)] int Cell,
-    [property: Id(3)] Heading Heading);
+    [property: Id(3)] Heading Heading)
+{
+    /// <summary>W3C traceparent of the robot grain's ingest span: the robot's next plan segment continues this trace.</summary>
+    [Id(4)] public string TraceParent { get; init; } = string.Empty;
+}
 
 /// <summary>How the site took a step confirmation.</summary>
 [GenerateSerializer, Alias("wh.cloud.StepConfirmResult")]
@@ -132,4 +136,66 @@ public sealed record SiteStats
 
     /// <summary>Grant updates published to followers whose leader confirmed.</summary>
     [Id(26)] public long GrantsPublished { get; init; }
+
+    /// <summary>The silo the site's grain runs on now.</summary>
+    [Id(27)] public string Silo { get; init; } = string.Empty;
+
+    /// <summary>Tasks that failed (e.g. expired in the queue).</summary>
+    [Id(28)] public long TasksFailed { get; init; }
+
+    /// <summary>Open tasks not yet given to the optimizer.</summary>
+    [Id(29)] public int TasksQueued { get; init; }
+
+    /// <summary>Times the site resumed from its persisted state (after its silo died or it was deactivated).</summary>
+    [Id(30)] public long Resumes { get; init; }
+
+    /// <summary>Step checkpoints whose write failed (the step went out anyway).</summary>
+    [Id(31)] public long CheckpointFailures { get; init; }
+
+    /// <summary>Duration of the last step checkpoint write (ms).</summary>
+    [Id(32)] public double CheckpointLastMs { get; init; }
+
+    /// <summary>Map columns.</summary>
+    [Id(33)] public int MapWidth { get; init; }
+
+    /// <summary>Map rows.</summary>
+    [Id(34)] public int MapHeight { get; init; }
+}
+
+/// <summary>One robot of a site's roster as the site sees it.</summary>
+[GenerateSerializer, Immutable, Alias("wh.cloud.SiteRobotView")]
+public sealed record SiteRobotView
+{
+    /// <summary>Robot id.</summary>
+    [Id(0)] public string RobotId { get; init; } = string.Empty;
+
+    /// <summary>Last confirmed cell.</summary>
+    [Id(1)] public int Cell { get; init; }
+
+    /// <summary>Last confirmed heading.</summary>
+    [Id(2)] public Heading Heading { get; init; }
+
+    /// <summary>Last step it confirmed (-1 before the first).</summary>
+    [Id(3)] public long ConfirmedStep { get; init; }
+
+    /// <summary>Last step it was given.</summary>
+    [Id(4)] public uint DispatchedStep { get; init; }
+
+    /// <summary>Whether it has confirmed every step it was given.</summary>
+    [Id(5)] public bool CaughtUp { get; init; }
+
+    /// <summary>Whether the site holds it (it missed the confirm timeout and gets no steps until it confirms).</summary>
+    [Id(6)] public bool Held { get; init; }
+
+    /// <summary>Plan revision of its last step.</summary>
+    [Id(7)] public ulong Revision { get; init; }
+
+    /// <summary>Site-local id of its task, or -1.</summary>
+    [Id(8)] public int TaskId { get; init; } = -1;
+
+    /// <summary>Index of the errand it heads for.</summary>
+    [Id(9)] public int ErrandIndex { get; init; }
+
+    /// <summary>Cell it heads for, or -1.</summary>
+    [Id(10)] public int GoalCell { get; init; } = -1;
 }

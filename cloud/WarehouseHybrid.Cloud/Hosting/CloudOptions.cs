@@ -21,14 +21,23 @@ public sealed class CloudOptions
     /// <summary>The roster used with <see cref="MapFile"/>.</summary>
     public List<RobotSeatOptions> Robots { get; set; } = new();
 
-    /// <summary>Orleans clustering.</summary>
+    /// <summary>This silo's ports and the cluster's ids.</summary>
     public SiloOptions Silo { get; set; } = new();
+
+    /// <summary>Clustering and persistence provider (localhost + memory, Redis, PostgreSQL).</summary>
+    public CloudClusterOptions Cluster { get; set; } = new();
 
     /// <summary>The MQTT bridge.</summary>
     public MqttBridgeOptions Mqtt { get; set; } = new();
 
     /// <summary>The site's step cycle.</summary>
     public SiteCycleOptions Cycle { get; set; } = new();
+
+    /// <summary>The HTTP endpoint (task API, dashboard, metrics).</summary>
+    public HttpOptions Http { get; set; } = new();
+
+    /// <summary>Task intake and retention.</summary>
+    public Tasks.TaskOptions Tasks { get; set; } = new();
 }
 
 /// <summary>One robot of the configured roster.</summary>
@@ -44,7 +53,7 @@ public sealed class RobotSeatOptions
     public Heading Heading { get; set; }
 }
 
-/// <summary>Localhost clustering settings of the silo.</summary>
+/// <summary>The silo's ports and the cluster it belongs to.</summary>
 public sealed class SiloOptions
 {
     /// <summary>Silo-to-silo port.</summary>
@@ -112,6 +121,13 @@ public sealed class CloudOptionsValidator : IValidateOptions<CloudOptions>
         if (options.Cycle.Check() is { } cycle)
         {
             failures.Add("Cloud." + cycle);
+        }
+
+        failures.AddRange(options.Http.Check().Select(p => "Cloud." + p));
+        failures.AddRange(options.Cluster.Check().Select(p => "Cloud." + p));
+        if (options.Tasks.Check() is { } tasks)
+        {
+            failures.Add("Cloud." + tasks);
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

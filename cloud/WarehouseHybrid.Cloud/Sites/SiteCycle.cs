@@ -79,6 +79,48 @@ public sealed class PlanningRound
 /// <param name="PlanWasInvalid">True when the optimizer's step broke a rule and every robot was made to wait.</param>
 public sealed record StepDispatch(uint Step, IReadOnlyList<RobotStepOrder> Orders, int Held, int ForcedWaits, bool PlanWasInvalid);
 
+/// <summary>One robot's place in the cycle, as the step checkpoint stores it.</summary>
+[GenerateSerializer, Immutable, Alias("wh.cloud.RobotTrack")]
+public readonly record struct RobotTrack
+{
+    /// <summary>Last confirmed pose (the start of its current step while it is awaited).</summary>
+    [Id(0)] public RobotPose Pose { get; init; }
+
+    /// <summary>Where its current step takes it.</summary>
+    [Id(1)] public RobotPose Target { get; init; }
+
+    /// <summary>The pose its current step started from.</summary>
+    [Id(2)] public RobotPose StepStart { get; init; }
+
+    /// <summary>The action of its current step.</summary>
+    [Id(3)] public RobotAction StepAction { get; init; }
+
+    /// <summary>Last step it confirmed (-1 before the first).</summary>
+    [Id(4)] public long ConfirmedStep { get; init; }
+
+    /// <summary>Last step it was given.</summary>
+    [Id(5)] public uint DispatchedStep { get; init; }
+
+    /// <summary>Whether the site waits for it.</summary>
+    [Id(6)] public bool Awaited { get; init; }
+
+    /// <summary>Its plan revision.</summary>
+    [Id(7)] public ulong Revision { get; init; }
+
+    /// <summary>The leader whose confirmation grants its step, or -1.</summary>
+    [Id(8)] public int WaitingFor { get; init; }
+
+    /// <summary>Whether its current step was sent granted.</summary>
+    [Id(9)] public bool StepGranted { get; init; }
+}
+
+/// <summary>The whole cycle as the step checkpoint stores it.</summary>
+/// <param name="Step">The current step S.</param>
+/// <param name="Robots">Every robot, in roster order.</param>
+/// <param name="PoseMismatches">Confirmations whose pose differed from the target.</param>
+[GenerateSerializer, Immutable, Alias("wh.cloud.CycleCheckpoint")]
+public sealed record CycleCheckpoint([property: Id(0)] uint Step, [property: Id(1)] RobotTrack[] Robots, [property: Id(2)] long PoseMismatches);
+
 /// <summary>
 /// The site's step clock as plain code (docs/plan-contract.md): which robots have confirmed the
 /// current step, when the next can be planned, and the step each robot gets. A robot that has not
@@ -143,8 +185,33 @@ public sealed class SiteCycle
     /// <summary>Robot id at a roster index.</summary>
     public string RobotIdAt(int index) => _robots[index].Id;
 
+    /// <summary>A robot's place in the cycle.</summary>
+    public RobotTrack TrackAt(int index) => _robots[index].ToTrack();
+
     /// <summary>A robot's last confirmed pose.</summary>
     public RobotPose ConfirmedPose(int index) => _robots[index].Pose;
+
+    /// <summary>Flag of <see cref="CopyRobotView"/>: the robot has not confirmed the step it was given (held back).</summary>
+    public const byte ViewAwaited = 1;
+
+    /// <summary>Flag of <see cref="CopyRobotView"/>: the robot's current step waits for its leader's grant.</summary>
+    public const byte ViewWaitingForGrant = 2;
+
+    /// <summary>
+    /// Copies every robot's confirmed cell and heading, its planned target cell and its flags
+    /// (<see cref="ViewAwaited"/>, <see cref="ViewWaitingForGrant"/>) into columns (the dashboard's map).
+    /// </summary>
+    public void CopyRobotView(Span<int> cells, Span<byte> headings, Span<int> targets, Span<byte> flags)
+    {
+        for (var i = 0; i < _robots.Length; i++)
+        {
+            var r = _robots[i];
+            cells[i] = r.Pose.Cell;
+            headings[i] = (byte)r.Pose.Heading;
+            targets[i] = r.Target.Cell;
+            flags[i] = (byte)((r.CaughtUp ? 0 : ViewAwaited) | (r.WaitingFor >= 0 ? ViewWaitingForGrant : 0));
+        }
+    }
 
     /// <summary>
     /// Records that a robot completed <paramref name="completedStep"/> and stands at
@@ -185,6 +252,62 @@ public sealed class SiteCycle
         r.Target = pose;
         ReleaseFollowersOf(i);
         return ConfirmOutcome.CaughtUp;
+    }
+
+    /// <summary>The cycle for the step checkpoint.</summary>
+    public CycleCheckpoint Checkpoint() => new(Step, _robots.Select(static r => r.ToTrack()).ToArray(), PoseMismatches);
+
+    /// <summary>
+    /// Resumes from a checkpoint of the same roster (after a failover). Returns false, changing nothing, when the
+    /// checkpoint does not fit the roster.
+    /// </summary>
+    public bool Restore(CycleCheckpoint checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        if (checkpoint.Robots.Length != _robots.Length || _round is not null)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < _robots.Length; i++)
+        {
+            _robots[i].Load(checkpoint.Robots[i]);
+        }
+
+        Step = checkpoint.Step;
+        PoseMismatches = checkpoint.PoseMismatches;
+        return true;
+    }
+
+    /// <summary>
+    /// The step orders of robots still awaited for the current step, as they were sent: after a failover the site
+    /// sends them again (the robot ignores a revision it already has).
+    /// </summary>
+    public IReadOnlyList<RobotStepOrder> PendingOrders()
+    {
+        var orders = new List<RobotStepOrder>();
+        for (var i = 0; i < _robots.Length; i++)
+        {
+            var r = _robots[i];
+            if (r.Awaited && !r.CaughtUp && r.DispatchedStep == Step && Step > 0)
+            {
+                orders.Add(new RobotStepOrder(i, r.Id, r.StepStart, r.StepAction, r.Target, r.Revision) { Granted = r.StepGranted && r.WaitingFor < 0, GrantedBy = r.WaitingFor });
+            }
+        }
+
+        return orders;
+    }
+
+    /// <summary>
+    /// Moves the clock forward to <paramref name="step"/> when robots report having completed steps the checkpoint
+    /// never saw dispatched (the checkpoint write failed before the silo died): the next step follows theirs.
+    /// </summary>
+    public void FastForward(uint step)
+    {
+        if (step > Step && _round is null)
+        {
+            Step = step;
+        }
     }
 
     /// <summary>
@@ -318,6 +441,9 @@ public sealed class SiteCycle
             var target = start.Apply(chosen[i], _map);
             r.Revision++;
             r.DispatchedStep = round.Step;
+            r.StepStart = start;
+            r.StepAction = chosen[i];
+            r.StepGranted = leaderOf[i] < 0;
             r.Target = target;
             r.Awaited = true;
             r.WaitingFor = leaderOf[i];
@@ -488,5 +614,39 @@ public sealed class SiteCycle
 
         /// <summary>The leader whose confirmation grants this robot's current step, or -1.</summary>
         public int WaitingFor { get; set; } = -1;
+
+        public RobotPose StepStart { get; set; } = start;
+
+        public RobotAction StepAction { get; set; } = RobotAction.Wait;
+
+        public bool StepGranted { get; set; } = true;
+
+        public RobotTrack ToTrack() => new()
+        {
+            Pose = Pose,
+            Target = Target,
+            StepStart = StepStart,
+            StepAction = StepAction,
+            ConfirmedStep = ConfirmedStep,
+            DispatchedStep = DispatchedStep,
+            Awaited = Awaited,
+            Revision = Revision,
+            WaitingFor = WaitingFor,
+            StepGranted = StepGranted,
+        };
+
+        public void Load(RobotTrack t)
+        {
+            Pose = t.Pose;
+            Target = t.Target;
+            StepStart = t.StepStart;
+            StepAction = t.StepAction;
+            ConfirmedStep = t.ConfirmedStep;
+            DispatchedStep = t.DispatchedStep;
+            Awaited = t.Awaited;
+            Revision = t.Revision;
+            WaitingFor = t.WaitingFor;
+            StepGranted = t.StepGranted;
+        }
     }
 }

@@ -346,6 +346,7 @@ public sealed class DaemonRig : IAsyncDisposable
             o.Mqtt.Host = "127.0.0.1";
             o.Mqtt.Port = Broker.Port;
             o.Cycle.PlanBudget = TimeSpan.FromMilliseconds(200);
+            o.Http.Enabled = false; // a generic host (killed and restarted by faults): the rig judges through MQTT and the grains
         });
         var host = builder.Build();
         await host.StartAsync(CancellationToken.None).ConfigureAwait(false);

@@ -77,12 +77,7 @@ public static class DemoRunner
 
         // 2. Cloud silo with the optimizer.
         var seats = robotIds.Select((id, i) => new RobotSeat(id, starts[i], Heading.East)).ToArray();
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            DisableDefaults = true,
-            ApplicationName = "WarehouseHybrid.Demo",
-            EnvironmentName = Environments.Production,
-        });
+        var builder = CloudHost.CreateEmbeddedBuilder("WarehouseHybrid.Demo");
         // The demo owns Ctrl+C / SIGTERM (Program.cs): the silo must not install a console lifetime of its own.
         builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
         builder.Logging.ClearProviders();
@@ -101,13 +96,16 @@ public static class DemoRunner
                 o.Mqtt.Host = "127.0.0.1";
                 o.Mqtt.Port = broker.Port;
                 o.Cycle.PlanBudget = options.PlanBudget;
+                o.Http.Port = 0;
+                o.Http.Auth.AnonymousRead = true;
             });
-        var cloud = builder.Build();
+        var cloud = builder.BuildWarehouseCloud();
         await cloud.StartAsync(CancellationToken.None); // a stop request during start-up is honoured once everything is up, so it all shuts down
         var site = cloud.GetSite(SiteId);
         await site.InitializeAsync(SiteDefinition.Create(map, seats));
         output.WriteLine($"  Orleans silo up (localhost clustering, in-memory storage), site '{SiteId}' initialized");
-        output.WriteLine(DashboardUrl(cloud) is { } url ? $"  Dashboard: {url}" : "  Dashboard: not served by this silo build");
+        output.WriteLine($"  HTTP on {cloud.GetHttpAddress()} (read-only without a key: {cloud.GetHttpAddress()}api/sites/{SiteId})");
+        output.WriteLine($"  Dashboard: {cloud.GetHttpAddress()}?site={SiteId}   metrics: {cloud.GetHttpAddress()}metrics");
 
         // 3. World, boards and edge runtimes.
         var world = new SimWorld(map, new SimWorldOptions
@@ -293,7 +291,7 @@ public static class DemoRunner
         {
             using var stopCts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
             await cloud.StopAsync(stopCts.Token);
-            cloud.Dispose();
+            await cloud.DisposeAsync();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -342,17 +340,6 @@ public static class DemoRunner
 
         return result;
     }
-
-    /// <summary>
-    /// Where the demo learns the dashboard's address: the silo host's "urls" setting (ASP.NET's standard key) or
-    /// "Cloud:Dashboard:Url". The dashboard comes with the cloud's observability work; set this to read its server's
-    /// bound addresses once the host exposes them.
-    /// </summary>
-    public static Func<IHost, string?> DashboardUrl { get; set; } = host =>
-    {
-        var configuration = host.Services.GetService<Microsoft.Extensions.Configuration.IConfiguration>();
-        return configuration?["Cloud:Dashboard:Url"] ?? configuration?["urls"];
-    };
 
     private static async Task ApplyFaultAsync(FaultSpec fault, bool begin, SimWorld world, List<VirtualBoard> boards, List<BoardLine> lines)
     {

@@ -31,6 +31,9 @@ public static class FleetTopics
     /// <summary>Cloud to edge: <see cref="Fleet.EscalationResponse"/> (the request's response topic).</summary>
     public static string EscalationResponse(string site, string robot) => Robot(site, robot) + "/cmd/escalation";
 
+    /// <summary>Cloud to edge: <see cref="Fleet.ModelDeployment"/> (a signed model package of a rollout), QoS 1.</summary>
+    public static string Model(string site, string robot) => Robot(site, robot) + "/cmd/model";
+
     /// <summary>Every command topic of one robot (the edge subscribes to this filter).</summary>
     public static string RobotCommandsFilter(string site, string robot) => Robot(site, robot) + "/cmd/#";
 
@@ -42,6 +45,45 @@ public static class FleetTopics
 
     /// <summary>Escalation requests of every robot of every site.</summary>
     public const string AllEscalationsFilter = Root + "/+/robots/+/escalation/request";
+
+    /// <summary>Client to cloud: <see cref="Fleet.TaskSubmission"/>, QoS 1, with an MQTT 5 response topic under <see cref="TaskReplyPrefix"/>.</summary>
+    public static string TaskSubmit(string site) => Site(site) + "/tasks/submit";
+
+    /// <summary>Task submissions of every site.</summary>
+    public const string AllTaskSubmitFilter = Root + "/+/tasks/submit";
+
+    /// <summary>Where replies to a site's task submissions may go: <c>wh/v1/{site}/tasks/reply/</c> + a client id.</summary>
+    public static string TaskReplyPrefix(string site) => Site(site) + "/tasks/reply/";
+
+    /// <summary>Cloud to client: <see cref="Fleet.TaskSubmissionReply"/> for <paramref name="client"/> (the submission's response topic).</summary>
+    public static string TaskReply(string site, string client)
+    {
+        if (!IsValidId(client))
+        {
+            throw new ArgumentException($"client id '{client}' must be 1-64 of [A-Za-z0-9_-]", nameof(client));
+        }
+
+        return TaskReplyPrefix(site) + client;
+    }
+
+    /// <summary>Parses <c>wh/v1/{site}/tasks/submit</c>.</summary>
+    public static bool TryParseTaskSubmitTopic(string topic, out string site)
+    {
+        site = string.Empty;
+        var parts = topic?.Split('/') ?? [];
+        if (parts is not ["wh", "v1", var s, "tasks", "submit"] || !IsValidId(s))
+        {
+            return false;
+        }
+
+        site = s;
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="topic"/> is a reply topic of <paramref name="site"/> (the cloud publishes replies nowhere else).</summary>
+    public static bool IsTaskReplyTopic(string site, string? topic) =>
+        topic is not null && IsValidId(site) && topic.StartsWith(TaskReplyPrefix(site), StringComparison.Ordinal)
+        && IsValidId(topic[TaskReplyPrefix(site).Length..]);
 
     /// <summary>An MQTT 5 shared subscription so several cloud bridges split the load.</summary>
     public static string Shared(string group, string filter) => $"$share/{group}/{filter}";
@@ -96,6 +138,16 @@ public static class FleetTopics
         }
 
         return true;
+    }
+
+    private static string Site(string site)
+    {
+        if (!IsValidId(site))
+        {
+            throw new ArgumentException($"site id '{site}' must be 1-64 of [A-Za-z0-9_-]", nameof(site));
+        }
+
+        return $"{Root}/{site}";
     }
 
     private static string Robot(string site, string robot)

@@ -197,6 +197,7 @@ public static class LinkIngestBench
             o.Mqtt.Host = "127.0.0.1";
             o.Mqtt.Port = port;
             o.Mqtt.PrimaryHostId = string.Empty;
+            o.Http.Enabled = false; // a generic host: the bench measures the bridge only
         });
         var host = builder.Build();
         await host.StartAsync();

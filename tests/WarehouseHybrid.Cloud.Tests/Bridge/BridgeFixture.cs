@@ -40,7 +40,7 @@ public sealed class BridgeFixture : IAsyncLifetime
         _broker = serverFactory.CreateMqttServer(serverOptions);
         await _broker.StartAsync();
 
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        var builder = CloudHost.CreateEmbeddedBuilder("tests");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddWarehouseCloud(
             (map, starts) => new CorridorPlanner(map, starts.Count),
@@ -52,9 +52,10 @@ public sealed class BridgeFixture : IAsyncLifetime
                 o.Mqtt.Host = "127.0.0.1";
                 o.Mqtt.Port = BrokerPort;
                 o.Mqtt.MaxPayloadBytes = MaxPayloadBytes;
+                o.Http.Enabled = false;
                 o.Cycle.ConfirmTimeout = TimeSpan.FromSeconds(2);
             });
-        Host = builder.Build();
+        Host = builder.BuildWarehouseCloud();
         await Host.StartAsync();
         Bridge = Host.GetBridge()!;
         await Bridge.WhenConnectedAsync().WaitAsync(TimeSpan.FromSeconds(10));

@@ -69,6 +69,7 @@ public sealed class MosquittoBridgeTests : IAsyncLifetime
             o.Mqtt.Host = "127.0.0.1";
             o.Mqtt.Port = brokerPort;
             o.Mqtt.MaxPayloadBytes = 4096;
+            o.Http.Enabled = false; // a generic host: the bridge tests need no HTTP endpoint
             configure?.Invoke(o);
         });
         var host = builder.Build();

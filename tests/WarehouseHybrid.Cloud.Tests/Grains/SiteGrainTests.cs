@@ -145,7 +145,7 @@ public sealed class SiteGrainTests(SiloFixture silo) : IClassFixture<SiloFixture
         Assert.Equal(1, result.Accepted);
         Assert.Equal(3, result.Rejections.Count);
         Assert.Contains("task 1 (id 1): id already submitted", result.Rejections);
-        Assert.Contains(result.Rejections, r => r.StartsWith("task 2 (id 2): errand 0 (cell 999)", StringComparison.Ordinal));
+        Assert.Contains(result.Rejections, r => r.StartsWith("task 2 (id 2): errands[0]: cell 999 is off the 10x2 map", StringComparison.Ordinal));
         Assert.Contains("task 3 (id 3): no errands", result.Rejections);
         Assert.Equal(1, (await grain.GetStatsAsync()).TasksSubmitted);
     }

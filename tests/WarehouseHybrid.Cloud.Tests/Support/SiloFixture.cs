@@ -29,23 +29,38 @@ public sealed class SiloFixture : IAsyncLifetime
 
     internal static readonly TimeSpan ConfirmTimeout = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>A key with the Read role (configured as its SHA-256).</summary>
+    internal const string ReadKey = "reader-key-0123456789";
+
+    /// <summary>A key with the Write role (configured in plain text).</summary>
+    internal const string WriteKey = "writer-key-0123456789";
+
+    /// <summary>An HTTP client for the silo's endpoint, with <paramref name="apiKey"/> as bearer token when given.</summary>
+    internal HttpClient Client(string? apiKey = null)
+    {
+        var client = new HttpClient { BaseAddress = Host.GetHttpAddress(), Timeout = TimeSpan.FromSeconds(30) };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        return client;
+    }
+
     public async Task InitializeAsync()
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.AddWarehouseCloud(
+        var builder = TestSilos.Builder(
+            "test",
             (map, starts) => _planners.GetOrAdd(map.Name, _ => new CorridorPlanner(map, starts.Count, gated: map.Name.StartsWith("gated", StringComparison.Ordinal))),
             o =>
             {
-                o.Silo.SiloPort = FreePort.Next();
-                o.Silo.GatewayPort = FreePort.Next();
-                o.Silo.ClusterId = "test-" + Guid.NewGuid().ToString("N");
-                o.Mqtt.Enabled = false;
+                o.Http.Auth.Keys.Add(new ApiKeyOptions { Name = "reader", Role = ApiRole.Read, Sha256 = WarehouseHybrid.Cloud.Api.ApiKeyStore.Hash(ReadKey) });
+                o.Http.Auth.Keys.Add(new ApiKeyOptions { Name = "writer", Role = ApiRole.Write, Key = WriteKey });
                 o.Cycle.ConfirmTimeout = ConfirmTimeout;
                 o.Cycle.PlanBudget = TimeSpan.FromMilliseconds(50);
             });
         builder.Services.AddSingleton<IFleetCommandPublisher>(Publisher);
-        Host = builder.Build();
+        Host = builder.BuildWarehouseCloud();
         await Host.StartAsync();
     }
 
@@ -54,6 +69,10 @@ public sealed class SiloFixture : IAsyncLifetime
         await Host.StopAsync();
         Host.Dispose();
     }
+
+    /// <summary>Plays the robots of a site through their grains (see <see cref="GrainRobots.DriveAsync"/>).</summary>
+    internal Task DriveAsync(string site, string leader, uint firstStep, int maxSteps, Func<Task<bool>> done) =>
+        new GrainRobots(Grains, Publisher).DriveAsync(site, leader, firstStep, maxSteps, done);
 
     /// <summary>Plays a robot: reports that it completed <paramref name="step"/> at a pose.</summary>
     internal Task ReportAsync(string site, string robot, uint step, int cell, Heading heading, ulong seq) =>

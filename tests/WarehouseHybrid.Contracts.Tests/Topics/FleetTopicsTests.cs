@@ -128,4 +128,35 @@ public sealed class FleetTopicsTests
         var topic = $"wh/v1/{new string('s', 65)}/robots/r1/telemetry";
         Assert.False(FleetTopics.TryParseRobotTopic(topic, out _, out _, out _));
     }
+
+    [Fact]
+    public void Task_submission_topics_are_built_and_parsed_and_replies_only_go_under_the_sites_reply_tree()
+    {
+        Assert.Equal("wh/v1/s1/tasks/submit", FleetTopics.TaskSubmit("s1"));
+        Assert.Equal("wh/v1/s1/tasks/reply/wms-1", FleetTopics.TaskReply("s1", "wms-1"));
+        Assert.True(FleetTopics.TryParseTaskSubmitTopic("wh/v1/s1/tasks/submit", out var site));
+        Assert.Equal("s1", site);
+        Assert.True(FleetTopics.IsTaskReplyTopic("s1", "wh/v1/s1/tasks/reply/wms-1"));
+        Assert.Throws<ArgumentException>(() => FleetTopics.TaskReply("s1", "a/b"));
+        Assert.Throws<ArgumentException>(() => FleetTopics.TaskSubmit("+"));
+    }
+
+    [Theory]
+    [InlineData("wh/v1/+/tasks/submit")]
+    [InlineData("wh/v1/s1/tasks/submit/x")]
+    [InlineData("wh/v1/s1/tasks")]
+    [InlineData("wh/v2/s1/tasks/submit")]
+    [InlineData("wh/v1/s1/robots/r1/telemetry")]
+    public void Foreign_topics_are_not_submit_topics(string topic) =>
+        Assert.False(FleetTopics.TryParseTaskSubmitTopic(topic, out _));
+
+    [Theory]
+    [InlineData("wh/v1/s1/robots/r1/cmd/plan")]
+    [InlineData("wh/v1/s2/tasks/reply/wms-1")]
+    [InlineData("wh/v1/s1/tasks/reply/")]
+    [InlineData("wh/v1/s1/tasks/reply/a/b")]
+    [InlineData("wh/v1/s1/tasks/reply/#")]
+    [InlineData(null)]
+    public void A_reply_topic_outside_the_sites_reply_tree_is_refused(string? topic) =>
+        Assert.False(FleetTopics.IsTaskReplyTopic("s1", topic));
 }
