@@ -67,12 +67,11 @@ public sealed class ControlLoopAuditTests
     public async Task The_runtime_audits_model_install_swaps_mode_changes_and_sampled_decisions_into_a_chain_that_verifies()
     {
         using var dir = new TempDirectory();
-        var packages = Path.Combine(RepoPaths.Root, "edge", "WarehouseHybrid.Edge", "Models", "Packages");
         var options = new EdgeOptions
         {
             RobotId = "robot-a", SiteId = "site-a", CloudLinkEnabled = false, MapWidth = 10, MapHeight = 10,
             StartCell = 11, StartHeading = WarehouseHybrid.Domain.Grid.Heading.East,
-            ModelPackagePath = Path.Combine(packages, "driving-policy-1.0.0"), TrustedModelKeys = [Path.Combine(packages, "dev-model-key.pub.pem")],
+            ModelPackagePath = ShippedModel.PackagePath, TrustedModelKeys = [ShippedModel.PublicKeyPath],
             InferenceDeadline = TimeSpan.FromMilliseconds(500),
             Audit = new AuditOptions { Directory = dir.Path, DecisionSampleInterval = TimeSpan.FromMilliseconds(200) },
         };
