@@ -94,7 +94,7 @@ public sealed class ControlLoopAuditTests
         var kinds = records.Select(r => r.Kind).ToHashSet();
         Assert.Superset(new HashSet<string> { AuditKinds.Opened, "model-staged", "model-swap", AuditKinds.ModeChange, AuditKinds.Decision, AuditKinds.Closed }, kinds);
         var learned = records.First(r => r.Decision?.Mode == DecisionMode.Learned);
-        Assert.Equal("1.0.0", learned.ModelVersion);
+        Assert.Equal(ShippedModel.Version, learned.ModelVersion);
         Assert.InRange(learned.Decision!.Value.Confidence, 0.5f, 1f);
         Assert.Equal(AuditKinds.Closed, records[^1].Kind);
         Assert.Equal("shutdown", records[^2].Reason);

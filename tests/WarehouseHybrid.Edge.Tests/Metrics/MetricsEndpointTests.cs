@@ -65,7 +65,7 @@ public sealed partial class MetricsEndpointTests(Xunit.Abstractions.ITestOutputH
         Assert.Contains(samples, s => s.Name == "edge_decision_mode" && s.Labels.Contains("mode=\"ShieldStop\"", StringComparison.Ordinal));
         Assert.Contains(samples, s => s.Name == "edge_drift_z" && s.Labels.Contains("feature=\"range_0\"", StringComparison.Ordinal));
         var info = Assert.Single(samples, s => s.Name == "edge_model_info");
-        Assert.Contains("version=\"1.0.0\"", info.Labels, StringComparison.Ordinal);
+        Assert.Contains($"version=\"{ShippedModel.Version}\"", info.Labels, StringComparison.Ordinal);
         Assert.Contains("provider=\"Cpu\"", info.Labels, StringComparison.Ordinal);
         Assert.Contains("robot=\"robot-m\"", info.Labels, StringComparison.Ordinal);
         Assert.Equal(1, info.Value);
