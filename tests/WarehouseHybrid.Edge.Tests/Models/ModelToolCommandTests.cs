@@ -9,14 +9,18 @@ namespace WarehouseHybrid.Edge.Tests.Models;
 /// <summary>The wh-model command line: keygen keeps the private key private, train-model with --created is byte-reproducible.</summary>
 public sealed class ModelToolCommandTests
 {
+    private static (string Private, string Public) KeyGen(TempDirectory dir)
+    {
+        var keys = (dir.File("k.pem"), dir.File("k.pub.pem"));
+        Assert.Equal(0, WhModel.Main(["keygen", "--private", keys.Item1, "--public", keys.Item2]));
+        return keys;
+    }
+
     [Fact]
     public void Keygen_writes_an_owner_only_private_key_and_never_overwrites_one()
     {
         using var dir = new TempDirectory();
-        var privateKey = Path.Combine(dir.Path, "k.pem");
-        var publicKey = Path.Combine(dir.Path, "k.pub.pem");
-
-        Assert.Equal(0, WhModel.Main(["keygen", "--private", privateKey, "--public", publicKey]));
+        var (privateKey, publicKey) = KeyGen(dir);
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(privateKey));
@@ -33,9 +37,7 @@ public sealed class ModelToolCommandTests
     public void Train_model_with_a_fixed_creation_time_writes_the_same_onnx_and_manifest_twice_and_signs_both()
     {
         using var dir = new TempDirectory();
-        var privateKey = Path.Combine(dir.Path, "k.pem");
-        var publicKey = Path.Combine(dir.Path, "k.pub.pem");
-        Assert.Equal(0, WhModel.Main(["keygen", "--private", privateKey, "--public", publicKey]));
+        var (privateKey, publicKey) = KeyGen(dir);
         string Train(string name)
         {
             var output = Path.Combine(dir.Path, name);
@@ -67,8 +69,7 @@ public sealed class ModelToolCommandTests
     public void A_creation_time_that_is_not_a_date_is_refused_before_anything_is_written()
     {
         using var dir = new TempDirectory();
-        var privateKey = Path.Combine(dir.Path, "k.pem");
-        Assert.Equal(0, WhModel.Main(["keygen", "--private", privateKey, "--public", Path.Combine(dir.Path, "k.pub.pem")]));
+        var (privateKey, _) = KeyGen(dir);
         var output = Path.Combine(dir.Path, "p");
 
         Assert.Equal(2, WhModel.Main(["train-model", "--out", output, "--key", privateKey, "--samples", "600", "--epochs", "1", "--created", "yesterday"]));
