@@ -7,7 +7,7 @@ namespace WarehouseHybrid.ModelTool;
 
 /// <summary>
 /// wh-model: <c>keygen --private KEY.pem --public KEY.pub.pem</c> writes a P-256 signing key pair;
-/// <c>train-model --out DIR --key KEY.pem [--version V] [--samples N] [--epochs E] [--seed S] [--dagger-rounds R]</c>
+/// <c>train-model --out DIR --key KEY.pem [--version V] [--samples N] [--epochs E] [--seed S] [--dagger-rounds R] [--created T]</c>
 /// generates data from the rule policy (and, with DAgger rounds, from closed-loop drives of the model itself labelled by
 /// the rule policy), trains, exports ONNX and writes the signed package;
 /// <c>evaluate --package DIR --trusted-key KEY.pub.pem [--episodes N] [--seed S]</c> drives the package's ONNX model
@@ -39,8 +39,27 @@ public static class Program
     private static int KeyGen(Dictionary<string, string> o)
     {
         using var key = ModelPackageWriter.NewKey();
-        File.WriteAllText(Required(o, "private"), key.ExportPkcs8PrivateKeyPem());
-        File.WriteAllText(Required(o, "public"), key.ExportSubjectPublicKeyInfoPem());
+        var privatePath = Required(o, "private");
+        var publicPath = Required(o, "public");
+
+        // The private key is created owner-only (never world-readable, not even for a moment) and never overwritten.
+        var secret = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            secret.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        try
+        {
+            using var writer = new StreamWriter(privatePath, System.Text.Encoding.ASCII, secret);
+            writer.Write(key.ExportPkcs8PrivateKeyPem());
+        }
+        catch (IOException ex) when (File.Exists(privatePath))
+        {
+            throw new ArgumentException($"--private: '{privatePath}' exists already; keygen does not overwrite a key", ex);
+        }
+
+        File.WriteAllText(publicPath, key.ExportSubjectPublicKeyInfoPem());
         Console.WriteLine($"wrote P-256 key pair: {o["private"]} (keep secret), {o["public"]} (configure as a trusted model key)");
         return 0;
     }
@@ -70,7 +89,7 @@ public static class Program
         var spec = new PolicyModelSpec(
             Version: o.GetValueOrDefault("version", "1.0.0"), Samples: Int(o, "samples", 40_000), Seed: Int(o, "data-seed", 20261124), Trainer: trainer, Dagger: dagger);
         var model = PolicyModelBuilder.BuildPackage(
-            spec, output, key, TimeProvider.System.GetUtcNow(),
+            spec, output, key, Created(o),
             (epoch, fit) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1,3}: action MAE {fit.ActionMae:F4}, class accuracy {fit.ClassAccuracy:P2}, mean confidence {fit.MeanConfidence:F3}")),
             (round, data) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"DAgger round {round}: {data.Count} rows after aggregation")));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -117,6 +136,13 @@ public static class Program
         return o;
     }
 
+    // The creation time is the only input of the manifest that is not a seed: fixing it (--created) makes manifest.pb
+    // byte-identical between runs on one platform; without it the manifest records the time of the run.
+    private static DateTimeOffset Created(Dictionary<string, string> o) =>
+        !o.TryGetValue("created", out var v) ? TimeProvider.System.GetUtcNow()
+        : DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t
+        : throw new ArgumentException($"--created: '{v}' is not a date and time (e.g. 2026-12-01T00:00:00Z)");
+
     private static string Required(Dictionary<string, string> o, string name) =>
         o.TryGetValue(name, out var v) && v.Length > 0 ? v : throw new ArgumentException($"--{name} is required");
 
@@ -129,7 +155,7 @@ public static class Program
     {
         Console.Error.WriteLine($"wh-model: {error}");
         Console.Error.WriteLine("usage: wh-model keygen --private KEY.pem --public KEY.pub.pem");
-        Console.Error.WriteLine("       wh-model train-model --out DIR --key KEY.pem [--version V] [--samples N] [--epochs E] [--seed S] [--data-seed S] [--dagger-rounds R] [--dagger-episodes E] [--dagger-seed S]");
+        Console.Error.WriteLine("       wh-model train-model --out DIR --key KEY.pem [--version V] [--samples N] [--epochs E] [--seed S] [--data-seed S] [--dagger-rounds R] [--dagger-episodes E] [--dagger-seed S] [--created ISO-8601]");
         Console.Error.WriteLine("       wh-model evaluate --package DIR --trusted-key KEY.pub.pem [--episodes N] [--seed S]");
         Console.Error.WriteLine("       " + Cloud.CloudModelCommand.Usage);
         return 2;

@@ -162,7 +162,7 @@ public interface IDrivingPolicy
 /// <param name="LinearAccel">Profile acceleration, m/s^2.</param>
 /// <param name="AngularAccel">Profile angular acceleration, rad/s^2.</param>
 /// <param name="BrakeDecel">Guaranteed braking deceleration, m/s^2.</param>
-/// <param name="SafetyMarginMetres">Distance kept free beyond braking distance.</param>
+/// <param name="SafetyMarginMetres">Distance kept free beyond braking distance, from the range sensor at the body's centre (so it includes the body radius).</param>
 /// <param name="RobotHalfWidthMetres">Corridor half-width for obstacles in the path.</param>
 /// <param name="ObstacleSlowdownMetres">Distance where the rule policy starts slowing.</param>
 /// <param name="RestLinearMps">At-rest speed threshold.</param>

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using WarehouseHybrid.Contracts.Topics;
 using WarehouseHybrid.Domain.Grid;
 using WarehouseHybrid.Edge.Audit;
@@ -82,11 +83,32 @@ public sealed class EdgeOptions
     [Range(0.01, 20.0)]
     public double BrakeDecel { get; set; } = 1.5;
 
-    /// <summary>Distance kept free beyond the braking distance, metres (measured from the range sensor).</summary>
-    [Range(0.0, 5.0)]
-    public double SafetyMarginMetres { get; set; } = 0.25;
+    /// <summary>
+    /// Radius of the robot's body around the range sensor, metres. The range sensor sits at the body's centre, so an echo
+    /// at this range already touches the bumper; <see cref="SafetyMarginMetres"/> and <see cref="RobotHalfWidthMetres"/>
+    /// are checked against it at start.
+    /// </summary>
+    [Range(0.05, 2.0)]
+    public double BodyRadiusMetres { get; set; } = 0.3;
 
-    /// <summary>Half the robot's width plus clearance: beams hitting closer to the path than this count as in the way.</summary>
+    /// <summary>
+    /// Distance kept free beyond the braking distance, metres, measured from the range sensor (the body's centre), so it
+    /// includes <see cref="BodyRadiusMetres"/>: the default is the 0.3 m body plus 0.15 m clearance. At least
+    /// <see cref="MinimumSafetyMarginMetres"/>.
+    /// </summary>
+    [Range(0.0, 5.0)]
+    public double SafetyMarginMetres { get; set; } = 0.45;
+
+    /// <summary>
+    /// The smallest safe <see cref="SafetyMarginMetres"/>: the body radius plus the distance covered at top speed in
+    /// <see cref="BrakeLatencyPeriods"/> control periods (a brake takes effect up to that late after the echo arrives).
+    /// </summary>
+    public double MinimumSafetyMarginMetres => BodyRadiusMetres + (MaxLinearMps * BrakeLatencyPeriods / ControlRateHz);
+
+    /// <summary>Control periods between a dangerous echo and the brake command (the latency target is under 2 ticks).</summary>
+    public const int BrakeLatencyPeriods = 2;
+
+    /// <summary>Half the robot's width plus clearance: beams hitting closer to the path than this count as in the way. At least <see cref="BodyRadiusMetres"/>.</summary>
     [Range(0.05, 2.0)]
     public double RobotHalfWidthMetres { get; set; } = 0.35;
 
@@ -293,6 +315,7 @@ public sealed class EdgeOptions
             errors.Add($"Edge:StartHeading: {(byte)h} is not a heading 0..3");
         }
 
+        ValidateClearance(errors);
         if (LinearAccel > BrakeDecel)
         {
             errors.Add($"Edge:LinearAccel: {LinearAccel} m/s^2 must not exceed BrakeDecel {BrakeDecel} m/s^2 (the profile must stop within the shield's envelope)");
@@ -361,6 +384,23 @@ public sealed class EdgeOptions
         if (ModelStorePollInterval < TimeSpan.FromMilliseconds(10) || ModelStorePollInterval > TimeSpan.FromMinutes(10))
         {
             errors.Add($"Edge:ModelStorePollInterval: {ModelStorePollInterval} must be in [10 ms, 10 min]");
+        }
+    }
+
+    private void ValidateClearance(List<string> errors)
+    {
+        // The shield measures free distance from the range sensor at the body's centre: a margin below the body radius
+        // (the old 0.25 m default against a 0.3 m body) lets the bumper touch what the shield stops for.
+        if (SafetyMarginMetres < MinimumSafetyMarginMetres)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture,
+                $"Edge:SafetyMarginMetres: {SafetyMarginMetres} m is below the safe minimum {MinimumSafetyMarginMetres:0.###} m (it is measured from the range sensor at the centre: Edge:BodyRadiusMetres {BodyRadiusMetres} m plus {BrakeLatencyPeriods} control periods at Edge:MaxLinearMps {MaxLinearMps} m/s)"));
+        }
+
+        if (RobotHalfWidthMetres < BodyRadiusMetres)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture,
+                $"Edge:RobotHalfWidthMetres: {RobotHalfWidthMetres} m is narrower than the body (Edge:BodyRadiusMetres {BodyRadiusMetres} m): obstacles that would hit its side would not count as in the way"));
         }
     }
 

@@ -67,12 +67,11 @@ public sealed class ControlLoopAuditTests
     public async Task The_runtime_audits_model_install_swaps_mode_changes_and_sampled_decisions_into_a_chain_that_verifies()
     {
         using var dir = new TempDirectory();
-        var packages = Path.Combine(RepoPaths.Root, "edge", "WarehouseHybrid.Edge", "Models", "Packages");
         var options = new EdgeOptions
         {
             RobotId = "robot-a", SiteId = "site-a", CloudLinkEnabled = false, MapWidth = 10, MapHeight = 10,
             StartCell = 11, StartHeading = WarehouseHybrid.Domain.Grid.Heading.East,
-            ModelPackagePath = Path.Combine(packages, "driving-policy-1.0.0"), TrustedModelKeys = [Path.Combine(packages, "dev-model-key.pub.pem")],
+            ModelPackagePath = ShippedModel.PackagePath, TrustedModelKeys = [ShippedModel.PublicKeyPath],
             InferenceDeadline = TimeSpan.FromMilliseconds(500),
             Audit = new AuditOptions { Directory = dir.Path, DecisionSampleInterval = TimeSpan.FromMilliseconds(200) },
         };
@@ -95,7 +94,7 @@ public sealed class ControlLoopAuditTests
         var kinds = records.Select(r => r.Kind).ToHashSet();
         Assert.Superset(new HashSet<string> { AuditKinds.Opened, "model-staged", "model-swap", AuditKinds.ModeChange, AuditKinds.Decision, AuditKinds.Closed }, kinds);
         var learned = records.First(r => r.Decision?.Mode == DecisionMode.Learned);
-        Assert.Equal("1.0.0", learned.ModelVersion);
+        Assert.Equal(ShippedModel.Version, learned.ModelVersion);
         Assert.InRange(learned.Decision!.Value.Confidence, 0.5f, 1f);
         Assert.Equal(AuditKinds.Closed, records[^1].Kind);
         Assert.Equal("shutdown", records[^2].Reason);

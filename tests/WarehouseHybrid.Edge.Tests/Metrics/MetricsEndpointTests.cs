@@ -27,7 +27,6 @@ public sealed class MeterListeningCollection
 public sealed partial class MetricsEndpointTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-    private static readonly string Packages = Path.Combine(RepoPaths.Root, "edge", "WarehouseHybrid.Edge", "Models", "Packages");
 
     [Fact]
     public async Task A_scrape_returns_tick_and_inference_histograms_per_reason_counters_serial_errors_drift_and_the_model_info()
@@ -40,8 +39,8 @@ public sealed partial class MetricsEndpointTests(Xunit.Abstractions.ITestOutputH
         {
             RobotId = "robot-m", SiteId = "site-m", CloudLinkEnabled = false, MapWidth = 10, MapHeight = 10,
             StartCell = 11, StartHeading = WarehouseHybrid.Domain.Grid.Heading.East,
-            ModelPackagePath = Path.Combine(Packages, "driving-policy-1.0.0"),
-            TrustedModelKeys = [Path.Combine(Packages, "dev-model-key.pub.pem")],
+            ModelPackagePath = ShippedModel.PackagePath,
+            TrustedModelKeys = [ShippedModel.PublicKeyPath],
             InferenceDeadline = TimeSpan.FromMilliseconds(500),
         };
         await using var runtime = new EdgeRuntime(options, line.DaemonEnd, TimeProvider.System, NullLoggerFactory.Instance);
@@ -66,7 +65,7 @@ public sealed partial class MetricsEndpointTests(Xunit.Abstractions.ITestOutputH
         Assert.Contains(samples, s => s.Name == "edge_decision_mode" && s.Labels.Contains("mode=\"ShieldStop\"", StringComparison.Ordinal));
         Assert.Contains(samples, s => s.Name == "edge_drift_z" && s.Labels.Contains("feature=\"range_0\"", StringComparison.Ordinal));
         var info = Assert.Single(samples, s => s.Name == "edge_model_info");
-        Assert.Contains("version=\"1.0.0\"", info.Labels, StringComparison.Ordinal);
+        Assert.Contains($"version=\"{ShippedModel.Version}\"", info.Labels, StringComparison.Ordinal);
         Assert.Contains("provider=\"Cpu\"", info.Labels, StringComparison.Ordinal);
         Assert.Contains("robot=\"robot-m\"", info.Labels, StringComparison.Ordinal);
         Assert.Equal(1, info.Value);

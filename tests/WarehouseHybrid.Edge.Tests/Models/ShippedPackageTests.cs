@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using WarehouseHybrid.Contracts.Serial;
@@ -8,25 +9,61 @@ using WarehouseHybrid.Edge.Models;
 using WarehouseHybrid.Edge.Plans;
 using WarehouseHybrid.Edge.Sensing;
 using WarehouseHybrid.Edge.Tests.Doubles;
-using WarehouseHybrid.Tests.Common;
 using Heading = WarehouseHybrid.Domain.Grid.Heading;
 
 namespace WarehouseHybrid.Edge.Tests.Models;
 
-/// <summary>The package committed under edge/.../Models/Packages: signed, loadable, and it recognises obstacles.</summary>
+/// <summary>
+/// The package committed under edge/.../Models/Packages: signed by the committed development key, its ONNX file pinned by
+/// hash to the manifest, loadable, and it recognises obstacles.
+/// </summary>
 public sealed class ShippedPackageTests
 {
-    private static readonly string Packages = Path.Combine(RepoPaths.Root, "edge", "WarehouseHybrid.Edge", "Models", "Packages");
+    // What `wh-model train-model --out driving-policy-1.1.0 --key <dev key> --version 1.1.0 --dagger-rounds 4
+    // --created 2026-12-01T00:00:00Z` wrote on the machine that made the package (docs/models.md: libm's last bits can
+    // change these on another platform; retraining means re-pinning them here and in the package README).
+    private const string OnnxSha256 = "c3fd64f62bc87f73c5a21556930ede970f632e4ad56095fff61d54eb76ffd55e";
+    private const string TrainingDataDigest = "sha256:c447c755f5db35ab570d986fd37e1a311397a034203de9c01d3d964aa614aa14";
+    private static readonly DateTimeOffset Created = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private static ModelPackageLoader Loader() => new([File.ReadAllText(Path.Combine(Packages, "dev-model-key.pub.pem"))]);
+    private static ModelPackageLoader Loader() => new([File.ReadAllText(ShippedModel.PublicKeyPath)]);
 
     [Fact]
-    public void The_shipped_package_verifies_against_the_development_key_and_pins_its_onnx()
+    public void The_shipped_package_verifies_against_the_development_key_and_its_manifest_pins_the_onnx_file()
     {
-        var result = Loader().Load(Path.Combine(Packages, "driving-policy-1.0.0"));
+        var result = Loader().Load(ShippedModel.PackagePath);
         Assert.True(result.Accepted, result.Detail);
-        Assert.Equal("1.0.0", result.Package!.Version);
-        Assert.Equal("9a2ebcc466740c58930a971a9eebcf778d2a2f70c26f7c6d82b787a0b2339451", result.Package.Manifest.OnnxSha256);
+        var manifest = result.Package!.Manifest;
+        Assert.Equal(ShippedModel.Version, result.Package.Version);
+        Assert.Equal(OnnxSha256, manifest.OnnxSha256);
+        Assert.Equal(OnnxSha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(ShippedModel.PackagePath, ModelPackageLayout.OnnxFile)))));
+        Assert.Equal(TrainingDataDigest, manifest.TrainingDataDigest);
+        Assert.Equal(Created.ToUnixTimeMilliseconds(), manifest.CreatedUnixMs);
+        Assert.Equal(ModelPackageLayout.SignatureAlgorithm, manifest.SignatureAlgorithm);
+    }
+
+    [Fact]
+    public void The_signature_is_ECDSA_P256_over_the_exact_manifest_bytes_with_the_committed_public_key()
+    {
+        using var key = ECDsa.Create();
+        key.ImportFromPem(File.ReadAllText(ShippedModel.PublicKeyPath));
+        Assert.Equal(256, key.KeySize);
+        var manifest = File.ReadAllBytes(Path.Combine(ShippedModel.PackagePath, ModelPackageLayout.ManifestFile));
+        var signature = File.ReadAllBytes(Path.Combine(ShippedModel.PackagePath, ModelPackageLayout.SignatureFile));
+
+        Assert.True(key.VerifyData(manifest, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+        manifest[manifest.Length / 2] ^= 0x01;
+        Assert.False(key.VerifyData(manifest, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+    }
+
+    [Fact]
+    public void Only_the_current_package_is_shipped_and_no_private_key_is_committed()
+    {
+        Assert.Equal([Path.GetFileName(ShippedModel.PackagePath)], Directory.GetDirectories(ShippedModel.Packages).Select(Path.GetFileName));
+        foreach (var pem in Directory.GetFiles(ShippedModel.Packages, "*.pem", SearchOption.AllDirectories))
+        {
+            Assert.DoesNotContain("PRIVATE KEY", File.ReadAllText(pem), StringComparison.Ordinal);
+        }
     }
 
     [Theory]
@@ -36,7 +73,7 @@ public sealed class ShippedPackageTests
     public void The_shipped_model_classifies_an_obstacle_straight_ahead(double metres, bool obstacle)
     {
         using var manager = new ModelManager(Loader(), new InferenceOptions { Deadline = TimeSpan.FromSeconds(1) }, new FakeTimeProvider(), NullLogger.Instance);
-        Assert.True(manager.TryInstall(Path.Combine(Packages, "driving-policy-1.0.0")).Installed);
+        Assert.True(manager.TryInstall(ShippedModel.PackagePath).Installed);
         var model = manager.AcquireForTick()!.Model;
 
         var snapshot = new SensorSnapshot { FrameCount = 1 };

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -31,6 +32,48 @@ public class EdgeOptionsTests
         Assert.Contains(errors, e => e.StartsWith("Edge:StartCell: 100 is outside the 10x10 map", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("ControlRateHz", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Edge:LinearAccel: 3", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_default_safety_margin_covers_the_body_radius_plus_clearance()
+    {
+        var o = Valid();
+        Assert.Equal(0.3, o.BodyRadiusMetres);
+        Assert.True(o.SafetyMarginMetres > o.BodyRadiusMetres, "the range sensor is at the centre: the margin must reach past the body");
+        Assert.True(o.SafetyMarginMetres >= o.MinimumSafetyMarginMetres);
+        Assert.True(o.RobotHalfWidthMetres >= o.BodyRadiusMetres);
+    }
+
+    [Theory]
+    [InlineData(0.25, 1.0, 50, false)] // the old default: inside the 0.3 m body
+    [InlineData(0.33, 1.0, 50, false)] // past the body, but 1 m/s covers 0.04 m in the 2 periods before the brake
+    [InlineData(0.34, 1.0, 50, true)]
+    [InlineData(0.45, 3.0, 50, true)] // the HIL demo's fleet: 0.3 + 3 x 2 / 50
+    [InlineData(0.45, 4.0, 50, false)]
+    [InlineData(0.45, 4.0, 100, true)]
+    public void A_safety_margin_below_the_body_radius_plus_the_brake_latency_travel_is_refused_by_name(double margin, double topSpeed, int rateHz, bool valid)
+    {
+        var o = Valid();
+        o.SafetyMarginMetres = margin;
+        o.MaxLinearMps = topSpeed;
+        o.ControlRateHz = rateHz;
+
+        var errors = o.Validate();
+
+        Assert.Equal(valid, !errors.Any(e => e.StartsWith($"Edge:SafetyMarginMetres: {margin.ToString(CultureInfo.InvariantCulture)} m is below the safe minimum", StringComparison.Ordinal)));
+        Assert.Equal(valid, errors.Count == 0);
+    }
+
+    [Fact]
+    public void A_bigger_body_raises_the_minimum_margin_and_the_path_corridor_must_cover_it()
+    {
+        var o = Valid();
+        o.BodyRadiusMetres = 0.5;
+
+        var errors = o.Validate();
+
+        Assert.Contains(errors, e => e.StartsWith("Edge:SafetyMarginMetres: 0.45 m is below the safe minimum 0.54 m", StringComparison.Ordinal) && e.Contains("Edge:BodyRadiusMetres 0.5 m", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Edge:RobotHalfWidthMetres: 0.35 m is narrower than the body", StringComparison.Ordinal));
     }
 
     [Fact]

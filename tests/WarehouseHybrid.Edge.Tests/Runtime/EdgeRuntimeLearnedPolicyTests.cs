@@ -20,9 +20,8 @@ namespace WarehouseHybrid.Edge.Tests.Runtime;
 public sealed class EdgeRuntimeLearnedPolicyTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-    private static readonly string Packages = Path.Combine(RepoPaths.Root, "edge", "WarehouseHybrid.Edge", "Models", "Packages");
-    private static readonly string ShippedPackage = Path.Combine(Packages, "driving-policy-1.0.0");
-    private static readonly string DevKey = Path.Combine(Packages, "dev-model-key.pub.pem");
+    private static readonly string ShippedPackage = ShippedModel.PackagePath;
+    private static readonly string DevKey = ShippedModel.PublicKeyPath;
 
     private static EdgeOptions Options(string packagePath) => new()
     {
@@ -47,7 +46,7 @@ public sealed class EdgeRuntimeLearnedPolicyTests
 
         var started = runtime.GetStatus();
         Assert.True(started.ModelInstall!.Installed, started.ModelInstall.Detail);
-        Assert.Equal("1.0.0", started.ModelVersion);
+        Assert.Equal(ShippedModel.Version, started.ModelVersion);
         Assert.Equal(ExecutionProviderKind.Cpu, started.ExecutionProvider);
         // CUDA was asked for first: no GPU here, so its failure is recorded with a reason before CPU took over.
         Assert.Contains(started.ProviderAttempts, a => a.Provider == ExecutionProviderKind.Cuda && !a.Succeeded && a.Reason.Length > 0);
@@ -58,7 +57,7 @@ public sealed class EdgeRuntimeLearnedPolicyTests
 
         var status = runtime.GetStatus();
         Assert.True(status.Decisions!.LearnedTicks > 0);
-        Assert.Equal("1.0.0", status.ModelVersion);
+        Assert.Equal(ShippedModel.Version, status.ModelVersion);
         await runtime.StopAsync();
         Assert.Equal(string.Empty, runtime.GetStatus().ModelVersion); // the ONNX session is released at stop
     }

@@ -75,7 +75,7 @@ public sealed class ScenarioReaderTests
     {
         var ex = Refused($$"""
             { "name": "x", {{Map}}, "duration": "10s",
-              "fleet": { "robots": 2, "modelPackage": "../../edge/WarehouseHybrid.Edge/Models/Packages/driving-policy-1.0.0" },
+              "fleet": { "robots": 2, "modelPackage": "../../edge/WarehouseHybrid.Edge/Models/Packages/driving-policy-1.1.0" },
               "faults": [ { "id": "slow", "kind": "model.slowInference", "robot": 0, "at": "1s" } ], "expect": { "noTelemetryLoss": true } }
             """);
         var problems = ex.All.Select(e => e.Problem).ToList();
