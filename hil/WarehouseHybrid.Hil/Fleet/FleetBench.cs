@@ -13,7 +13,7 @@ namespace WarehouseHybrid.Hil.Fleet;
 /// <param name="TasksFinished">Tasks finished.</param>
 /// <param name="Violations">Invariant violations.</param>
 /// <param name="FirstViolation">The first one, if any.</param>
-/// <param name="PlanWallTime">Wall time inside the optimizer.</param>
+/// <param name="PlanWallTime">Wall time inside the optimizer during the measurement.</param>
 public sealed record FleetBenchResult(
     int Robots, TimeSpan SimulatedTime, TimeSpan WallTime, long WorldSteps, long ControlTicks, uint SiteSteps, long TasksFinished,
     long Violations, string? FirstViolation, TimeSpan PlanWallTime)
@@ -49,7 +49,7 @@ public sealed record FleetBenchResult(
     /// <summary>Simulated time per critical-path CPU time: the speed factor idle cores (one per thread) would give.</summary>
     public double CriticalPathSpeedFactor => CriticalPathCpu > TimeSpan.Zero ? SimulatedTime / CriticalPathCpu : double.NaN;
 
-    /// <summary>Wall time per phase (world, robots, site).</summary>
+    /// <summary>Wall time per phase (world, robots, site) during the measurement.</summary>
     public (TimeSpan World, TimeSpan Robots, TimeSpan Site) Phases { get; init; }
 
     /// <summary>Simulated time per wall time.</summary>
@@ -80,6 +80,8 @@ public static class FleetBench
         var cpuBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         var pathBefore = fleet.CriticalPathCpu;
         var phasesBefore = fleet.CriticalPathPhases;
+        var wallPhasesBefore = fleet.PhaseTimes;
+        var planBefore = fleet.Site?.Stats.PlanWallTime ?? TimeSpan.Zero;
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         var collectionsBefore = GC.CollectionCount(0);
         var started = TimeProvider.System.GetTimestamp();
@@ -101,6 +103,8 @@ public static class FleetBench
         var path = fleet.CriticalPathCpu - pathBefore;
         var phases = fleet.CriticalPathPhases;
         phases = (phases.World - phasesBefore.World, phases.Robots - phasesBefore.Robots, phases.Site - phasesBefore.Site);
+        var wallPhases = fleet.PhaseTimes;
+        wallPhases = (wallPhases.World - wallPhasesBefore.World, wallPhases.Robots - wallPhasesBefore.Robots, wallPhases.Site - wallPhasesBefore.Site);
         var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
         var collections = GC.CollectionCount(0) - collectionsBefore;
         if (options.Parallelism == 1)
@@ -113,9 +117,9 @@ public static class FleetBench
         var ticks = fleet.Runtimes.Sum(r => r.GetStatus().Loop.Ticks) - ticksBefore;
         var site = fleet.Site?.Stats ?? default;
         return new FleetBenchResult(fleet.Count, fleet.Now - startSim, elapsed, (long)((fleet.Now - startSim) / options.WorldStep), ticks,
-            site.Step, site.TasksFinished, fleet.World.ViolationCount, fleet.World.FirstViolation?.ToString(), site.PlanWallTime) 
+            site.Step, site.TasksFinished, fleet.World.ViolationCount, fleet.World.FirstViolation?.ToString(), site.PlanWallTime - planBefore) 
         {
-            Phases = fleet.PhaseTimes, CpuTime = cpu, Threads = options.Parallelism, CriticalPathCpu = path, CriticalPathPhases = phases, AllocatedBytes = allocated, Collections = collections,
+            Phases = wallPhases, CpuTime = cpu, Threads = options.Parallelism, CriticalPathCpu = path, CriticalPathPhases = phases, AllocatedBytes = allocated, Collections = collections,
         };
     }
 }

@@ -10,7 +10,8 @@ namespace WarehouseHybrid.Hil.Fleet;
 /// </summary>
 internal sealed class LockstepWorkers : IDisposable
 {
-    private const int ChunksPerParticipant = 4;
+    private const int ChunksPerParticipant = 16;
+    private const int CallerSpins = 20;
     private const int SlotLongs = 8; // one cache line per participant's counters
     private const long ChunkMask = 0xFFFF_FFFF;
 
@@ -24,6 +25,7 @@ internal sealed class LockstepWorkers : IDisposable
     private readonly long[] _slots;
     private long _state; // generation << 32 | next unclaimed chunk
     private int _completed;
+    private int _active; // participants inside Participate (their CPU counters are written when they leave)
     private volatile bool _stopping;
 
     /// <summary>Starts the dedicated threads; <paramref name="range"/> runs items [from, to) and must not depend on the thread.</summary>
@@ -65,9 +67,22 @@ internal sealed class LockstepWorkers : IDisposable
         }
 
         Participate(0);
-        if (Volatile.Read(ref _completed) < _chunks)
+
+        // Done when every chunk is and every participant has left (a thread woken late may enter and find nothing,
+        // and its wake-up may be for the previous phase: the condition is checked again after each signal). What is
+        // left is at most a chunk in flight, so the caller spins (yielding) for a few rounds before it sleeps: a
+        // sleeping caller has to wait for the scheduler when the chunk ends.
+        var spinner = default(SpinWait);
+        while (Volatile.Read(ref _completed) < _chunks || Volatile.Read(ref _active) > 0)
         {
+            if (spinner.Count < CallerSpins)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+                continue;
+            }
+
             _done.Wait();
+            _done.Reset();
         }
 
         long total = 0;
@@ -125,7 +140,8 @@ internal sealed class LockstepWorkers : IDisposable
 
     private void Participate(int participant)
     {
-        var slot = participant * SlotLongs;
+        // Entered before claiming anything, so the phase cannot end while this thread may still claim or report.
+        Interlocked.Increment(ref _active);
         var start = CpuClock.ThreadNanoseconds();
         long done = 0;
         while (true)
@@ -134,7 +150,7 @@ internal sealed class LockstepWorkers : IDisposable
             var next = (int)(state & ChunkMask);
             if (next >= _chunks)
             {
-                return;
+                break;
             }
 
             if (Interlocked.CompareExchange(ref _state, state + 1, state) != state)
@@ -142,15 +158,21 @@ internal sealed class LockstepWorkers : IDisposable
                 continue;
             }
 
-            // Claimed: the phase cannot end before this chunk is counted, so the fields below belong to it.
             _range((int)((long)_items * next / _chunks), (int)((long)_items * (next + 1) / _chunks));
             done++;
+            Interlocked.Increment(ref _completed);
+        }
+
+        if (done > 0)
+        {
+            var slot = participant * SlotLongs;
             Volatile.Write(ref _slots[slot], CpuClock.ThreadNanoseconds() - start);
             Volatile.Write(ref _slots[slot + 1], done);
-            if (Interlocked.Increment(ref _completed) == _chunks)
-            {
-                _done.Set();
-            }
+        }
+
+        if (Interlocked.Decrement(ref _active) == 0)
+        {
+            _done.Set();
         }
     }
 }
