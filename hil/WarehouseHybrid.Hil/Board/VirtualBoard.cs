@@ -207,7 +207,7 @@ public sealed class VirtualBoard : IAsyncDisposable
 
         if (_options.ReportEvents)
         {
-            var state = _world.EventFlags(RobotIndex);
+            var state = _options.LockStep ? _world.EventFlagsConcurrent(RobotIndex) : _world.EventFlags(RobotIndex);
             if (state.WatchdogExpired && !_wasWatchdogExpired)
             {
                 sent += ReportFault(BoardFaultCodes.CommandWatchdogExpired, 1) ? 1 : 0;
@@ -248,7 +248,7 @@ public sealed class VirtualBoard : IAsyncDisposable
     /// <summary>Sends one sensor frame with the robot's current readings now; false when the line is down.</summary>
     public bool SendSensorFrame()
     {
-        var frame = _options.ConcurrentSensing ? _world.SenseConcurrent(RobotIndex) : _world.Sense(RobotIndex);
+        var frame = _options.LockStep ? _world.SenseConcurrent(RobotIndex) : _world.Sense(RobotIndex);
         lock (_sendGate)
         {
             frame.Status = _faultLatched ? BoardStatus.Faulted : BoardStatus.Ok;
@@ -378,7 +378,15 @@ public sealed class VirtualBoard : IAsyncDisposable
                     TryClearFault();
                 }
 
-                _world.ApplyCommand(RobotIndex, frame.Motor);
+                if (_options.LockStep)
+                {
+                    _world.ApplyCommandConcurrent(RobotIndex, frame.Motor);
+                }
+                else
+                {
+                    _world.ApplyCommand(RobotIndex, frame.Motor);
+                }
+
                 Interlocked.Increment(ref _commandsApplied);
                 break;
             case BoardMessageType.Heartbeat:

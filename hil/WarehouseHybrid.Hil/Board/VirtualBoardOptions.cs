@@ -16,10 +16,12 @@ public sealed record VirtualBoardOptions
     public TimeSpan FaultRepeatPeriod { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Sense with <see cref="World.SimWorld.SenseConcurrent"/> (lock-step fleets that pump boards in parallel between
-    /// world steps) instead of the locked <see cref="World.SimWorld.Sense"/>.
+    /// Lock-step hosting (fleets that pump boards and apply commands in parallel between world steps): sense, read
+    /// event flags and apply commands through <see cref="World.SimWorld.SenseConcurrent"/>,
+    /// <see cref="World.SimWorld.EventFlagsConcurrent"/> and <see cref="World.SimWorld.ApplyCommandConcurrent"/>
+    /// instead of the members that take the world's lock (hundreds of boards on two threads contend for it).
     /// </summary>
-    public bool ConcurrentSensing { get; init; }
+    public bool LockStep { get; init; }
 
     /// <summary>Whether the board reports watchdog expiry, e-stop and bumper hits as BoardFault frames (warnings).</summary>
     public bool ReportEvents { get; init; } = true;

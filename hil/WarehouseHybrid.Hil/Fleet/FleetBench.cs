@@ -13,21 +13,43 @@ namespace WarehouseHybrid.Hil.Fleet;
 /// <param name="TasksFinished">Tasks finished.</param>
 /// <param name="Violations">Invariant violations.</param>
 /// <param name="FirstViolation">The first one, if any.</param>
-/// <param name="PlanWallTime">Wall time inside the optimizer.</param>
+/// <param name="PlanWallTime">Wall time inside the optimizer during the measurement.</param>
 public sealed record FleetBenchResult(
     int Robots, TimeSpan SimulatedTime, TimeSpan WallTime, long WorldSteps, long ControlTicks, uint SiteSteps, long TasksFinished,
     long Violations, string? FirstViolation, TimeSpan PlanWallTime)
 {
-    /// <summary>CPU time the process used during the measurement (all threads).</summary>
+    /// <summary>CPU time the process used during the measurement (all threads, spinning and GC included).</summary>
     public TimeSpan CpuTime { get; init; }
 
-    /// <summary>
-    /// The speed factor the CPU work allows on this many otherwise idle cores (simulated / (CPU time / cores)):
-    /// on a shared machine the wall-clock factor mostly measures the other tenants.
-    /// </summary>
-    public double CpuBoundSpeedFactor(int cores) => SimulatedTime / (CpuTime / cores);
+    /// <summary>Threads the fleet ran its per-robot work on.</summary>
+    public int Threads { get; init; } = 1;
 
-    /// <summary>Wall time per phase (world, robots, site).</summary>
+    /// <summary>
+    /// The fleet's critical-path CPU time during the measurement (<see cref="LockstepFleet.CriticalPathCpu"/>): the
+    /// wall time the run would take with a core per thread and no other tenant. Zero when not measurable.
+    /// </summary>
+    public TimeSpan CriticalPathCpu { get; init; }
+
+    /// <summary><see cref="CriticalPathCpu"/> by phase (world with invariants, per-robot work, site).</summary>
+    public (TimeSpan World, TimeSpan Robots, TimeSpan Site) CriticalPathPhases { get; init; }
+
+    /// <summary>Bytes allocated during the measurement (all threads).</summary>
+    public long AllocatedBytes { get; init; }
+
+    /// <summary>Garbage collections (any generation) during the measurement.</summary>
+    public int Collections { get; init; }
+
+    /// <summary>
+    /// Simulated time per share of the process's CPU time on <paramref name="cores"/> cores, capped at the
+    /// threads the fleet used: simulated / (CPU time / min(cores, threads)). On a shared machine the wall-clock
+    /// factor mostly measures the other tenants; this one still counts every cycle the process burned.
+    /// </summary>
+    public double CpuNormalizedSpeedFactor(int cores) => SimulatedTime / (CpuTime / Math.Max(1, Math.Min(cores, Threads)));
+
+    /// <summary>Simulated time per critical-path CPU time: the speed factor idle cores (one per thread) would give.</summary>
+    public double CriticalPathSpeedFactor => CriticalPathCpu > TimeSpan.Zero ? SimulatedTime / CriticalPathCpu : double.NaN;
+
+    /// <summary>Wall time per phase (world, robots, site) during the measurement.</summary>
     public (TimeSpan World, TimeSpan Robots, TimeSpan Site) Phases { get; init; }
 
     /// <summary>Simulated time per wall time.</summary>
@@ -35,8 +57,10 @@ public sealed record FleetBenchResult(
 
     /// <summary>A one-line summary.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Robots} robots, {SimulatedTime.TotalSeconds:F1} s simulated in {WallTime.TotalSeconds:F1} s wall: speed factor {SpeedFactor:F2}x " +
-        $"(CPU {CpuTime.TotalSeconds:F1} s: {CpuBoundSpeedFactor(Environment.ProcessorCount):F2}x on {Environment.ProcessorCount} idle cores); " +
+        $"{Robots} robots, {SimulatedTime.TotalSeconds:F1} s simulated in {WallTime.TotalSeconds:F1} s wall: speed factor {SpeedFactor:F2}x; " +
+        $"process CPU {CpuTime.TotalSeconds:F2} s: {CpuNormalizedSpeedFactor(Environment.ProcessorCount):F2}x CPU-normalized on {Math.Min(Environment.ProcessorCount, Threads)} core(s); " +
+        $"critical path CPU {CriticalPathCpu.TotalSeconds:F2} s (world {CriticalPathPhases.World.TotalSeconds:F2}, robots {CriticalPathPhases.Robots.TotalSeconds:F2}, site {CriticalPathPhases.Site.TotalSeconds:F2}): {CriticalPathSpeedFactor:F2}x on idle cores; " +
+        $"allocated {AllocatedBytes / 1048576.0:F1} MiB, {Collections} GCs; " +
         $"{WorldSteps} world steps with invariants, {ControlTicks} control ticks, {SiteSteps} site steps, {TasksFinished} tasks finished, " +
         $"optimizer {PlanWallTime.TotalSeconds:F1} s, {Violations} invariant violations; wall per phase: world {Phases.World.TotalSeconds:F1} s, boards+edges {Phases.Robots.TotalSeconds:F1} s, site {Phases.Site.TotalSeconds:F1} s");
 }
@@ -54,6 +78,12 @@ public static class FleetBench
         var ticksBefore = fleet.Runtimes.Sum(r => r.GetStatus().Loop.Ticks);
         var startSim = fleet.Now;
         var cpuBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        var pathBefore = fleet.CriticalPathCpu;
+        var phasesBefore = fleet.CriticalPathPhases;
+        var wallPhasesBefore = fleet.PhaseTimes;
+        var planBefore = fleet.Site?.Stats.PlanWallTime ?? TimeSpan.Zero;
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+        var collectionsBefore = GC.CollectionCount(0);
         var started = TimeProvider.System.GetTimestamp();
         var nextReport = TimeSpan.FromSeconds(10);
         fleet.RunFor(simulated, () =>
@@ -70,6 +100,13 @@ public static class FleetBench
         });
         var elapsed = TimeProvider.System.GetElapsedTime(started);
         var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var path = fleet.CriticalPathCpu - pathBefore;
+        var phases = fleet.CriticalPathPhases;
+        phases = (phases.World - phasesBefore.World, phases.Robots - phasesBefore.Robots, phases.Site - phasesBefore.Site);
+        var wallPhases = fleet.PhaseTimes;
+        wallPhases = (wallPhases.World - wallPhasesBefore.World, wallPhases.Robots - wallPhasesBefore.Robots, wallPhases.Site - wallPhasesBefore.Site);
+        var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
+        var collections = GC.CollectionCount(0) - collectionsBefore;
         if (options.Parallelism == 1)
         {
             var p = fleet.RobotPhaseTimes;
@@ -80,6 +117,9 @@ public static class FleetBench
         var ticks = fleet.Runtimes.Sum(r => r.GetStatus().Loop.Ticks) - ticksBefore;
         var site = fleet.Site?.Stats ?? default;
         return new FleetBenchResult(fleet.Count, fleet.Now - startSim, elapsed, (long)((fleet.Now - startSim) / options.WorldStep), ticks,
-            site.Step, site.TasksFinished, fleet.World.ViolationCount, fleet.World.FirstViolation?.ToString(), site.PlanWallTime) { Phases = fleet.PhaseTimes, CpuTime = cpu };
+            site.Step, site.TasksFinished, fleet.World.ViolationCount, fleet.World.FirstViolation?.ToString(), site.PlanWallTime - planBefore) 
+        {
+            Phases = wallPhases, CpuTime = cpu, Threads = options.Parallelism, CriticalPathCpu = path, CriticalPathPhases = phases, AllocatedBytes = allocated, Collections = collections,
+        };
     }
 }

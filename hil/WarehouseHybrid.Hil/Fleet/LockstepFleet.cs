@@ -40,8 +40,8 @@ public interface IFleetTap
 /// <see cref="SerialFaultInjector"/> each way), and optionally a <see cref="LocalSite"/> that plans. Each
 /// <see cref="Tick"/> steps the world, lets every board send what is due, runs each edge whose control tick is due
 /// and applies its motor command, then lets the site confirm and plan. The per-robot work runs on
-/// <see cref="FleetOptions.Parallelism"/> threads; nothing in it depends on which thread ran it, so a run repeats
-/// exactly for a seed. As fast as the CPU allows: a wall clock plays no part.
+/// <see cref="FleetOptions.Parallelism"/> threads (<see cref="LockstepWorkers"/>); nothing in it depends on which
+/// thread ran it, so a run repeats exactly for a seed. As fast as the CPU allows: a wall clock plays no part.
 /// </summary>
 public sealed class LockstepFleet : IAsyncDisposable
 {
@@ -52,11 +52,16 @@ public sealed class LockstepFleet : IAsyncDisposable
     private readonly long _controlEvery;
     private readonly long _sensorEvery;
     private readonly long _pollEvery;
-    private readonly ParallelOptions _parallel;
     private long _ticks;
     private long _worldTicks;
     private long _robotTicks;
     private long _pollTicks;
+    private long _pathWorld; // critical-path CPU nanoseconds by phase
+    private long _pathRobots;
+    private long _pathSite;
+    private readonly LockstepWorkers? _workers;
+    private TimeSpan _phaseNow; // the per-robot phase's time and kind, for the workers
+    private bool _phaseControl;
 
     /// <summary>Builds the fleet on a map; nothing runs until <see cref="Start"/> and <see cref="Tick"/>.</summary>
     public LockstepFleet(GridMap map, FleetOptions options, ILoggerFactory? loggerFactory = null)
@@ -84,7 +89,7 @@ public sealed class LockstepFleet : IAsyncDisposable
         _robots = new Robot[options.Robots];
         _runtimes = new EdgeRuntime[options.Robots];
         _progress = new StepProgress[options.Robots];
-        var boardOptions = new VirtualBoardOptions { SensorPeriod = options.SensorPeriod, ConcurrentSensing = true };
+        var boardOptions = new VirtualBoardOptions { SensorPeriod = options.SensorPeriod, LockStep = true };
         for (var i = 0; i < options.Robots; i++)
         {
             var id = $"robot-{i:D3}";
@@ -103,7 +108,6 @@ public sealed class LockstepFleet : IAsyncDisposable
         _controlEvery = TimeSpan.FromSeconds(1.0 / options.ControlRateHz).Ticks / options.WorldStep.Ticks;
         _sensorEvery = options.SensorPeriod.Ticks / options.WorldStep.Ticks;
         _pollEvery = Math.Max(1, options.SitePollPeriod.Ticks / options.WorldStep.Ticks);
-        _parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism };
         Link = new SiteLink(options.Seed);
         Link.OnDelivered = (robot, message) => Tap?.Message(robot, Clock.Elapsed, message);
         if (options.WithSite)
@@ -118,6 +122,11 @@ public sealed class LockstepFleet : IAsyncDisposable
             });
             Site = new LocalSite(map, roster, planner, (int)Math.Ceiling(options.TasksRevealed * options.Robots), options.ErrandsPerTask,
                 options.Seed, options.ConfirmTimeout, TimeSpan.FromSeconds(10));
+        }
+
+        if (options.Parallelism > 1)
+        {
+            _workers = new LockstepWorkers(options.Parallelism, options.Robots, StepRobots);
         }
     }
 
@@ -247,51 +256,75 @@ public sealed class LockstepFleet : IAsyncDisposable
     public void Tick()
     {
         var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        var cpu0 = CpuClock.ThreadNanoseconds();
         World.Step(_options.WorldStep);
         Clock.Advance(_options.WorldStep);
         var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+        var cpu1 = CpuClock.ThreadNanoseconds();
         _worldTicks += t1 - t0;
         var tick = ++_ticks;
         var now = Clock.Elapsed;
-        var control = tick % _controlEvery == 0;
+        // Control ticks fall on the world steps whose sensor frames the boards send (both cadences start at the
+        // first step): a robot's frame is decoded, decided on and answered while its state is in the cache, which
+        // with hundreds of robots between two visits is most of the per-robot cost. The board and edge clocks of a
+        // real robot have some phase; this one is zero (the frame is one world step fresher than before).
+        var control = (tick - 1) % _controlEvery == 0;
+        long longestWorker;
         if (_options.Parallelism == 1)
         {
             for (var i = 0; i < _robots.Length; i++)
             {
                 StepRobot(i, now, control);
             }
+
+            longestWorker = CpuClock.ThreadNanoseconds() - cpu1;
         }
         else
         {
-            Parallel.For(0, _options.Parallelism, _parallel, worker =>
-            {
-                var n = _robots.Length;
-                var from = (int)((long)n * worker / _options.Parallelism);
-                var to = (int)((long)n * (worker + 1) / _options.Parallelism);
-                for (var i = from; i < to; i++)
-                {
-                    StepRobot(i, now, control);
-                }
-            });
+            _phaseNow = now;
+            _phaseControl = control;
+            longestWorker = _workers!.Run();
         }
 
         var t2 = System.Diagnostics.Stopwatch.GetTimestamp();
         _robotTicks += t2 - t1;
+        var poll = tick % _pollEvery == 0;
+
+        // The site may plan on several threads: its phase is charged with the whole process's CPU time.
+        var cpu2 = poll ? CpuClock.ProcessNanoseconds() : CpuClock.ThreadNanoseconds();
         if (Site is not null)
         {
             Link.Deliver(now, _runtimes);
         }
 
-        if (tick % _pollEvery == 0)
+        if (poll)
         {
             Poll();
             _pollTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t2;
         }
+
+        var site = (poll ? CpuClock.ProcessNanoseconds() : CpuClock.ThreadNanoseconds()) - cpu2;
+        _pathWorld += cpu1 - cpu0;
+        _pathRobots += longestWorker;
+        _pathSite += site;
     }
+
+    /// <summary>
+    /// CPU time on the fleet's critical path so far: per world step, the serial phases' CPU time (world with
+    /// invariants, site) plus the longest worker's CPU time in the per-robot phase. It is the wall time the run would
+    /// take with a core for each worker and no other tenant, and excludes time spent waiting or spinning for a
+    /// core; zero where thread CPU clocks are not available (<see cref="CpuClock"/>).
+    /// </summary>
+    public TimeSpan CriticalPathCpu => TimeSpan.FromTicks((_pathWorld + _pathRobots + _pathSite) / 100);
+
+    /// <summary><see cref="CriticalPathCpu"/> by phase: world steps with invariants, per-robot work, site.</summary>
+    public (TimeSpan World, TimeSpan Robots, TimeSpan Site) CriticalPathPhases =>
+        (TimeSpan.FromTicks(_pathWorld / 100), TimeSpan.FromTicks(_pathRobots / 100), TimeSpan.FromTicks(_pathSite / 100));
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        _workers?.Dispose();
         foreach (var r in _robots)
         {
             await r.Runtime.DisposeAsync().ConfigureAwait(false);
@@ -320,6 +353,14 @@ public sealed class LockstepFleet : IAsyncDisposable
     public TimeSpan[] RobotPhaseTimes => [.. _robotPhase.Select(t => TimeSpan.FromTicks(t * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency))];
 
     private readonly long[] _robotPhase = new long[4];
+
+    private void StepRobots(int from, int to)
+    {
+        for (var i = from; i < to; i++)
+        {
+            StepRobot(i, _phaseNow, _phaseControl);
+        }
+    }
 
     private void StepRobot(int i, TimeSpan now, bool control)
     {

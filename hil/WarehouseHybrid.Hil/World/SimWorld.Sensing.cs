@@ -7,6 +7,9 @@ namespace WarehouseHybrid.Hil.World;
 // cells, other robots, people and dropped items, battery and flags.
 public sealed partial class SimWorld
 {
+    private static readonly double[] BeamCos = BeamOffsets(Math.Cos);
+    private static readonly double[] BeamSin = BeamOffsets(Math.Sin);
+
     /// <summary>
     /// What a robot's board measures now: encoder ticks, wheel speeds, IMU heading, the 16-beam range scan,
     /// battery and bumper/e-stop/brake flags. <c>BoardTimeMs</c> is the world time in ms; the board sets Status.
@@ -55,7 +58,8 @@ public sealed partial class SimWorld
         {
             EnsureBodies();
             var r = Robot(index);
-            return Cast(r.Index, r.X, r.Y, worldAngleRad, Options.MaxRangeMetres);
+            var (sin, cos) = Math.SinCos(worldAngleRad);
+            return Cast(r.Index, r.X, r.Y, cos, sin, Options.MaxRangeMetres);
         }
     }
 
@@ -88,9 +92,14 @@ public sealed partial class SimWorld
 
     private void ScanLocked(SimRobot r, Span<ushort> ranges)
     {
+        // Each beam's direction is the heading's rotated by the beam's fixed offset: one sine/cosine per scan
+        // instead of one per beam (the scan is the hottest path of a large fleet).
+        var (sin, cos) = Math.SinCos(r.Theta);
         for (var b = 0; b < RangeScanLayout.BeamCount; b++)
         {
-            var d = Cast(r.Index, r.X, r.Y, r.Theta + (b * RangeScanLayout.BeamSpacingRad), Options.MaxRangeMetres);
+            var dx = (cos * BeamCos[b]) - (sin * BeamSin[b]);
+            var dy = (sin * BeamCos[b]) + (cos * BeamSin[b]);
+            var d = Cast(r.Index, r.X, r.Y, dx, dy, Options.MaxRangeMetres);
             if (d >= Options.MaxRangeMetres)
             {
                 ranges[b] = RangeScanLayout.NoEchoMillimetres;
@@ -102,15 +111,24 @@ public sealed partial class SimWorld
         }
     }
 
+    private static double[] BeamOffsets(Func<double, double> f)
+    {
+        var values = new double[RangeScanLayout.BeamCount];
+        for (var b = 0; b < values.Length; b++)
+        {
+            values[b] = f(b * RangeScanLayout.BeamSpacingRad);
+        }
+
+        return values;
+    }
+
     /// <summary>
-    /// One ray: Amanatides-Woo traversal of the cells it crosses, testing the bodies listed in each visited cell,
+    /// One ray (unit direction dx, dy): Amanatides-Woo traversal of the cells it crosses, testing the bodies listed in each visited cell,
     /// up to the first wall, blocked cell or map edge. A hit inside a cell can only be beaten by a body listed in a
     /// cell the ray entered earlier, so the walk stops once the next cell starts beyond the best hit.
     /// </summary>
-    private double Cast(int self, double x, double y, double angle, double maxRange)
+    private double Cast(int self, double x, double y, double dx, double dy, double maxRange)
     {
-        var dx = Math.Cos(angle);
-        var dy = Math.Sin(angle);
         var gx = x / _cell;
         var gy = y / _cell;
         var col = (int)Math.Floor(gx);

@@ -196,10 +196,15 @@ public sealed partial class SimWorld
     {
         lock (_gate)
         {
-            var r = Robot(index);
-            return (r.WatchdogExpired, r.Bumper);
+            return EventFlagsOf(Robot(index));
         }
     }
+
+    /// <summary>
+    /// <see cref="EventFlags"/> without the lock, for lock-step fleets (the contract of <see cref="SimWorld.SenseConcurrent"/>:
+    /// nothing steps or changes the world meanwhile and no robot is served by two threads at once).
+    /// </summary>
+    public (bool WatchdogExpired, bool Bumper) EventFlagsConcurrent(int index) => EventFlagsOf(_robots[index]);
 
     /// <summary>Fills <paramref name="destination"/> with the robots' ground-truth poses (x, y, heading), no allocation.</summary>
     public void CopyPoses(Span<(double X, double Y, double Theta)> destination)
@@ -222,14 +227,15 @@ public sealed partial class SimWorld
     {
         lock (_gate)
         {
-            var r = Robot(index);
-            r.Command = command;
-            r.HasCommand = true;
-            r.CommandTime = _now;
-            r.CommandTimeout = command.TimeoutMs == 0 ? Options.DefaultCommandTimeout : TimeSpan.FromMilliseconds(command.TimeoutMs);
-            r.WatchdogExpired = false;
+            ApplyCommandTo(Robot(index), command);
         }
     }
+
+    /// <summary>
+    /// <see cref="ApplyCommand"/> without the lock, for lock-step fleets that apply many robots' commands in parallel
+    /// between steps (the contract of <see cref="SimWorld.SenseConcurrent"/>); only the robot's own state changes.
+    /// </summary>
+    public void ApplyCommandConcurrent(int index, in MotorCommand command) => ApplyCommandTo(_robots[index], command);
 
     /// <summary>Engages or releases a robot's emergency stop. Engaging halts the robot at once.</summary>
     public void SetEmergencyStop(int index, bool engaged)
@@ -364,6 +370,17 @@ public sealed partial class SimWorld
         {
             throw new InvariantViolationException(thrown);
         }
+    }
+
+    private static (bool WatchdogExpired, bool Bumper) EventFlagsOf(SimRobot r) => (r.WatchdogExpired, r.Bumper);
+
+    private void ApplyCommandTo(SimRobot r, in MotorCommand command)
+    {
+        r.Command = command;
+        r.HasCommand = true;
+        r.CommandTime = _now;
+        r.CommandTimeout = command.TimeoutMs == 0 ? Options.DefaultCommandTimeout : TimeSpan.FromMilliseconds(command.TimeoutMs);
+        r.WatchdogExpired = false;
     }
 
     private RobotState StateOf(SimRobot r) =>
