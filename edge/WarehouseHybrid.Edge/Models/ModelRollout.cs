@@ -24,6 +24,12 @@ public interface IModelInstaller
 
     /// <summary>Installs a package given as bytes (written into the model store first).</summary>
     Task<ModelInstallResult> InstallAsync(ModelPackageFiles files, string origin, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes the learned model (a revert to a robot that ran none): the rule policy drives from the next tick, and
+    /// the store no longer names a last good package, so a restart starts the configured package (or none).
+    /// </summary>
+    Task RemoveAsync(string origin, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Where the model store lives and how often the drop directory is looked at.</summary>
@@ -228,6 +234,32 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
         }
 
         return await InstallStoredAsync(target, origin, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task RemoveAsync(string origin, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var version = _models.Current?.Manifest.Version ?? "none";
+            _models.Remove();
+            var current = Path.Combine(_settings.StoreDirectory, CurrentFile);
+            try
+            {
+                File.Delete(current);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogPollFailed(_logger, current, ex.Message);
+            }
+
+            Event("model-removed", $"model {version} removed (from {origin}); the rule policy drives from the next tick");
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <inheritdoc />
