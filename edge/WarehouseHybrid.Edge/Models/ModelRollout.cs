@@ -69,6 +69,7 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly SemaphoreSlim _pollGate = new(1, 1);
     private readonly Dictionary<string, string> _seen = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _installing = new(StringComparer.Ordinal);
     private ITimer? _timer;
     private int _polling;
     private long _sequence;
@@ -177,6 +178,7 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 LogPollFailed(_logger, dir, ex.Message);
+                _installing.TryRemove(Path.GetFullPath(target), out _);
                 continue;
             }
 
@@ -207,6 +209,7 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
+            _installing.TryRemove(Path.GetFullPath(target), out _);
             return Refuse(packageDirectory, origin, ModelRefusal.Missing, $"copying package '{packageDirectory}' into the model store: {ex.Message}");
         }
 
@@ -230,6 +233,7 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
+            _installing.TryRemove(Path.GetFullPath(target), out _);
             return Refuse(target, origin, ModelRefusal.Missing, $"writing the rollout into the model store: {ex.Message}");
         }
 
@@ -292,6 +296,7 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
         }
         finally
         {
+            _installing.TryRemove(Path.GetFullPath(package), out _);
             _gate.Release();
         }
     }
@@ -338,7 +343,9 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
             // Older accepted packages are no longer needed: the current one is the rollback target from now on.
             foreach (var dir in Directory.GetDirectories(Path.Combine(_settings.StoreDirectory, PackagesFolder)))
             {
-                if (!string.Equals(Path.GetFullPath(dir), Path.GetFullPath(package), StringComparison.Ordinal) && _models.Current?.Source != dir)
+                // A package being copied (a dot directory) or installed right now (a rollout just after a promotion) is not old.
+                if (!string.Equals(Path.GetFullPath(dir), Path.GetFullPath(package), StringComparison.Ordinal) && _models.Current?.Source != dir
+                    && !_installing.ContainsKey(Path.GetFullPath(dir)) && !Path.GetFileName(dir).StartsWith('.'))
                 {
                     TryDelete(dir);
                 }
@@ -406,7 +413,9 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
     {
         var stamp = _time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture);
         var safe = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_').ToArray()).TrimStart('.');
-        return Path.Combine(_settings.StoreDirectory, PackagesFolder, $"{stamp}-{Interlocked.Increment(ref _sequence)}-{(safe.Length == 0 ? "package" : safe)}");
+        var path = Path.Combine(_settings.StoreDirectory, PackagesFolder, $"{stamp}-{Interlocked.Increment(ref _sequence)}-{(safe.Length == 0 ? "package" : safe)}");
+        _installing[Path.GetFullPath(path)] = 0; // until its install ends (InstallStoredAsync or a failed copy)
+        return path;
     }
 
     private static string TempPath(string target) => Path.Combine(Path.GetDirectoryName(target)!, "." + Path.GetFileName(target) + ".tmp");
