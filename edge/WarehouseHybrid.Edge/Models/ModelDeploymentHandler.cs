@@ -690,15 +690,15 @@ public sealed partial class ModelDeploymentHandler : IAsyncDisposable
         return value.Length > Max ? sb.Append("...").ToString() : sb.ToString();
     }
 
-    [LoggerMessage(EventId = 4201, Level = LogLevel.Information, Message = "Model deployment rollout={RolloutId} version={Version}: {Result}: {Detail}")]
+    [LoggerMessage(EventId = 4121, Level = LogLevel.Information, Message = "Model deployment rollout={RolloutId} version={Version}: {Result}: {Detail}")]
     private static partial void LogOutcome(ILogger logger, string rolloutId, string version, string result, string detail);
 
-    [LoggerMessage(EventId = 4202, Level = LogLevel.Warning, Message = "Model deployment rollout={RolloutId} version={Version}: {Result}: {Detail}")]
+    [LoggerMessage(EventId = 4122, Level = LogLevel.Warning, Message = "Model deployment rollout={RolloutId} version={Version}: {Result}: {Detail}")]
     private static partial void LogRefused(ILogger logger, string rolloutId, string version, string result, string detail);
 
-    [LoggerMessage(EventId = 4203, Level = LogLevel.Error, Message = "Model deployment of rollout {RolloutId} failed")]
+    [LoggerMessage(EventId = 4123, Level = LogLevel.Error, Message = "Model deployment of rollout {RolloutId} failed")]
     private static partial void LogFailed(ILogger logger, string rolloutId, Exception ex);
 
-    [LoggerMessage(EventId = 4204, Level = LogLevel.Warning, Message = "Rollout {RolloutId}: model {Version} that runs now could not be kept for a revert: {Why}")]
+    [LoggerMessage(EventId = 4124, Level = LogLevel.Warning, Message = "Rollout {RolloutId}: model {Version} that runs now could not be kept for a revert: {Why}")]
     private static partial void LogNotKept(ILogger logger, string rolloutId, string version, string why);
 }
