@@ -94,6 +94,15 @@ internal sealed class WebSilo : IAsyncDisposable
         return new WebSilo(app, fleet);
     }
 
+    /// <summary>Cloud options that turn the MQTT bridge on against <paramref name="broker"/> (a client id of its own).</summary>
+    public static Action<CloudOptions> Bridge(WarehouseHybrid.Tests.Common.Servers.MosquittoServer broker) => o =>
+    {
+        o.Mqtt.Enabled = true;
+        o.Mqtt.Host = broker.Host;
+        o.Mqtt.Port = broker.Port;
+        o.Mqtt.ClientId = "cloud-" + Guid.NewGuid().ToString("N");
+    };
+
     /// <summary>A warehouse-like map: shelf blocks two cells high with aisles between them.</summary>
     public static GridMap Warehouse(int width, int height)
     {

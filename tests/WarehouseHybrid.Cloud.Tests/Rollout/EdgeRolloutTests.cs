@@ -78,13 +78,7 @@ public sealed class EdgeRolloutTests : IAsyncLifetime
                 o.TrustedKeys.Add(pem);
                 o.EvaluationInterval = TimeSpan.FromMilliseconds(200);
             }),
-            o =>
-            {
-                o.Mqtt.Enabled = true;
-                o.Mqtt.Host = _broker.Host;
-                o.Mqtt.Port = _broker.Port;
-                o.Mqtt.ClientId = "cloud-" + Guid.NewGuid().ToString("N");
-            },
+            WebSilo.Bridge(_broker),
             simulateFleet: false);
         // The canary's first report is the edge's own telemetry, so the site continues the edge's trace (not a simulated one).
         var (canaries, _) = CanarySelector.Split([$"{Site}-r0000", $"{Site}-r0001"], 50);

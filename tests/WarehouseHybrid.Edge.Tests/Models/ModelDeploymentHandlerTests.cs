@@ -61,21 +61,8 @@ public sealed class ModelDeploymentHandlerTests : IAsyncLifetime
         return dir;
     }
 
-    private ModelDeployment Deployment(string version, string rollout = "ro-1", string robot = Robot)
-    {
-        var dir = Package(version);
-        return new ModelDeployment
-        {
-            RobotId = robot,
-            RolloutId = rollout,
-            Version = version,
-            Manifest = ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(dir, ModelPackageLayout.ManifestFile))),
-            Onnx = ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(dir, ModelPackageLayout.OnnxFile))),
-            Signature = ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(dir, ModelPackageLayout.SignatureFile))),
-            TraceId = TraceParent.NewRoot(),
-            IssuedUnixMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
-        };
-    }
+    private ModelDeployment Deployment(string version, string rollout = "ro-1", string robot = Robot) =>
+        TrainedModelFixture.Deployment(Package(version), robot, rollout);
 
     private static ModelDeployment Revert(string rollout = "ro-1") =>
         new() { RobotId = Robot, RolloutId = rollout, Revert = true, TraceId = TraceParent.NewRoot() };

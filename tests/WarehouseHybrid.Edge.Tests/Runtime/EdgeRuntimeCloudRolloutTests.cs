@@ -85,13 +85,7 @@ public sealed class EdgeRuntimeCloudRolloutTests : IAsyncLifetime
     {
         var dir = Path.Combine(_dir.Path, "pkg-" + version);
         Fixture.WriteVariant(dir, version, _ => { });
-        return new ModelDeployment
-        {
-            RobotId = Robot, RolloutId = rollout, Version = version, TraceId = TraceParent.NewRoot(),
-            Manifest = ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(dir, ModelPackageLayout.ManifestFile))),
-            Onnx = ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(dir, ModelPackageLayout.OnnxFile))),
-            Signature = ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(dir, ModelPackageLayout.SignatureFile))),
-        };
+        return TrainedModelFixture.Deployment(dir, Robot, rollout);
     }
 
     [Fact]
