@@ -61,7 +61,7 @@ public sealed class EdgeRuntimeCloudRolloutTests : IAsyncLifetime
             InferenceDeadline = TimeSpan.FromMilliseconds(500), // a loaded CI machine must not make every inference late
             RuntimeAssurance = new RuntimeAssuranceOptions { AcceptConfidence = 0.5, EscalateConfidence = 0.4 },
             Audit = new AuditOptions { Directory = Path.Combine(_dir.Path, "audit"), DecisionSampleInterval = TimeSpan.FromMilliseconds(100) },
-            Link = new WarehouseHybrid.Edge.Link.CloudLinkOptions { StateDirectory = Path.Combine(_dir.Path, "link") },
+            Link = new WarehouseHybrid.Edge.Link.CloudLinkOptions { StateDirectory = Path.Combine(_dir.Path, "link"), MaxModelDeploymentBytes = 64 * 1024 },
         };
     }
 
@@ -89,7 +89,7 @@ public sealed class EdgeRuntimeCloudRolloutTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_deployment_on_cmd_model_is_installed_reported_audited_and_then_shown_in_telemetry_with_model_health()
+    public async Task A_deployment_on_cmd_model_is_installed_reported_audited_and_then_shown_in_telemetry_with_model_health_while_redeliveries_garbage_and_oversize_are_answered()
     {
         using var line = InMemorySerialPair.Create();
         using var board = new BoardDouble(line.BoardEnd, new KinematicRobot(1.5, 1.5, 0));
@@ -101,14 +101,16 @@ public sealed class EdgeRuntimeCloudRolloutTests : IAsyncLifetime
         await _broker.PublishAsync(FleetTopics.Model(Site, Robot), deployment);
         await _broker.PublishAsync(FleetTopics.Model(Site, Robot), deployment); // at-least-once: a redelivery
         await _broker.PublishAsync(FleetTopics.Model(Site, Robot), new byte[] { 0xff, 0x01, 0x02 }); // hostile
+        await _broker.PublishAsync(FleetTopics.Model(Site, Robot), new byte[70_000]); // over the link's limit: never parsed
 
-        await Eventually.UntilAsync(() => Received("events", RobotEvent.Parser).Count(e => e.Kind == ModelDeploymentHandler.EventKind) >= 3, Timeout, "three model-deployment events");
+        await Eventually.UntilAsync(() => Received("events", RobotEvent.Parser).Count(e => e.Kind == ModelDeploymentHandler.EventKind) >= 4, Timeout, "four model-deployment events");
         var results = Received("events", RobotEvent.Parser).Where(e => e.Kind == ModelDeploymentHandler.EventKind).ToList();
         var installed = Assert.Single(results, e => e.Detail.StartsWith("rollout=ro-77 version=2.0.0 result=installed", StringComparison.Ordinal));
         Assert.Equal(deployment.TraceId, installed.TraceId);
         Assert.Equal("event", installed.EventClass);
         Assert.Single(results, e => e.Detail.StartsWith("rollout=ro-77 version=2.0.0 result=duplicate", StringComparison.Ordinal));
         Assert.Single(results, e => e.Detail.Contains("result=rejected: payload of 3 bytes is not a ModelDeployment", StringComparison.Ordinal));
+        Assert.Single(results, e => e.Detail.Contains("result=rejected: message of 70000 bytes exceeds Edge:Link:MaxModelDeploymentBytes 65536", StringComparison.Ordinal));
         await Eventually.UntilAsync(() => _audit.Any(r => r.Kind == ModelDeploymentHandler.EventKind && r.TraceId == deployment.TraceId), Timeout, "the audit record of the install");
 
         // Adoption as the cloud sees it: model_version, and health counted from the install on.
@@ -118,7 +120,7 @@ public sealed class EdgeRuntimeCloudRolloutTests : IAsyncLifetime
         var health = Received("telemetry", Telemetry.Parser).Last(t => t.ModelVersion == "2.0.0").ModelHealth;
         Assert.True(health.InferenceP99Us >= health.InferenceP50Us);
         var counters = runtime.GetStatus().ModelDeployments;
-        Assert.Equal((3L, 1L, 1L, 1L), (counters.Received, counters.Installed, counters.Duplicates, counters.Rejected));
+        Assert.Equal((4L, 1L, 1L, 2L), (counters.Received, counters.Installed, counters.Duplicates, counters.Rejected));
     }
 
     [Fact]
