@@ -342,7 +342,7 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
         }
 
         WireCloudRollout(loggerFactory);
-        _metrics.Observe(new EdgeMetricSources(_loop, _board, _assurance, _models, _audit, _options.RobotId, _options.SiteId));
+        _metrics.Observe(new EdgeMetricSources(_loop, _board, _assurance, _models, _audit, _options.RobotId, _options.SiteId, _deployments));
     }
 
     /// <summary>The cloud rollout's side of the link: <c>cmd/model</c> to the installer, and model health in telemetry.</summary>
