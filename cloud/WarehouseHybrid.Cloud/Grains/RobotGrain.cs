@@ -14,6 +14,9 @@ namespace WarehouseHybrid.Cloud.Grains;
 /// </summary>
 public sealed partial class RobotGrain(TimeProvider timeProvider, CloudMetrics metrics, FleetBoardFeed board, ILogger<RobotGrain> logger) : Grain, IRobotGrain
 {
+    /// <summary>The event kind with which the edge answers a model deployment (edge ModelDeploymentHandler.EventKind).</summary>
+    public const string ModelDeploymentEventKind = "model-deployment";
+
     private readonly ModelHealthTracker _health = new();
     private RobotStatus? _status;
     private long _forwardedStep = -1;
@@ -93,6 +96,12 @@ public sealed partial class RobotGrain(TimeProvider timeProvider, CloudMetrics m
         }
 
         _status = status with { EventCount = status.EventCount + 1, LastEventKind = report.Kind, LastEventDetail = report.Detail };
+        if (report.Kind == ModelDeploymentEventKind)
+        {
+            // Kept apart: the next mode change would hide the edge's answer to the rollout in LastEventDetail.
+            _status = _status with { LastModelDeployment = report.Detail, LastModelDeploymentTrace = report.TraceId };
+        }
+
         LogRobotEvent(logger, status.RobotId, report.Kind, report.Detail);
         return Task.CompletedTask;
     }

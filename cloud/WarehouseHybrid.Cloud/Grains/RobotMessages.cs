@@ -167,4 +167,13 @@ public sealed record RobotStatus
 
     /// <summary>The silo the robot's grain runs on (filled in when read).</summary>
     [Id(13)] public string Silo { get; init; } = string.Empty;
+
+    /// <summary>
+    /// Detail of the robot's last <c>model-deployment</c> event (<c>rollout=ID version=V result=R: why</c>, docs/mqtt-topics.md):
+    /// how the edge answered the rollout's last <c>cmd/model</c>; empty before any.
+    /// </summary>
+    [Id(14)] public string LastModelDeployment { get; init; } = string.Empty;
+
+    /// <summary>Trace id of that event (the deployment's trace).</summary>
+    [Id(15)] public string LastModelDeploymentTrace { get; init; } = string.Empty;
 }

@@ -108,6 +108,9 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
     private ulong _lastFrameCount;
     private double _measuredAngular;
     private string _taskId = string.Empty;
+    private string _countedModel = string.Empty;
+    private ulong _modelLearnedTicks;
+    private ulong _modelFallbackTicks;
     private long _ticks;
     private long _overruns;
     private long _stepsCompleted;
@@ -337,6 +340,7 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
             Interlocked.Increment(ref _reasonTicks[(int)verdict.Reason]);
         }
 
+        CountModelTicks(verdict.Mode);
         if (verdict.Mode != _mode || verdict.Reason != _reason)
         {
             SetMode(verdict.Mode, verdict.Reason);
@@ -372,6 +376,8 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
             _sample.SensorsStale = stale;
             _sample.SiteStale = siteStale;
             _sample.TaskId = _taskId;
+            _sample.ModelLearnedTicks = _modelLearnedTicks;
+            _sample.ModelFallbackTicks = _modelFallbackTicks;
         }
 
         _telemetry.Offer(_sample, completed);
@@ -482,6 +488,33 @@ public sealed partial class ControlLoop : IPlanInbox, IDisposable
                 verdict.Mode == DecisionMode.Learned || verdict.Reason is DecisionReason.Escalating or DecisionReason.LowConfidence or DecisionReason.CloudAdvice ? _policy.Confidence : float.NaN),
         };
         _audit.TryAppend(entry);
+    }
+
+    // Per-model tick counters (Telemetry.model_health): a new model (another manifest, even of the same version) starts
+    // from zero. Reference comparison: the version string is the manifest's own, so no per-tick string compare.
+    private void CountModelTicks(DecisionMode mode)
+    {
+        var model = _policy.ModelVersion;
+        if (!ReferenceEquals(model, _countedModel))
+        {
+            _countedModel = model;
+            _modelLearnedTicks = 0;
+            _modelFallbackTicks = 0;
+        }
+
+        if (model.Length == 0)
+        {
+            return;
+        }
+
+        if (mode == DecisionMode.Learned)
+        {
+            _modelLearnedTicks++;
+        }
+        else if (mode is DecisionMode.Rule or DecisionMode.ShieldStop)
+        {
+            _modelFallbackTicks++;
+        }
     }
 
     private void DrainInbox()

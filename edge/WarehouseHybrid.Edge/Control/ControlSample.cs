@@ -75,4 +75,10 @@ public struct ControlSample
     public bool SiteStale;
     /// <summary>Current task id (empty when none).</summary>
     public string TaskId;
+
+    /// <summary>Ticks the learned policy drove since the model in <see cref="ModelVersion"/> went live (Telemetry.model_health).</summary>
+    public ulong ModelLearnedTicks;
+
+    /// <summary>Ticks the rule policy or the shield drove while that model was installed.</summary>
+    public ulong ModelFallbackTicks;
 }

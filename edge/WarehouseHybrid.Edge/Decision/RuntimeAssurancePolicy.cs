@@ -47,6 +47,9 @@ public sealed partial class RuntimeAssurancePolicy : IDrivingPolicy
     private readonly string _robotId;
     private readonly long[] _fallbacks = new long[32];
     private readonly float[] _recordScratch = new float[PolicyFeatures.Count];
+    private readonly float[] _latencyUs = new float[LatencyWindow];
+    private long _latencyCount;
+    private long _sentAtSwap;
     private readonly long _sloTicks;
     private readonly long _adviceTicks;
     private readonly long _cooldownTicks;
@@ -117,8 +120,26 @@ public sealed partial class RuntimeAssurancePolicy : IDrivingPolicy
         TimedOut,
     }
 
+    /// <summary>Inferences kept for the latency percentiles of Telemetry.model_health (the last window).</summary>
+    public const int LatencyWindow = 256;
+
     /// <inheritdoc />
     public DecisionMode Mode => _mode;
+
+    /// <summary>Escalations sent since the current model went live.</summary>
+    public long EscalationsSinceModel => Math.Max(0, Volatile.Read(ref _sent) - Volatile.Read(ref _sentAtSwap));
+
+    /// <summary>
+    /// Copies the latest inference latencies of the current model (microseconds, up to <see cref="LatencyWindow"/>,
+    /// in no particular order) into <paramref name="destination"/> and returns how many. Any thread; values written
+    /// meanwhile may be mixed in, which a monitoring percentile tolerates.
+    /// </summary>
+    public int CopyRecentLatencies(Span<float> destination)
+    {
+        var count = (int)Math.Min(Math.Min(Volatile.Read(ref _latencyCount), LatencyWindow), destination.Length);
+        _latencyUs.AsSpan(0, count).CopyTo(destination);
+        return count;
+    }
 
     /// <inheritdoc />
     public DecisionReason Reason => _reason;
@@ -191,6 +212,8 @@ public sealed partial class RuntimeAssurancePolicy : IDrivingPolicy
         _lastOutput = output;
         _confidence = output.Confidence;
         Metrics?.RecordInference(output.Elapsed);
+        _latencyUs[(int)(_latencyCount % LatencyWindow)] = (float)(output.Elapsed.Ticks / 10.0);
+        Volatile.Write(ref _latencyCount, _latencyCount + 1);
         _models.ReportTick(output.Status);
         switch (output.Status)
         {
@@ -377,6 +400,8 @@ public sealed partial class RuntimeAssurancePolicy : IDrivingPolicy
         _active = active;
         _drift = active is null ? null : new DriftMonitor(active.Manifest.FeatureStatistics, _options.DriftWindow, _options.DriftZThreshold, _options.PsiWindow, _options.PsiAlertThreshold);
         _swaps++;
+        Volatile.Write(ref _latencyCount, 0);
+        Volatile.Write(ref _sentAtSwap, _sent);
         _state = EscalationState.Idle;
         _advice = null;
         var to = active is null ? "none" : $"{active.Manifest.Version} on {active.Provider}";

@@ -69,6 +69,7 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
     private readonly string _commandsPrefix;
     private readonly string _escalationRequestTopic;
     private readonly string _escalationResponseTopic;
+    private readonly string _modelTopic;
     private readonly string _clientId;
     private readonly List<ILinkSubscription> _subscriptions = [];
     private readonly Channel<(RobotEventRecord Record, OutboxRecordClass Class)> _events;
@@ -125,6 +126,7 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
         _commandsPrefix = _commandsFilter[..^1]; // ".../cmd/"
         _escalationRequestTopic = FleetTopics.EscalationRequest(settings.SiteId, settings.RobotId);
         _escalationResponseTopic = FleetTopics.EscalationResponse(settings.SiteId, settings.RobotId);
+        _modelTopic = FleetTopics.Model(settings.SiteId, settings.RobotId);
         _clientId = $"edge-{settings.SiteId}-{settings.RobotId}";
         _events = Channel.CreateBounded<(RobotEventRecord, OutboxRecordClass)>(new BoundedChannelOptions(_link.EventQueueCapacity)
         {
@@ -195,6 +197,15 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
         WaitingForHost = _client.IsConnected && !DeliveryAllowed,
         OutboxOpen = Outbox is not null,
     };
+
+    /// <summary>Takes the cloud rollout's model deployments from <c>.../cmd/model</c> (null: they are ignored and logged).</summary>
+    public Models.ModelDeploymentHandler? ModelDeployments { get; set; }
+
+    /// <summary>
+    /// Fills <see cref="Telemetry.ModelHealth"/> of each telemetry record from the sample it is built from; called on the
+    /// link's append thread, never on the control thread (null: no model health is sent).
+    /// </summary>
+    public Func<ControlSample, ModelHealth?>? ModelHealthSource { get; set; }
 
     /// <summary>Adds a subscriber on this connection (before <see cref="StartAsync"/>).</summary>
     public void AddSubscription(ILinkSubscription subscription)
@@ -584,6 +595,11 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
         var seq = outbox?.NextSeq ?? 0;
         var telemetry = TelemetryMapper.ToTelemetry(sample, _settings.RobotId, _settings.SiteId, (ulong)seq, _time.GetUtcNow());
         telemetry.StreamId = _streamId;
+        if (ModelHealthSource is { } health)
+        {
+            telemetry.ModelHealth = health(sample);
+        }
+
         if (!TraceParent.IsValid(telemetry.TraceId))
         {
             // Telemetry without a plan starts a trace of its own, which the optimizer continues.
@@ -807,10 +823,19 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
     {
         var message = args.ApplicationMessage;
         var topic = message.Topic;
-        if (message.Payload.Length > _link.MaxCommandBytes)
+        var model = topic == _modelTopic;
+        var limit = model ? _link.MaxModelDeploymentBytes : _link.MaxCommandBytes;
+        if (message.Payload.Length > limit)
         {
             Interlocked.Increment(ref _malformed);
-            LogMalformed(_logger, topic, message.Payload.Length, $"larger than Edge:Link:MaxCommandBytes {_link.MaxCommandBytes}");
+            var option = model ? "MaxModelDeploymentBytes" : "MaxCommandBytes";
+            LogMalformed(_logger, topic, message.Payload.Length, $"larger than Edge:Link:{option} {limit}");
+            if (model)
+            {
+                // The rollout waits for an answer: the handler reports the refusal without reading the payload.
+                ModelDeployments?.OfferOversize(message.Payload.Length);
+            }
+
             return Task.CompletedTask;
         }
 
@@ -894,6 +919,18 @@ public sealed partial class CloudLink : ITelemetrySink, IRobotEventSink, IAsyncD
                     break;
                 case "escalation":
                     Escalation.OnResponse(correlationData, payload);
+                    break;
+                case "model":
+                    if (ModelDeployments is { } deployments)
+                    {
+                        Interlocked.Increment(ref _commandsReceived);
+                        deployments.Offer(payload); // checks and reports on its own; installs off this thread
+                    }
+                    else
+                    {
+                        LogUnknownCommand(_logger, topic);
+                    }
+
                     break;
                 default:
                     LogUnknownCommand(_logger, topic);

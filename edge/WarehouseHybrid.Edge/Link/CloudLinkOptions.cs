@@ -42,6 +42,9 @@ public sealed class CloudLinkOptions
     /// <summary>Largest inbound command payload accepted.</summary>
     public int MaxCommandBytes { get; set; } = 256 * 1024;
 
+    /// <summary>Largest model deployment accepted on <c>.../cmd/model</c> (it carries a whole model package; larger ones are rejected and reported).</summary>
+    public int MaxModelDeploymentBytes { get; set; } = 8 * 1024 * 1024;
+
     /// <summary>Publish the robot's telemetry as Sparkplug B 3.0 too (docs/mqtt-topics.md).</summary>
     public bool SparkplugEnabled { get; set; } = true;
 
@@ -105,6 +108,11 @@ public sealed class CloudLinkOptions
         if (MaxCommandBytes is < 1024 or > 16 * 1024 * 1024)
         {
             errors.Add($"{P}MaxCommandBytes: {MaxCommandBytes} must be 1 KiB - 16 MiB");
+        }
+
+        if (MaxModelDeploymentBytes is < 64 * 1024 or > 256 * 1024 * 1024)
+        {
+            errors.Add($"{P}MaxModelDeploymentBytes: {MaxModelDeploymentBytes} must be 64 KiB - 256 MiB");
         }
 
         if (SparkplugGroupId.Length > 0 && !SparkplugTopic.IsValidId(SparkplugGroupId))

@@ -15,8 +15,10 @@ namespace WarehouseHybrid.Edge.Metrics;
 /// <param name="Audit">The audit log (null when auditing is off).</param>
 /// <param name="RobotId">The robot, a label of the info metric.</param>
 /// <param name="SiteId">The site, a label of the info metric.</param>
+/// <param name="Deployments">The cloud rollout's deployment handler (null without a cloud link).</param>
 public sealed record EdgeMetricSources(
-    ControlLoop Loop, BoardLink Board, RuntimeAssurancePolicy? Assurance, ModelManager? Models, AuditLog? Audit, string RobotId, string SiteId);
+    ControlLoop Loop, BoardLink Board, RuntimeAssurancePolicy? Assurance, ModelManager? Models, AuditLog? Audit, string RobotId, string SiteId,
+    ModelDeploymentHandler? Deployments = null);
 
 /// <summary>
 /// The edge daemon's instruments on a <see cref="System.Diagnostics.Metrics.Meter"/> named <see cref="MeterName"/>
@@ -94,6 +96,12 @@ public sealed class EdgeMetrics : IDisposable
             _meter.CreateObservableCounter("edge.escalations", () => Escalations(assurance.Counters), "{request}", "Escalations to the cloud per outcome");
         }
 
+        if (s.Deployments is { } deployments)
+        {
+            _meter.CreateObservableCounter("edge.model.deployments", () => DeploymentResults(deployments), "{message}",
+                "cmd/model messages from the cloud rollout by result (received, installed, refused, rejected, reverted, duplicate)");
+        }
+
         if (s.Models is { } models)
         {
             _meter.CreateObservableGauge("edge.model.info", () => ModelInfo(models, s.RobotId, s.SiteId), "{model}", "1, labelled with the active model version and execution provider (absent without a model)");
@@ -108,6 +116,17 @@ public sealed class EdgeMetrics : IDisposable
             _meter.CreateObservableCounter("edge.audit.lost", () => audit.Counters.Lost, "{entry}", "Audit entries lost because a write failed");
             _meter.CreateObservableGauge("edge.audit.head_seq", () => audit.Counters.HeadSeq, "{record}", "Sequence number of the latest audit record");
         }
+    }
+
+    private static IEnumerable<Measurement<long>> DeploymentResults(ModelDeploymentHandler deployments)
+    {
+        var c = deployments.Counters;
+        yield return new Measurement<long>(c.Received, new KeyValuePair<string, object?>("result", "received"));
+        yield return new Measurement<long>(c.Installed, new KeyValuePair<string, object?>("result", "installed"));
+        yield return new Measurement<long>(c.Refused, new KeyValuePair<string, object?>("result", "refused"));
+        yield return new Measurement<long>(c.Rejected, new KeyValuePair<string, object?>("result", "rejected"));
+        yield return new Measurement<long>(c.Reverted, new KeyValuePair<string, object?>("result", "reverted"));
+        yield return new Measurement<long>(c.Duplicates, new KeyValuePair<string, object?>("result", "duplicate"));
     }
 
     /// <inheritdoc />

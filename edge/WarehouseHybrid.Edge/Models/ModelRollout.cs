@@ -24,6 +24,12 @@ public interface IModelInstaller
 
     /// <summary>Installs a package given as bytes (written into the model store first).</summary>
     Task<ModelInstallResult> InstallAsync(ModelPackageFiles files, string origin, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes the learned model (a revert to a robot that ran none): the rule policy drives from the next tick, and
+    /// the store no longer names a last good package, so a restart starts the configured package (or none).
+    /// </summary>
+    Task RemoveAsync(string origin, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Where the model store lives and how often the drop directory is looked at.</summary>
@@ -63,6 +69,7 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly SemaphoreSlim _pollGate = new(1, 1);
     private readonly Dictionary<string, string> _seen = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _installing = new(StringComparer.Ordinal);
     private ITimer? _timer;
     private int _polling;
     private long _sequence;
@@ -171,6 +178,7 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 LogPollFailed(_logger, dir, ex.Message);
+                _installing.TryRemove(Path.GetFullPath(target), out _);
                 continue;
             }
 
@@ -201,6 +209,7 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
+            _installing.TryRemove(Path.GetFullPath(target), out _);
             return Refuse(packageDirectory, origin, ModelRefusal.Missing, $"copying package '{packageDirectory}' into the model store: {ex.Message}");
         }
 
@@ -224,10 +233,37 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
+            _installing.TryRemove(Path.GetFullPath(target), out _);
             return Refuse(target, origin, ModelRefusal.Missing, $"writing the rollout into the model store: {ex.Message}");
         }
 
         return await InstallStoredAsync(target, origin, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task RemoveAsync(string origin, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var version = _models.Current?.Manifest.Version ?? "none";
+            _models.Remove();
+            var current = Path.Combine(_settings.StoreDirectory, CurrentFile);
+            try
+            {
+                File.Delete(current);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogPollFailed(_logger, current, ex.Message);
+            }
+
+            Event("model-removed", $"model {version} removed (from {origin}); the rule policy drives from the next tick");
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <inheritdoc />
@@ -260,6 +296,7 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
         }
         finally
         {
+            _installing.TryRemove(Path.GetFullPath(package), out _);
             _gate.Release();
         }
     }
@@ -306,7 +343,9 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
             // Older accepted packages are no longer needed: the current one is the rollback target from now on.
             foreach (var dir in Directory.GetDirectories(Path.Combine(_settings.StoreDirectory, PackagesFolder)))
             {
-                if (!string.Equals(Path.GetFullPath(dir), Path.GetFullPath(package), StringComparison.Ordinal) && _models.Current?.Source != dir)
+                // A package being copied (a dot directory) or installed right now (a rollout just after a promotion) is not old.
+                if (!string.Equals(Path.GetFullPath(dir), Path.GetFullPath(package), StringComparison.Ordinal) && _models.Current?.Source != dir
+                    && !_installing.ContainsKey(Path.GetFullPath(dir)) && !Path.GetFileName(dir).StartsWith('.'))
                 {
                     TryDelete(dir);
                 }
@@ -374,7 +413,9 @@ public sealed partial class ModelRolloutService : IModelInstaller, IDisposable
     {
         var stamp = _time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture);
         var safe = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_').ToArray()).TrimStart('.');
-        return Path.Combine(_settings.StoreDirectory, PackagesFolder, $"{stamp}-{Interlocked.Increment(ref _sequence)}-{(safe.Length == 0 ? "package" : safe)}");
+        var path = Path.Combine(_settings.StoreDirectory, PackagesFolder, $"{stamp}-{Interlocked.Increment(ref _sequence)}-{(safe.Length == 0 ? "package" : safe)}");
+        _installing[Path.GetFullPath(path)] = 0; // until its install ends (InstallStoredAsync or a failed copy)
+        return path;
     }
 
     private static string TempPath(string target) => Path.Combine(Path.GetDirectoryName(target)!, "." + Path.GetFileName(target) + ".tmp");

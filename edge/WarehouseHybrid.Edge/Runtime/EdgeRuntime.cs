@@ -39,6 +39,7 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
     private readonly AuditLog? _audit;
     private readonly EdgeMetrics _metrics = new();
     private ModelRolloutService? _rollout;
+    private ModelDeploymentHandler? _deployments;
     private readonly IRobotEventSink _auditedEvents;
     private readonly Lock _lifecycle = new();
     private int _state; // 0 created, 1 started, 2 stopped
@@ -147,6 +148,9 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
     /// <summary>Installs model packages at run time (the cloud link's rollout seam); null without trusted keys or a model store.</summary>
     public IModelInstaller? ModelInstaller => _rollout;
 
+    /// <summary>The cloud rollout's deployment handler (<c>cmd/model</c>); null when the cloud link is off.</summary>
+    public ModelDeploymentHandler? ModelDeployments => _deployments;
+
     /// <summary>The run-time rollout with its drop directory (null without trusted keys or a model store).</summary>
     public ModelRolloutService? ModelRollout => _rollout;
 
@@ -175,6 +179,7 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
         _audit?.Start();
         _rollout?.Start();
         InstallModel();
+        _deployments?.Start();
         _board.Start();
         _loop.Start();
         if (_cloud is not null)
@@ -208,6 +213,12 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
         if (_cloud is not null)
         {
             await _cloud.StopAsync(timeout).ConfigureAwait(false);
+        }
+
+        if (_deployments is not null)
+        {
+            // After the link: no deployment arrives any more; an install in progress finishes or is cancelled.
+            await _deployments.DisposeAsync().ConfigureAwait(false);
         }
 
         if (!loopJoined || !boardJoined)
@@ -263,6 +274,7 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
             AllocatingTicks = _loop.AllocatingTicks,
             ModelOnProbation = _models?.OnProbation ?? false,
             ModelRollbacks = _models?.Rollbacks ?? 0,
+            ModelDeployments = _deployments?.Counters ?? default,
         };
     }
 
@@ -273,6 +285,11 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
         if (_cloud is not null)
         {
             await _cloud.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_deployments is not null)
+        {
+            await _deployments.DisposeAsync().ConfigureAwait(false);
         }
 
         _loop.Dispose();
@@ -324,7 +341,32 @@ public sealed partial class EdgeRuntime : IAsyncDisposable
                 loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Models.Rollout.{_options.RobotId}"));
         }
 
-        _metrics.Observe(new EdgeMetricSources(_loop, _board, _assurance, _models, _audit, _options.RobotId, _options.SiteId));
+        WireCloudRollout(loggerFactory);
+        _metrics.Observe(new EdgeMetricSources(_loop, _board, _assurance, _models, _audit, _options.RobotId, _options.SiteId, _deployments));
+    }
+
+    /// <summary>The cloud rollout's side of the link: <c>cmd/model</c> to the installer, and model health in telemetry.</summary>
+    private void WireCloudRollout(ILoggerFactory loggerFactory)
+    {
+        if (_cloud is null)
+        {
+            return;
+        }
+
+        // Without an installer the handler still answers every deployment (rejected, saying why): the rollout learns it.
+        _deployments = new ModelDeploymentHandler(_options.RobotId, _rollout, () => _models?.Current, _rollout is null ? null : _options.ResolveModelStore(),
+            _auditedEvents, _time, loggerFactory.CreateLogger($"WarehouseHybrid.Edge.Models.Deployment.{_options.RobotId}"),
+            new ModelDeploymentLimits(MaxPayloadBytes: _options.Link.MaxModelDeploymentBytes));
+        _cloud.ModelDeployments = _deployments;
+        if (_models is not null)
+        {
+            _models.Lifecycle += _deployments.OnLifecycle;
+        }
+
+        if (_assurance is not null)
+        {
+            _cloud.ModelHealthSource = new ModelHealthReporter(_assurance).Build;
+        }
     }
 
     private RuntimeAssurancePolicy? CreateAssurance(ModelManager? models, KinematicLimits limits, IRobotEventSink events, IEscalationClient escalation, TimeProvider time, ILoggerFactory loggerFactory) =>

@@ -83,6 +83,9 @@ public sealed record EdgeStatus(
     /// <summary>Models rolled back after failing probation.</summary>
     public long ModelRollbacks { get; init; }
 
+    /// <summary>Model deployments from the cloud rollout (<c>cmd/model</c>): received, installed, refused, rejected, reverted, duplicates.</summary>
+    public ModelDeploymentCounters ModelDeployments { get; init; }
+
     /// <summary>One line for a console table.</summary>
     public override string ToString() =>
         $"{RobotId}: {Activity} {Mode}/{Reason.ToText()} step {LastCompletedStep} " +

@@ -94,6 +94,15 @@ internal sealed class WebSilo : IAsyncDisposable
         return new WebSilo(app, fleet);
     }
 
+    /// <summary>Cloud options that turn the MQTT bridge on against <paramref name="broker"/> (a client id of its own).</summary>
+    public static Action<CloudOptions> Bridge(WarehouseHybrid.Tests.Common.Servers.MosquittoServer broker) => o =>
+    {
+        o.Mqtt.Enabled = true;
+        o.Mqtt.Host = broker.Host;
+        o.Mqtt.Port = broker.Port;
+        o.Mqtt.ClientId = "cloud-" + Guid.NewGuid().ToString("N");
+    };
+
     /// <summary>A warehouse-like map: shelf blocks two cells high with aisles between them.</summary>
     public static GridMap Warehouse(int width, int height)
     {
@@ -112,8 +121,12 @@ internal sealed class WebSilo : IAsyncDisposable
         return new GridMap(width, height, kinds, "test-warehouse");
     }
 
-    /// <summary>Initialises site <paramref name="siteId"/> with <paramref name="robots"/> robots on free cells, gives them tasks, and has each robot report in.</summary>
-    public async Task<SiteDefinition> StartSiteAsync(string siteId, int robots, GridMap map, int tasks = 200, int seed = 11)
+    /// <summary>
+    /// Initialises site <paramref name="siteId"/> with <paramref name="robots"/> robots (ids <c>{site}-rNNNN</c>) on free
+    /// cells, gives them tasks, and has each robot report in, except those in <paramref name="silent"/> (a real edge
+    /// runtime reports for them).
+    /// </summary>
+    public async Task<SiteDefinition> StartSiteAsync(string siteId, int robots, GridMap map, int tasks = 200, int seed = 11, IReadOnlySet<string>? silent = null)
     {
         var random = new Random(seed);
         var free = Enumerable.Range(0, map.CellCount).Where(map.IsPassable).ToArray();
@@ -124,7 +137,7 @@ internal sealed class WebSilo : IAsyncDisposable
         await site.InitializeAsync(definition);
         var taskList = Enumerable.Range(1, tasks).Select(id => new SiteTask(id, [free[random.Next(free.Length)], free[random.Next(free.Length)]])).ToArray();
         await site.SubmitTasksAsync(taskList);
-        await Task.WhenAll(seats.Select(s => Fleet.ReportAsync(siteId, s.RobotId, 0, s.StartCell, s.StartHeading)));
+        await Task.WhenAll(seats.Where(s => silent?.Contains(s.RobotId) != true).Select(s => Fleet.ReportAsync(siteId, s.RobotId, 0, s.StartCell, s.StartHeading)));
         return definition;
     }
 

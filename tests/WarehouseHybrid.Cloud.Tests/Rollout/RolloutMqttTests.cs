@@ -34,13 +34,7 @@ public sealed class RolloutMqttTests : IAsyncLifetime, IDisposable
     {
         await using var silo = await WebSilo.StartAsync(
             b => b.Services.Configure<RolloutOptions>(o => o.TrustedKeys.Add(_key.ExportSubjectPublicKeyInfoPem())),
-            o =>
-            {
-                o.Mqtt.Enabled = true;
-                o.Mqtt.Host = _broker.Host;
-                o.Mqtt.Port = _broker.Port;
-                o.Mqtt.ClientId = "cloud-" + Guid.NewGuid().ToString("N");
-            },
+            WebSilo.Bridge(_broker),
             simulateFleet: false);
 
         var received = new ConcurrentDictionary<string, (string Topic, byte[] Payload, MqttQualityOfServiceLevel Qos)>();

@@ -69,6 +69,38 @@ public sealed class LearnedControlLoopTests : IDisposable
     }
 
     [Fact]
+    public void Model_health_counts_the_current_models_ticks_from_its_install_and_steady_ticks_still_allocate_nothing()
+    {
+        Assert.True(_models.TryInstall(_package.Path).Installed);
+        _rig.Loop.Post(Builders.Segment(1, 11, ProtoHeading.East, 1, Builders.Step(1, PlanAction.Forward, 12, ProtoHeading.East)));
+        _rig.SimTicks(60);
+        var reporter = new ModelHealthReporter(_policy);
+        var before = reporter.Build(_rig.Latest)!;
+
+        var allocated = _rig.AllocatedOverTicks(100);
+        var after = reporter.Build(_rig.Latest)!;
+
+        Assert.True(allocated == 0, $"100 learned-policy ticks allocated {allocated} bytes");
+        Assert.Equal(before.LearnedTicks + before.FallbackTicks + 100, after.LearnedTicks + after.FallbackTicks + EscalatedTicks());
+        Assert.True(after.InferenceP99Us >= after.InferenceP50Us); // a fake clock measures 0 us; the runtime test sees real ones
+        Assert.Equal(_policy.Drift!.FeatureNames[_policy.Drift.WorstFeature], after.DriftFeature);
+        Assert.Equal(Math.Abs(_policy.Drift.WorstZ), after.DriftMaxZ, 9);
+
+        // A new install (even of the same version) starts its counters again at its first tick.
+        Assert.True(_models.TryInstall(_package.Path).Installed);
+        _rig.SimTick();
+        var fresh = reporter.Build(_rig.Latest)!;
+        Assert.Equal(1UL, fresh.LearnedTicks + fresh.FallbackTicks);
+
+        // Without a model there is no model health (the proto: absent).
+        _models.Remove();
+        _rig.SimTick();
+        Assert.Null(reporter.Build(_rig.Latest));
+
+        ulong EscalatedTicks() => 0; // NullEscalationClient: the uncertain band falls back, never holds
+    }
+
+    [Fact]
     public void The_shield_still_brakes_an_accepted_learned_proposal_on_emergency_stop()
     {
         Assert.True(_models.TryInstall(_package.Path).Installed);

@@ -56,6 +56,22 @@ internal sealed class TrainedModelFixture
         ModelPackageWriter.Write(directory, onnx, manifest, Key);
     }
 
+    /// <summary>The package in <paramref name="directory"/> as the cloud rollout sends it on <c>cmd/model</c> (a fresh root trace).</summary>
+    public static WarehouseHybrid.Contracts.Fleet.ModelDeployment Deployment(string directory, string robotId, string rolloutId)
+    {
+        var manifest = File.ReadAllBytes(System.IO.Path.Combine(directory, "manifest.pb"));
+        return new WarehouseHybrid.Contracts.Fleet.ModelDeployment
+        {
+            RobotId = robotId,
+            RolloutId = rolloutId,
+            Version = WarehouseHybrid.Contracts.Fleet.ModelManifest.Parser.ParseFrom(manifest).Version,
+            Manifest = Google.Protobuf.ByteString.CopyFrom(manifest),
+            Onnx = Google.Protobuf.ByteString.CopyFrom(File.ReadAllBytes(System.IO.Path.Combine(directory, "model.onnx"))),
+            Signature = Google.Protobuf.ByteString.CopyFrom(File.ReadAllBytes(System.IO.Path.Combine(directory, "manifest.sig"))),
+            TraceId = WarehouseHybrid.Contracts.Tracing.TraceParent.NewRoot(),
+        };
+    }
+
     /// <summary>
     /// An edit after which the action output overflows to infinity whenever the step is a rotation (feature
     /// is_rotate = 1) and is the trained one otherwise: a model that passes a self-test on move inputs and fails live.
