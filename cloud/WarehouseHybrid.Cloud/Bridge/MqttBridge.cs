@@ -52,6 +52,9 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     private CancellationToken _stopping;
     private TaskCompletionSource _connectedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _disconnectedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _pendingPublishes;
+    private int _connection;
+    private TaskCompletionSource? _publishesSettled;
 
     /// <summary>Creates the bridge (it connects when the host starts it).</summary>
     public MqttBridge(IOptions<MqttBridgeOptions> options, IEnumerable<IBridgeRoute> routes, TimeProvider timeProvider, ILogger<MqttBridge> logger)
@@ -214,6 +217,7 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
             {
                 await _connectPipeline.ExecuteAsync(ConnectAndSubscribeAsync, stoppingToken).ConfigureAwait(false);
                 await Volatile.Read(ref _disconnectedSignal).Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+                await WhenPublishesSettledAsync(stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -292,6 +296,7 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
 
         _counters.Connected();
         LogConnected(_logger, _options.Host, _options.Port, _clientId);
+        Interlocked.Increment(ref _connection);
         Volatile.Read(ref _connectedSignal).TrySetResult();
     }
 
@@ -521,17 +526,24 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     // takes repeated commands as the same). A refusal by the broker is counted and not retried.
     private async Task SendLoopAsync(CancellationToken stoppingToken)
     {
-        var window = new Queue<(MqttApplicationMessage Message, Task<MqttClientPublishResult> Ack)>(_options.MaxInFlight);
+        var window = new Queue<(MqttApplicationMessage Message, Task<MqttClientPublishResult> Ack, int Connection)>(_options.MaxInFlight);
         var again = new List<MqttApplicationMessage>();
         var next = 0;
         try
         {
             while (true)
             {
-                while (window.Count < _options.MaxInFlight && TryNext(out var message))
+                // Nothing goes out on a new connection while publishes of an earlier one are still to be judged: one of
+                // them may have failed, and it and everything after it must go again first, in order.
+                while (window.Count < _options.MaxInFlight)
                 {
                     await Volatile.Read(ref _connectedSignal).Task.WaitAsync(stoppingToken).ConfigureAwait(false);
-                    window.Enqueue((message, PublishOneAsync(message, stoppingToken)));
+                    if ((window.Count > 0 && window.Peek().Connection != Volatile.Read(ref _connection)) || !TryNext(out var message))
+                    {
+                        break;
+                    }
+
+                    window.Enqueue((message, PublishOneAsync(message, stoppingToken), Volatile.Read(ref _connection)));
                 }
 
                 if (window.Count == 0)
@@ -544,7 +556,7 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
                     continue;
                 }
 
-                var (sent, ack) = window.Dequeue();
+                var (sent, ack, _) = window.Dequeue();
                 try
                 {
                     var result = await ack.ConfigureAwait(false);
@@ -604,13 +616,57 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
 
     private Task<MqttClientPublishResult> PublishOneAsync(MqttApplicationMessage message, CancellationToken stoppingToken)
     {
+        Task<MqttClientPublishResult> publish;
         try
         {
-            return _client.PublishAsync(message, stoppingToken);
+            publish = _client.PublishAsync(message, stoppingToken);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             return Task.FromException<MqttClientPublishResult>(ex);
+        }
+
+        return publish.IsCompleted ? publish : TrackAsync(publish);
+    }
+
+    // Counts a publish until it completes (acknowledged or failed), for WhenPublishesSettledAsync.
+    private async Task<MqttClientPublishResult> TrackAsync(Task<MqttClientPublishResult> publish)
+    {
+        Interlocked.Increment(ref _pendingPublishes);
+        try
+        {
+            return await publish.ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _pendingPublishes) == 0)
+            {
+                Volatile.Read(ref _publishesSettled)?.TrySetResult();
+            }
+        }
+    }
+
+    // Before connecting again, every publish of the lost connection must have completed: MQTTnet writes a publish
+    // that was still waiting for the client's send path on whatever connection the client has when it gets there, so
+    // a command queued behind the failure could reach the broker on the new connection ahead of the ones the send
+    // loop resends, and one robot's commands would arrive out of order (BridgeDeliveryTests). They fail quickly once
+    // the client is disconnected; the wait is bounded all the same.
+    private async Task WhenPublishesSettledAsync(CancellationToken stoppingToken)
+    {
+        var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _publishesSettled, settled);
+        if (Volatile.Read(ref _pendingPublishes) == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await settled.Task.WaitAsync(TimeSpan.FromSeconds(10), _timeProvider, stoppingToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            LogPublishesUnsettled(_logger, Volatile.Read(ref _pendingPublishes));
         }
     }
 
@@ -637,6 +693,9 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
 
     [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Publish on {Topic} refused by the broker: {Reason}")]
     private static partial void LogPublishRefused(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Warning, Message = "Reconnecting with {Count} publishes of the lost connection still pending after 10 s; order across the reconnect is not guaranteed for them")]
+    private static partial void LogPublishesUnsettled(ILogger logger, int count);
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Information, Message = "Broker {Host}:{Port} has no MQTT 5 shared subscriptions; this bridge subscribes directly (run one bridge per broker)")]
     private static partial void LogNoSharedSubscription(ILogger logger, string host, int port);

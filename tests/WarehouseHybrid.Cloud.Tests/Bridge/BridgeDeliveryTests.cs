@@ -134,12 +134,11 @@ public sealed class BridgeDeliveryTests : IAsyncLifetime
                 && PlanSegment.Parser.ParseFrom(e.ApplicationMessage.Payload).Revision == n / 4
                 && Interlocked.Exchange(ref dropped, 1) == 0)
             {
-                // The bridge's socket drops mid-burst: publishes in flight fail and must go again, in order.
-                _ = Task.Run(() =>
-                {
-                    _proxy.Partitioned = true;
-                    _proxy.Partitioned = false;
-                });
+                // The bridge's socket drops mid-burst, before this message's PUBACK can go (here, not on another
+                // thread: a loaded machine could otherwise let the whole burst be acknowledged first): publishes in
+                // flight fail and must go again, in order.
+                _proxy.Partitioned = true;
+                _proxy.Partitioned = false;
             }
 
             return Task.CompletedTask;
