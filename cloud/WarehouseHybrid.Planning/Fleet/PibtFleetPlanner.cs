@@ -73,7 +73,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         }
 
         _tasks = new TaskBook(map);
-        _assigner = new GreedyTaskAssigner(_cache, scheduling) { ApproachWeight = _options.AssignmentApproachWeight };
+        _assigner = new GreedyTaskAssigner(_cache, scheduling) { ApproachWeight = _options.AssignmentApproachWeight, NearestFirst = _options.AssignmentNearestFirst };
         _frozen = new bool[robotCount];
         _held = new bool[robotCount];
         _router = _options.Routing == RoutingAlgorithm.Epibt
@@ -127,6 +127,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
                 HighwayAgainstCost = _options.HighwayAgainstCost,
                 HighwayLayout = _options.HighwayLayout,
                 AssignmentApproachWeight = _options.AssignmentApproachWeight,
+                AssignmentNearestFirst = _options.AssignmentNearestFirst,
                 SchedulingDistance = _options.SchedulingDistance,
                 MaxParallelism = 1,
                 BackgroundTableWorkers = 0,

@@ -19,8 +19,8 @@ public enum SchedulingDistance
 
 /// <summary>
 /// Greedy task assignment: repeatedly gives the cheapest (idle robot, free task) pair, where the
-/// cost is the robot's distance to the task's first errand plus the task's own errand-to-errand
-/// length. Also lets an idle robot take over an assigned task whose first errand is not reached
+/// cost is the robot's distance to the task's first errand (weighted, see <see cref="ApproachWeight"/>,
+/// or alone, see <see cref="NearestFirst"/>) plus the task's own errand-to-errand length. Also lets an idle robot take over an assigned task whose first errand is not reached
 /// yet when it is strictly closer to it than the current holder (LoRR 2024 allows reassignment
 /// until the first errand); the holder becomes idle and competes again in the same round.
 /// </summary>
@@ -59,8 +59,18 @@ public sealed class GreedyTaskAssigner
     /// <summary>
     /// Weight of the robot's distance to a task's first errand against the task's own length in the
     /// assignment cost (default 1: estimated completion time). Higher values favour near tasks.
+    /// Not used when <see cref="NearestFirst"/> is set.
     /// </summary>
     public int ApproachWeight { get; init; } = 1;
+
+    /// <summary>
+    /// Whether the distance to a task's first errand decides alone and the task's length only breaks
+    /// ties (default false: <see cref="ApproachWeight"/> x distance + length). Weighing the length
+    /// makes robots pick the short tasks of a pool larger than the fleet, which leaves a residue of
+    /// long tasks crossing the map and, on a wide warehouse, drew the fleet into a jam in the middle
+    /// (see ADR 0007, "Throughput collapse on warehouseTest_10000").
+    /// </summary>
+    public bool NearestFirst { get; init; }
 
     /// <summary>
     /// Whether an idle robot may take over an assigned task not yet started (default true). Callers
@@ -253,7 +263,7 @@ public sealed class GreedyTaskAssigner
                 // Every cell of a block `ring` blocks away is at least this far (Manhattan); past
                 // SpatialScanTasks tasks the robot settles for its candidates among the nearest.
                 var lower = ring == 0 ? 0 : ((ring - 1) * BlockSize) + 1;
-                if (count == CandidatesPerRobot && (scanned >= SpatialScanTasks || bestCost[Worst(bestCost, count)] <= lower))
+                if (count == CandidatesPerRobot && (scanned >= SpatialScanTasks || bestCost[Worst(bestCost, count)] <= ApproachCost(lower)))
                 {
                     break;
                 }
@@ -367,7 +377,7 @@ public sealed class GreedyTaskAssigner
             return;
         }
 
-        long cost = ((long)d * ApproachWeight) + t.Length;
+        var cost = ApproachCost(d) + t.Length;
 
         // An assigned task is only worth proposing when strictly closer than the holder.
         if (t.Robot >= 0 && (!Takeovers || CostFrom(poses[t.Robot], t) <= d))
@@ -389,6 +399,9 @@ public sealed class GreedyTaskAssigner
             bestTask[worst] = ti;
         }
     }
+
+    // The approach's share of a cost; nearest-first scales it past any task length (lengths stay below Unreachable).
+    private long ApproachCost(int distance) => (long)distance * (NearestFirst ? GoalDistanceTable.Unreachable : ApproachWeight);
 
     private void BuildBuckets(IReadOnlyList<OpenTask> open)
     {
