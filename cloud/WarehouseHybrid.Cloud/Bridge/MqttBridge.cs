@@ -38,7 +38,6 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     private readonly Channel<Ingress>[] _partitions;
     private LoadedClientTls? _tls;
     private long _stateTimestamp;
-    private long _queued;
     private long _queuedHighWater;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<MqttBridge> _logger;
@@ -106,7 +105,7 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
     /// <summary>The bridge's counters now.</summary>
     public BridgeStats Stats => _counters.Snapshot(_client.IsConnected) with
     {
-        IngressQueued = Interlocked.Read(ref _queued),
+        IngressQueued = QueuedInPartitions(),
         IngressHighWater = Interlocked.Read(ref _queuedHighWater),
         IngressCapacity = (long)_options.IngressCapacity * _options.IngressPartitions,
     };
@@ -384,12 +383,25 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
             }
         }
 
-        var queued = Interlocked.Increment(ref _queued);
+        // Counted from the channels themselves: a counter beside them could run ahead of a reader that has taken a
+        // message but not yet counted it, and report more than the bound.
+        var queued = QueuedInPartitions();
         long high;
         while (queued > (high = Interlocked.Read(ref _queuedHighWater)) && Interlocked.CompareExchange(ref _queuedHighWater, queued, high) != high)
         {
             // Retry until the high-water mark is at least this.
         }
+    }
+
+    private long QueuedInPartitions()
+    {
+        long queued = 0;
+        foreach (var partition in _partitions)
+        {
+            queued += partition.Reader.Count;
+        }
+
+        return queued;
     }
 
     // Robot topics by robot (one robot's records in order); requests off the robot tree by their response topic (one
@@ -405,7 +417,6 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
         {
             await foreach (var (route, message, args) in reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
-                Interlocked.Decrement(ref _queued);
                 try
                 {
                     var outcome = await route.HandleAsync(message, stoppingToken).ConfigureAwait(false);

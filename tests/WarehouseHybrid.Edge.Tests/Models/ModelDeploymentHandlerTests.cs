@@ -245,11 +245,12 @@ public sealed class ModelDeploymentHandlerTests : IAsyncLifetime
         var events = new RecordingSinks();
         var handler = new ModelDeploymentHandler(Robot, installer, () => null, null, events, _time, NullLogger.Instance, new ModelDeploymentLimits(QueueCapacity: 1_000_000));
         var offered = 0;
+        // One thread, as the link's receive path calls Offer (CsCheck samples on several threads by default).
         Gen.Byte.Array[0, 300].Sample(bytes =>
         {
             handler.Offer(bytes);
             offered++;
-        }, iter: 2_000);
+        }, iter: 2_000, threads: 1);
 
         // Not started: nothing was installed; every message was either queued or answered.
         Assert.Equal(0, installer.Calls);
