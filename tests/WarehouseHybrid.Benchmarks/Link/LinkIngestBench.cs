@@ -14,6 +14,7 @@ using WarehouseHybrid.Cloud.Hosting;
 using WarehouseHybrid.Contracts.Fleet;
 using WarehouseHybrid.Contracts.Topics;
 using WarehouseHybrid.Planning.Fleet;
+using WarehouseHybrid.Tests.Common.Servers;
 
 namespace WarehouseHybrid.Benchmarks.Link;
 
@@ -32,7 +33,7 @@ public static class LinkIngestBench
     {
         var robots = Arg(args, "--robots", 1000);
         var seconds = Arg(args, "--seconds", 10);
-        await using var broker = new BenchMosquitto();
+        await using var broker = new MosquittoServer { MaxQueuedMessages = 1_000_000 };
         await broker.StartAsync();
         Console.WriteLine($"Mosquitto on 127.0.0.1:{broker.Port}; load average {File.ReadAllText("/proc/loadavg").Trim()}");
 

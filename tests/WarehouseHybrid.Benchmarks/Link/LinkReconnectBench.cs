@@ -5,6 +5,7 @@ using WarehouseHybrid.Contracts.Fleet;
 using WarehouseHybrid.Edge.Control;
 using WarehouseHybrid.Edge.Link;
 using WarehouseHybrid.Edge.Outbox;
+using WarehouseHybrid.Tests.Common.Servers;
 
 namespace WarehouseHybrid.Benchmarks.Link;
 
@@ -20,7 +21,7 @@ public static class LinkReconnectBench
     {
         var clients = Arg(args, "--clients", 1000);
         var outage = TimeSpan.FromSeconds(Arg(args, "--outage-seconds", 5));
-        await using var broker = new BenchMosquitto();
+        await using var broker = new MosquittoServer { MaxQueuedMessages = 1_000_000 };
         await broker.StartAsync();
         var root = Directory.CreateTempSubdirectory("wh-bench-reconnect-");
         var links = new List<CloudLink>(clients);
@@ -49,7 +50,7 @@ public static class LinkReconnectBench
             await WaitAllAsync(links, TimeSpan.FromSeconds(120));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{clients} links connected in {sw.Elapsed.TotalSeconds:F1} s; load average {File.ReadAllText("/proc/loadavg").Trim()}"));
 
-            await broker.StopAsync(); // SIGKILL: no DISCONNECT reaches anyone
+            await broker.KillAsync(); // SIGKILL: no DISCONNECT reaches anyone
             var down = Stopwatch.StartNew();
             while (links.Any(l => l.IsConnected) && down.Elapsed < TimeSpan.FromSeconds(60))
             {

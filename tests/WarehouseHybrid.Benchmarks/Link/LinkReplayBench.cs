@@ -8,6 +8,7 @@ using WarehouseHybrid.Contracts.Topics;
 using WarehouseHybrid.Edge.Control;
 using WarehouseHybrid.Edge.Link;
 using WarehouseHybrid.Edge.Outbox;
+using WarehouseHybrid.Tests.Common.Servers;
 
 namespace WarehouseHybrid.Benchmarks.Link;
 
@@ -37,7 +38,7 @@ public static class LinkReplayBench
 
     private static async Task OneAsync(OutboxFsyncPolicy policy, bool protectedNow, int window, int records)
     {
-        await using var broker = new BenchMosquitto();
+        await using var broker = new MosquittoServer { MaxQueuedMessages = 1_000_000 };
         var dir = Directory.CreateTempSubdirectory("wh-bench-replay-");
         try
         {
