@@ -475,7 +475,14 @@ public sealed partial class SimWorld
     }
 
     // Each robot's own odometry noise (robots move in parallel); a fixed mix, so a seed gives the same run in every process.
-    private static int OdometrySeed(int seed, int index) => unchecked((seed * 1_000_003) + (index * 7_919) + 104_729);
+    private static int OdometrySeed(int seed, int index)
+    {
+        // SplitMix64's finalizer over (seed, index): neighbouring seeds and robots get unrelated streams.
+        var z = unchecked(((ulong)(uint)seed << 32 | (uint)index) + 0x9E37_79B9_7F4A_7C15UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D0_49BB_1331_11EBUL);
+        return unchecked((int)(z ^ (z >> 31)));
+    }
 
     private SimRobot Robot(int index)
     {
