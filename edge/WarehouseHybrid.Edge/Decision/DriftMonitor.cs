@@ -6,8 +6,13 @@ namespace WarehouseHybrid.Edge.Decision;
 /// <summary>
 /// Compares the live model inputs with the training statistics shipped in the manifest: over a sliding window
 /// of the latest ticks, the z-score of each feature's window mean against the training mean and standard
-/// deviation. Drift starts when any |z| exceeds the threshold (after half a window of samples) and ends when
-/// every |z| is back under 80 % of it (hysteresis); it gates the learned policy. When the manifest carries training
+/// deviation, and the share of the window's samples that lie outside the feature's training range [min, max]
+/// (widened by <see cref="RangeMargin"/> training standard deviations). Drift starts when any |z| exceeds the threshold or any
+/// feature has more than <see cref="OutOfRangeShare"/> of its samples out of range (after half a window of samples),
+/// and ends when every |z| is back under 80 % of the threshold and every share under 80 % of its limit (hysteresis);
+/// it gates the learned policy. The range test is what sees a scaled sensor: range readings ten times too near move
+/// a window mean by only about two training standard deviations (z about -1.9 on the shipped model), but put nearly
+/// every reading below the nearest distance the model was trained on. When the manifest carries training
 /// histograms, a second, longer window measures the population stability index (PSI) per feature against them, for
 /// metrics and an alert with the same hysteresis (<see cref="ObservePsi"/>): PSI watches the distribution, not just
 /// the mean, but over seconds of driving a robot sees a narrow slice of the training situations, so it informs the
@@ -20,6 +25,16 @@ public sealed class DriftMonitor
 
     /// <summary>Standard deviations below this (constant features) are raised to it.</summary>
     public const double MinStdDev = 0.02;
+
+    /// <summary>A feature drifts when more than this share of the window's samples lie outside its training range.</summary>
+    public const double OutOfRangeShare = 0.5;
+
+    /// <summary>
+    /// The training range is widened by this many training standard deviations on each side before a sample counts as
+    /// out of it: little, because a range feature's training minimum is the body's radius (nothing can be nearer), so a
+    /// wide margin would hide exactly the readings that are impossible.
+    /// </summary>
+    public const double RangeMargin = 0.05;
 
     /// <summary>Non-finite inputs enter the window as this value (certain drift until they leave it).</summary>
     private const double NonFiniteSentinel = 1e6;
@@ -34,6 +49,10 @@ public sealed class DriftMonitor
     private readonly double[] _sums;
     private int _next;
     private int _count;
+    private readonly double[] _low; // the widened training range; NaN bounds where the manifest gives none
+    private readonly double[] _high;
+    private readonly bool[] _outRing;
+    private readonly int[] _outCounts;
     private readonly double[][]? _edges;
     private readonly double[][]? _expected;
     private readonly int[][]? _binCounts;
@@ -72,6 +91,17 @@ public sealed class DriftMonitor
 
         _ring = new double[_features * window];
         _sums = new double[_features];
+        _low = new double[_features];
+        _high = new double[_features];
+        for (var i = 0; i < _features; i++)
+        {
+            var (min, max) = (statistics[i].Min, statistics[i].Max);
+            var margin = RangeMargin * _std[i];
+            (_low[i], _high[i]) = max > min ? (min - margin, max + margin) : (double.NaN, double.NaN); // no range: not judged
+        }
+
+        _outRing = new bool[_features * window];
+        _outCounts = new int[_features];
         WorstFeature = -1;
         _psi = new double[_features];
         _psiThreshold = psiThreshold;
@@ -123,6 +153,12 @@ public sealed class DriftMonitor
     /// <summary>Its z-score.</summary>
     public double WorstZ { get; private set; }
 
+    /// <summary>The feature with the largest share of samples outside its training range at the latest observation (-1 before judging).</summary>
+    public int WorstOutOfRangeFeature { get; private set; } = -1;
+
+    /// <summary>That share of the window (0 to 1).</summary>
+    public double WorstOutOfRangeShare { get; private set; }
+
     /// <summary>Samples in the window.</summary>
     public int Count => _count;
 
@@ -145,10 +181,14 @@ public sealed class DriftMonitor
             if (full)
             {
                 _sums[i] -= _ring[slot + i];
+                _outCounts[i] -= _outRing[slot + i] ? 1 : 0;
             }
 
             _ring[slot + i] = x;
             _sums[i] += x;
+            var outside = x < _low[i] || x > _high[i]; // false for NaN bounds
+            _outRing[slot + i] = outside;
+            _outCounts[i] += outside ? 1 : 0;
         }
 
         _next = (_next + 1) % _window;
@@ -174,9 +214,23 @@ public sealed class DriftMonitor
             }
         }
 
+        var worstOut = 0;
+        for (var i = 1; i < _features; i++)
+        {
+            if (_outCounts[i] > _outCounts[worstOut])
+            {
+                worstOut = i;
+            }
+        }
+
+        var share = _outCounts[worstOut] / (double)_count;
         WorstFeature = worst;
         WorstZ = worstZ;
-        var drifting = InDrift ? Math.Abs(worstZ) > _threshold * 0.8 : Math.Abs(worstZ) > _threshold;
+        WorstOutOfRangeFeature = worstOut;
+        WorstOutOfRangeShare = share;
+        var drifting = InDrift
+            ? Math.Abs(worstZ) > _threshold * 0.8 || share > OutOfRangeShare * 0.8
+            : Math.Abs(worstZ) > _threshold || share > OutOfRangeShare;
         if (drifting == InDrift)
         {
             return false;
@@ -310,8 +364,10 @@ public sealed class DriftMonitor
         }
 
         var i = WorstFeature;
+        var o = WorstOutOfRangeFeature;
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"feature '{_names[i]}' window mean {_sums[i] / _count:G4} over {_count} ticks is z={WorstZ:F2} from training mean {_mean[i]:G4} (std {_std[i]:G4}), threshold {_threshold:G3}");
+            $"feature '{_names[i]}' window mean {_sums[i] / _count:G4} over {_count} ticks is z={WorstZ:F2} from training mean {_mean[i]:G4} (std {_std[i]:G4}), threshold {_threshold:G3}; " +
+            $"feature '{_names[o]}' has {WorstOutOfRangeShare:P0} of its samples outside the training range [{_low[o]:G4}, {_high[o]:G4}] (margin included), limit {OutOfRangeShare:P0}");
     }
 }

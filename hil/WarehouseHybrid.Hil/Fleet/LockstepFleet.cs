@@ -59,6 +59,8 @@ public sealed class LockstepFleet : IAsyncDisposable
     private long _pathWorld; // critical-path CPU nanoseconds by phase
     private long _pathRobots;
     private long _pathSite;
+    private long _worldParallelBound; // this world step's per-robot ranges: their bound and the caller's CPU in them
+    private long _worldParallelCaller;
     private readonly LockstepWorkers? _workers;
     private TimeSpan _phaseNow; // the per-robot phase's time and kind, for the workers
     private bool _phaseControl;
@@ -127,6 +129,7 @@ public sealed class LockstepFleet : IAsyncDisposable
         if (options.Parallelism > 1)
         {
             _workers = new LockstepWorkers(options.Parallelism, options.Robots, StepRobots);
+            World.RobotRanges = RunWorldRanges;
         }
     }
 
@@ -257,6 +260,8 @@ public sealed class LockstepFleet : IAsyncDisposable
     {
         var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         var cpu0 = CpuClock.ThreadNanoseconds();
+        _worldParallelBound = 0;
+        _worldParallelCaller = 0;
         World.Step(_options.WorldStep);
         Clock.Advance(_options.WorldStep);
         var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -304,7 +309,8 @@ public sealed class LockstepFleet : IAsyncDisposable
         }
 
         var site = (poll ? CpuClock.ProcessNanoseconds() : CpuClock.ThreadNanoseconds()) - cpu2;
-        _pathWorld += cpu1 - cpu0;
+        // The world's per-robot ranges ran on the workers too: their bound replaces the caller's share of them.
+        _pathWorld += cpu1 - cpu0 - _worldParallelCaller + _worldParallelBound;
         _pathRobots += longestWorker;
         _pathSite += site;
     }
@@ -353,6 +359,19 @@ public sealed class LockstepFleet : IAsyncDisposable
     public TimeSpan[] RobotPhaseTimes => [.. _robotPhase.Select(t => TimeSpan.FromTicks(t * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency))];
 
     private readonly long[] _robotPhase = new long[4];
+
+    // The world step's per-robot parts on the fleet's workers (the world's robots are the fleet's, in order).
+    private void RunWorldRanges(int count, Action<int, int> range)
+    {
+        if (count != _robots.Length)
+        {
+            range(0, count);
+            return;
+        }
+
+        _worldParallelBound += _workers!.Run(range);
+        _worldParallelCaller += _workers.LastCallerCpu;
+    }
 
     private void StepRobots(int from, int to)
     {

@@ -15,7 +15,8 @@ internal sealed class LockstepWorkers : IDisposable
     private const int SlotLongs = 8; // one cache line per participant's counters
     private const long ChunkMask = 0xFFFF_FFFF;
 
-    private readonly Action<int, int> _range;
+    private readonly Action<int, int> _defaultRange;
+    private Action<int, int> _range; // this phase's body (published to the workers by their wake-up)
     private readonly int _items;
     private readonly int _chunks;
     private readonly int _participants;
@@ -32,6 +33,7 @@ internal sealed class LockstepWorkers : IDisposable
     public LockstepWorkers(int participants, int items, Action<int, int> range)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(participants, 1);
+        _defaultRange = range;
         _range = range;
         _items = items;
         _participants = participants;
@@ -54,8 +56,15 @@ internal sealed class LockstepWorkers : IDisposable
     /// bounds the phase's wall time on idle cores from the CPU time the threads used (nanoseconds): list scheduling
     /// of the chunks takes at most total / participants + (1 - 1 / participants) * the longest chunk.
     /// </summary>
-    public long Run()
+    public long Run() => Run(_defaultRange);
+
+    /// <summary>
+    /// <see cref="Run()"/> with another body for this phase only (the world step's per-robot parts use the same
+    /// threads); <paramref name="range"/> runs items [from, to) and must not depend on the thread.
+    /// </summary>
+    public long Run(Action<int, int> range)
     {
+        _range = range;
         Array.Clear(_slots);
         _done.Reset();
         _completed = 0;
@@ -98,8 +107,12 @@ internal sealed class LockstepWorkers : IDisposable
             }
         }
 
+        LastCallerCpu = Volatile.Read(ref _slots[0]);
         return (total / _participants) + (longestChunk - (longestChunk / _participants));
     }
+
+    /// <summary>CPU time (nanoseconds) the caller spent on chunks in the last <see cref="Run()"/>: part of the caller's own CPU clock.</summary>
+    public long LastCallerCpu { get; private set; }
 
     /// <summary>Stops and joins the dedicated threads.</summary>
     public void Dispose()

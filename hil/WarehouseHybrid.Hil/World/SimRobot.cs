@@ -3,13 +3,16 @@ using WarehouseHybrid.Contracts.Serial;
 namespace WarehouseHybrid.Hil.World;
 
 /// <summary>Mutable state of one robot body; owned by <see cref="SimWorld"/> and touched only under its lock.</summary>
-internal sealed class SimRobot(int index, string id, int seed)
+internal sealed class SimRobot(int index, string id, int seed, int odometrySeed)
 {
     public int Index { get; } = index;
     public string Id { get; } = id;
 
     /// <summary>Sensor noise of this robot only, so robots can be sensed in parallel and still repeat exactly.</summary>
     public Random SensorNoise { get; } = new(seed);
+
+    /// <summary>Odometry noise of this robot only, so robots can move in parallel and still repeat exactly.</summary>
+    public Random OdometryNoise { get; } = new(odometrySeed);
     public double X;
     public double Y;
     public double Theta;

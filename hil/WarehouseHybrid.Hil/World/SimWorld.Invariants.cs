@@ -17,6 +17,8 @@ public sealed partial class SimWorld
     private double[] _previousPose = [];
     private bool[] _estoppedAtStart = [];
     private long _violationCount;
+    private List<DeferredViolation>?[] _deferred = [];
+    private Action<int, int>? _bodyChecksRange;
 
     private void CheckInvariants()
     {
@@ -41,6 +43,11 @@ public sealed partial class SimWorld
                 _personStamp[p.Cell] = _stamp;
             }
         }
+
+        // Contacts and stop envelopes look at one robot and the body index (which nothing changes now), so they run
+        // over ranges of robots, possibly in parallel; what they find is reported below, after the robot's cell
+        // checks, which is the order a single loop over the robots reports in.
+        ForEachRobotRange(n, _bodyChecksRange ??= BodyChecksRange);
 
         for (var i = 0; i < n; i++)
         {
@@ -102,10 +109,31 @@ public sealed partial class SimWorld
                     $"robot '{r.Id}' moved while its emergency stop was engaged");
             }
 
+            if (_deferred[i] is { Count: > 0 } found)
+            {
+                foreach (var d in found)
+                {
+                    Report(d.Key, d.Ids, d.Cells, d.Message);
+                }
+
+                found.Clear();
+            }
+        }
+    }
+
+    private void BodyChecksRange(int from, int to)
+    {
+        for (var i = from; i < to; i++)
+        {
+            var r = _robots[i];
             CheckContacts(r);
             CheckStopEnvelope(r);
         }
     }
+
+    // A violation found by a per-robot check, kept in the robot's own list until the serial pass reports it.
+    private void Defer(int robot, ViolationKey key, string[] ids, int[] cells, string message) =>
+        (_deferred[robot] ??= []).Add(new DeferredViolation(key, ids, cells, message));
 
     // Bumper flags for the boards, and collisions: a moving robot's body touching a wall, the map edge, a blocked
     // cell or any other body. A person walking into a robot that is standing still is not the robot's doing.
@@ -117,7 +145,7 @@ public sealed partial class SimWorld
         var bumper = touchedWall;
         if (touchedWall && moving)
         {
-            Report(new ViolationKey(InvariantKind.Collision, r.Index, -1, r.Cell), [r.Id], [r.Cell],
+            Defer(r.Index, new ViolationKey(InvariantKind.Collision, r.Index, -1, r.Cell), [r.Id], [r.Cell],
                 $"robot '{r.Id}' touched a wall at ({r.X:F3}, {r.Y:F3}) m moving at {r.V:F2} m/s");
         }
 
@@ -150,7 +178,7 @@ public sealed partial class SimWorld
                     var closing = moving && ((Math.Cos(r.Theta) * dx) + (Math.Sin(r.Theta) * dy)) * r.V > 0;
                     if (closing && (other is null || b > r.Index || Math.Abs(other.V) <= Options.RestSpeedMps))
                     {
-                        Report(new ViolationKey(InvariantKind.Collision, r.Index, _robots.Count + b, r.Cell), [r.Id, BodyName(b)], [r.Cell],
+                        Defer(r.Index, new ViolationKey(InvariantKind.Collision, r.Index, _robots.Count + b, r.Cell), [r.Id, BodyName(b)], [r.Cell],
                             $"robot '{r.Id}' moving at {r.V:F2} m/s touched '{BodyName(b)}' (centres {Math.Sqrt((dx * dx) + (dy * dy)):F3} m apart)");
                     }
                 }
@@ -180,7 +208,7 @@ public sealed partial class SimWorld
         var allowed = (v0 * v0 / (2 * decel)) + Options.ShieldEnvelopeSlackMetres;
         if (travelled > allowed)
         {
-            Report(new ViolationKey(InvariantKind.StopEnvelopeExceeded, r.Index, -1, r.Cell), [r.Id], [r.Cell],
+            Defer(r.Index, new ViolationKey(InvariantKind.StopEnvelopeExceeded, r.Index, -1, r.Cell), [r.Id], [r.Cell],
                 $"robot '{r.Id}' braked from {v0:F2} m/s and stopped after {travelled:F3} m; the shield's envelope allows {allowed:F3} m (brake {decel} m/s^2)");
         }
     }
@@ -244,8 +272,11 @@ public sealed partial class SimWorld
             _previousCells = new int[n];
             _previousPose = new double[3 * n];
             _estoppedAtStart = new bool[n];
+            Array.Resize(ref _deferred, n);
         }
     }
 
     private readonly record struct ViolationKey(InvariantKind Kind, int RobotA, int RobotB, int Cell);
+
+    private readonly record struct DeferredViolation(ViolationKey Key, string[] Ids, int[] Cells, string Message);
 }

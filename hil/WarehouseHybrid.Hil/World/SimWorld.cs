@@ -37,11 +37,12 @@ public sealed partial class SimWorld
     private readonly List<SimRobot> _robots = [];
     private readonly Dictionary<string, int> _indexById = new(StringComparer.Ordinal);
     private readonly List<InvariantViolation> _violations = [];
-    private readonly Random _noise;
     private readonly double _cell;
     private TimeSpan _now;
     private long _nowTicks; // _now, readable without the lock (boards read the time on every frame)
     private long _stepCount;
+    private double _stepSeconds;
+    private Action<int, int>? _moveRange;
 
     /// <summary>Creates an empty world on a map.</summary>
     public SimWorld(GridMap map, SimWorldOptions? options = null)
@@ -51,7 +52,6 @@ public sealed partial class SimWorld
         Options.Validate();
         Map = map;
         _cell = Options.Geometry.CellSizeMetres;
-        _noise = new Random(Options.NoiseSeed);
         _blocked = new bool[map.CellCount];
         _itemCell = new bool[map.CellCount];
         _wall = new bool[map.CellCount];
@@ -147,7 +147,7 @@ public sealed partial class SimWorld
                 }
             }
 
-            var robot = new SimRobot(_robots.Count, id, HashCode.Combine(Options.NoiseSeed, _robots.Count))
+            var robot = new SimRobot(_robots.Count, id, HashCode.Combine(Options.NoiseSeed, _robots.Count), OdometrySeed(Options.NoiseSeed, _robots.Count))
             {
                 X = x, Y = y, Theta = GridGeometry.NormalizeAngle(thetaRad), Cell = cell,
             };
@@ -330,32 +330,12 @@ public sealed partial class SimWorld
         {
             var n = _robots.Count;
             EnsureScratch(n);
-            var seconds = dt.TotalSeconds;
-            for (var i = 0; i < n; i++)
-            {
-                var r = _robots[i];
-                _previousCells[i] = r.Cell;
-                _previousPose[3 * i] = r.X;
-                _previousPose[(3 * i) + 1] = r.Y;
-                _previousPose[(3 * i) + 2] = r.Theta;
-                _estoppedAtStart[i] = r.EmergencyStop;
-                Move(r, seconds);
-            }
-
+            _stepSeconds = dt.TotalSeconds;
+            ForEachRobotRange(n, _moveRange ??= MoveRange);
             _now += dt;
             Volatile.Write(ref _nowTicks, _now.Ticks);
             _stepCount++;
-            MovePeople(seconds);
-            for (var i = 0; i < n; i++)
-            {
-                var r = _robots[i];
-                r.Cell = Geometry.CellAt(Map, r.X, r.Y);
-                if (Options.BatteryDrainPercentPerHour > 0)
-                {
-                    r.BatteryPercent = Math.Max(0, r.BatteryPercent - (Options.BatteryDrainPercentPerHour * seconds / 3600));
-                }
-            }
-
+            MovePeople(_stepSeconds);
             RebuildBodies();
             var before = _violations.Count;
             var countBefore = _violationCount;
@@ -369,6 +349,48 @@ public sealed partial class SimWorld
         if (thrown is not null)
         {
             throw new InvariantViolationException(thrown);
+        }
+    }
+
+    /// <summary>
+    /// Runs the per-robot parts of <see cref="Step"/> (kinematics, then the invariants that look at one robot and the
+    /// bodies around it) over ranges of robots, possibly on several threads, returning when every range is done; null
+    /// runs them on the caller. Each range touches only its own robots' state and reads what no range writes, and
+    /// violations are reported afterwards in robot order, so a run is the same whichever threads ran it. Set it before
+    /// stepping; lock-step fleets hand in their workers. It gets the robot count and the body for [from, to).
+    /// </summary>
+    public Action<int, Action<int, int>>? RobotRanges { get; set; }
+
+    private void ForEachRobotRange(int n, Action<int, int> range)
+    {
+        if (RobotRanges is { } parallel && n > 1)
+        {
+            parallel(n, range);
+        }
+        else
+        {
+            range(0, n);
+        }
+    }
+
+    // Kinematics and each robot's cell and battery: reads the robot, the options and the time, writes the robot.
+    private void MoveRange(int from, int to)
+    {
+        var seconds = _stepSeconds;
+        for (var i = from; i < to; i++)
+        {
+            var r = _robots[i];
+            _previousCells[i] = r.Cell;
+            _previousPose[3 * i] = r.X;
+            _previousPose[(3 * i) + 1] = r.Y;
+            _previousPose[(3 * i) + 2] = r.Theta;
+            _estoppedAtStart[i] = r.EmergencyStop;
+            Move(r, seconds);
+            r.Cell = Geometry.CellAt(Map, r.X, r.Y);
+            if (Options.BatteryDrainPercentPerHour > 0)
+            {
+                r.BatteryPercent = Math.Max(0, r.BatteryPercent - (Options.BatteryDrainPercentPerHour * seconds / 3600));
+            }
         }
     }
 
@@ -448,8 +470,18 @@ public sealed partial class SimWorld
 
         r.Theta = GridGeometry.NormalizeAngle(r.Theta + dTheta);
         var half = dTheta * Options.WheelBaseMetres / 2;
-        r.LeftTravel += Noisy(ds - half);
-        r.RightTravel += Noisy(ds + half);
+        r.LeftTravel += Noisy(r, ds - half);
+        r.RightTravel += Noisy(r, ds + half);
+    }
+
+    // Each robot's own odometry noise (robots move in parallel); a fixed mix, so a seed gives the same run in every process.
+    private static int OdometrySeed(int seed, int index)
+    {
+        // SplitMix64's finalizer over (seed, index): neighbouring seeds and robots get unrelated streams.
+        var z = unchecked(((ulong)(uint)seed << 32 | (uint)index) + 0x9E37_79B9_7F4A_7C15UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D0_49BB_1331_11EBUL);
+        return unchecked((int)(z ^ (z >> 31)));
     }
 
     private SimRobot Robot(int index)
@@ -467,8 +499,8 @@ public sealed partial class SimWorld
     private static double Clamp(float value, double limit) =>
         float.IsFinite(value) ? Math.Clamp(value, -limit, limit) : 0;
 
-    private double Noisy(double travel) =>
-        Options.OdometryNoiseFraction > 0 ? travel * (1 + Gaussian(_noise, Options.OdometryNoiseFraction)) : travel;
+    private double Noisy(SimRobot r, double travel) =>
+        Options.OdometryNoiseFraction > 0 ? travel * (1 + Gaussian(r.OdometryNoise, Options.OdometryNoiseFraction)) : travel;
 
     private static double Gaussian(Random random, double std)
     {

@@ -53,6 +53,83 @@ public sealed class DriftMonitorTests
         }, iter: 100);
     }
 
+    // Range features as the shipped driving policy's manifest states them: distance / 4 m, trained on 0.3-4 m.
+    private static DriftMonitor RangeMonitor(int window = 200) =>
+        new(Enumerable.Range(0, Features).Select(i => new FeatureStatistics { Name = $"range_{i}", Mean = 0.7, StdDev = 0.33, Min = 0.075, Max = 1.0 }).ToList(), window, 3.0);
+
+    private static void FillRanges(Random random, float[] row, double scale)
+    {
+        for (var i = 0; i < row.Length; i++)
+        {
+            row[i] = (float)(Math.Min(4.0, (0.3 + (random.NextDouble() * 3.7)) * scale) / 4.0);
+        }
+    }
+
+    [Fact]
+    public void Range_readings_scaled_by_a_tenth_are_flagged_within_a_window_though_their_z_score_stays_under_the_threshold()
+    {
+        Gen.Int[0, 1000].Sample(seed =>
+        {
+            var random = new Random(seed);
+            var monitor = RangeMonitor();
+            var row = new float[Features];
+            for (var t = 0; t < 400; t++)
+            {
+                FillRanges(random, row, 1.0);
+                monitor.Observe(row);
+                Assert.False(monitor.InDrift, monitor.Describe());
+            }
+
+            var flaggedAfter = -1;
+            for (var t = 0; t < 200 && flaggedAfter < 0; t++)
+            {
+                FillRanges(random, row, 0.1);
+                if (monitor.Observe(row) && monitor.InDrift)
+                {
+                    flaggedAfter = t + 1;
+                }
+            }
+
+            // Distances spread evenly over 0.3-4 m put about 55 % of the scaled readings below the training minimum
+            // (0.3 m) less the margin: more than half of the 200-tick window is out of range within one window (4 s at
+            // 50 Hz); a real aisle, with shelves close to the sides, has more.
+            Assert.InRange(flaggedAfter, 1, 200);
+            Assert.InRange(Math.Abs(monitor.WorstZ), 0, 3.0); // the mean test alone is blind to this
+            Assert.Contains("outside the training range", monitor.Describe(), StringComparison.Ordinal);
+            Assert.StartsWith("range_", monitor.FeatureNames[monitor.WorstOutOfRangeFeature], StringComparison.Ordinal);
+
+            for (var t = 0; t < 200; t++)
+            {
+                FillRanges(random, row, 1.0);
+                monitor.Observe(row);
+            }
+
+            Assert.False(monitor.InDrift, monitor.Describe()); // the sensor recovered: the window is in range again
+        }, iter: 20);
+    }
+
+    [Fact]
+    public void Inputs_spread_over_the_whole_training_range_never_drift_by_range()
+    {
+        Gen.Int[0, 1000].Sample(seed =>
+        {
+            var random = new Random(seed);
+            var monitor = RangeMonitor(window: 50);
+            var row = new float[Features];
+            for (var t = 0; t < 300; t++)
+            {
+                for (var i = 0; i < Features; i++)
+                {
+                    row[i] = (float)(0.075 + (random.NextDouble() * 0.925));
+                }
+
+                monitor.Observe(row);
+                Assert.False(monitor.InDrift, monitor.Describe());
+                Assert.Equal(0, monitor.WorstOutOfRangeShare);
+            }
+        }, iter: 20);
+    }
+
     [Fact]
     public void Non_finite_inputs_count_as_drift_until_they_leave_the_window()
     {

@@ -52,4 +52,29 @@ public sealed class LockstepWorkersTests
         Assert.Equal(one, two);
         Assert.Contains("robot-023", one, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Violations_and_noisy_odometry_on_two_threads_are_recorded_exactly_as_on_one_thread()
+    {
+        var map = DemoMap.GenerateWarehouse(57, 33);
+        async Task<string> RunAsync(int threads)
+        {
+            // Weak brakes and a robot put onto another make violations of the serial and the per-robot (ranged) checks.
+            await using var fleet = new LockstepFleet(map, new FleetOptions
+            {
+                Robots = 24, Seed = 3, Parallelism = threads,
+                ConfigureWorld = w => w with { OdometryNoiseFraction = 0.02, BrakeDecelerationMps2 = 0.6 },
+            });
+            fleet.Start();
+            fleet.RunFor(TimeSpan.FromSeconds(3));
+            var first = fleet.World.GetRobot(0);
+            fleet.World.Teleport(1, first.X + 0.1, first.Y, first.ThetaRad); // a shared cell and touching bodies
+            fleet.RunFor(TimeSpan.FromSeconds(3));
+            Assert.True(fleet.World.ViolationCount > 0);
+            return string.Join('\n', fleet.World.Violations.Select(v => v.ToString()))
+                + string.Join('\n', fleet.World.GetRobots().Select(r => r.ToString()));
+        }
+
+        Assert.Equal(await RunAsync(1), await RunAsync(2));
+    }
 }
