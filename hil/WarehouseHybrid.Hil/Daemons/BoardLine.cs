@@ -1,6 +1,7 @@
 using WarehouseHybrid.Edge.Serial;
 using WarehouseHybrid.Hil.Board;
 using WarehouseHybrid.Hil.Faults;
+using WarehouseHybrid.Hil.World;
 
 namespace WarehouseHybrid.Hil.Daemons;
 
@@ -29,8 +30,8 @@ public sealed class BoardLine : Stream
     public BoardLine(PtyPair pair, int seed)
     {
         _pair = pair;
-        ToDaemon = new SerialFaultInjector(HashCode.Combine(seed, 1));
-        ToBoard = new SerialFaultInjector(HashCode.Combine(seed, 2));
+        ToDaemon = new SerialFaultInjector(StreamSeeds.Derive(seed, 1));
+        ToBoard = new SerialFaultInjector(StreamSeeds.Derive(seed, 2));
         _tty = Open();
         _reader = new Thread(ReadLoop) { IsBackground = true, Name = "hil-board-line" };
     }

@@ -286,11 +286,11 @@ public sealed class DaemonRig : IAsyncDisposable
             var id = $"robot-{i:D3}";
             World.AddRobot(id, starts[i], Heading.East);
             var pair = await PtyPair.StartAsync(Path.Combine(_dir, "pty"), id, cancellationToken).ConfigureAwait(false);
-            var line = new BoardLine(pair, HashCode.Combine(_options.Seed, i));
+            var line = new BoardLine(pair, StreamSeeds.Derive(_options.Seed, i));
             var board = new VirtualBoard(line, World, i, new VirtualBoardOptions(), _loggers.CreateLogger("Board"));
             line.Attach(board);
             boards.Add(board);
-            var proxy = new TcpProxy(Broker.Port, HashCode.Combine(_options.Seed, i, 7));
+            var proxy = new TcpProxy(Broker.Port, StreamSeeds.Derive(_options.Seed, i, 7));
             var edge = LockstepFleet.EdgeOptionsFor(new FleetOptions(), id, starts[i], map);
             edge.SiteId = SiteId;
             edge.CloudLinkEnabled = true;

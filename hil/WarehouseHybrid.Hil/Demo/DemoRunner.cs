@@ -132,7 +132,7 @@ public static class DemoRunner
                 // A real daemon process over a socat pty pair (started once the world runs).
                 var pty = await PtyPair.StartAsync(Path.Combine(rigDir!, "pty"), robotIds[i]);
                 ptys.Add(pty);
-                var line = new BoardLine(pty, HashCode.Combine(options.Seed, i));
+                var line = new BoardLine(pty, StreamSeeds.Derive(options.Seed, i));
                 lines.Add(line);
                 var daemonBoard = new VirtualBoard(line, world, i);
                 line.Attach(daemonBoard);

@@ -103,7 +103,7 @@ public sealed class LockstepFleet : IAsyncDisposable
             var clock = new SkewedTimeProvider(Clock, TimeSpan.Zero);
             var runtime = new EdgeRuntime(edge, new ExistingStreamTransport(Stream.Null), clock, loggers);
             _robots[i] = new Robot(id, starts[i], edge, board, capture, runtime, clock,
-                new SerialFaultInjector(HashCode.Combine(options.Seed, i, 1)), new SerialFaultInjector(HashCode.Combine(options.Seed, i, 2)));
+                new SerialFaultInjector(StreamSeeds.Derive(options.Seed, i, 1)), new SerialFaultInjector(StreamSeeds.Derive(options.Seed, i, 2)));
             _runtimes[i] = runtime;
         }
 

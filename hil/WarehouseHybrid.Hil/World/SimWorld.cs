@@ -147,7 +147,7 @@ public sealed partial class SimWorld
                 }
             }
 
-            var robot = new SimRobot(_robots.Count, id, HashCode.Combine(Options.NoiseSeed, _robots.Count), OdometrySeed(Options.NoiseSeed, _robots.Count))
+            var robot = new SimRobot(_robots.Count, id, StreamSeeds.Derive(Options.NoiseSeed, _robots.Count, 1), StreamSeeds.Derive(Options.NoiseSeed, _robots.Count))
             {
                 X = x, Y = y, Theta = GridGeometry.NormalizeAngle(thetaRad), Cell = cell,
             };
@@ -475,15 +475,6 @@ public sealed partial class SimWorld
     }
 
     // Each robot's own odometry noise (robots move in parallel); a fixed mix, so a seed gives the same run in every process.
-    private static int OdometrySeed(int seed, int index)
-    {
-        // SplitMix64's finalizer over (seed, index): neighbouring seeds and robots get unrelated streams.
-        var z = unchecked(((ulong)(uint)seed << 32 | (uint)index) + 0x9E37_79B9_7F4A_7C15UL);
-        z = unchecked((z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9UL);
-        z = unchecked((z ^ (z >> 27)) * 0x94D0_49BB_1331_11EBUL);
-        return unchecked((int)(z ^ (z >> 31)));
-    }
-
     private SimRobot Robot(int index)
     {
         if ((uint)index >= (uint)_robots.Count)
