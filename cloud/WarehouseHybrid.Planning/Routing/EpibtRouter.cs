@@ -88,6 +88,23 @@ public sealed class EpibtRouter : IStepRouter
     /// </summary>
     public bool NoCycles { get; set; }
 
+    /// <summary>
+    /// Robots whose operation from the priority passes the local search may neither change nor
+    /// evict (null: none); read by each <see cref="Plan"/>. The passes are PIBT with priority
+    /// inheritance: the lead robot pushes the ones in its way back, and those pushes cost the
+    /// pushed robots more progress than they gain the lead, so the search's weighted score would
+    /// undo them and put everyone back on waiting, a state that repeats every step (a deadlock).
+    /// The planner protects the lead robot and robots stuck for a while (ADR 0007).
+    /// </summary>
+    public bool[]? Protected { get; set; }
+
+    /// <summary>
+    /// Robots without a goal that should leave the cell they stand on (null: none), e.g. an idle
+    /// robot parked on another robot's goal in a dead end; read by each <see cref="Plan"/>. Such a
+    /// robot prefers any operation that ends elsewhere instead of staying unless pushed.
+    /// </summary>
+    public bool[]? Evacuate { get; set; }
+
     /// <summary>Stops the local search (on top of <c>shouldStop</c>); null: only <c>shouldStop</c>.</summary>
     public Func<bool>? SearchStop { get; set; }
 
@@ -413,6 +430,12 @@ public sealed class EpibtRouter : IStepRouter
         var table = _tables[i];
         if (table is null)
         {
+            if (Evacuate is { } evacuate && i < evacuate.Length && evacuate[i])
+            {
+                // Asked to make way: anything that ends off this cell, fewer moves first.
+                return cells[_depth - 1] == _poses[i].Cell ? _depth + 1 : _ops.Moves[o];
+            }
+
             // No goal: stay unless pushed; among the rest prefer fewer moves.
             return o == 0 ? 0 : 1 + _ops.Moves[o];
         }
@@ -655,7 +678,7 @@ public sealed class EpibtRouter : IStepRouter
                 return Outcome.Accepted;
             }
 
-            if (other == Several || _visited[other] == _stamp || chain >= MaxChain || (floor is not null && _rng.Next(10) < 3))
+            if (other == Several || _visited[other] == _stamp || chain >= MaxChain || (floor is not null && (IsProtected(other) || _rng.Next(10) < 3)))
             {
                 continue;
             }
@@ -724,7 +747,7 @@ public sealed class EpibtRouter : IStepRouter
 
             var i = _rng.Next(_n);
             LastSearchMoves++;
-            if (_fixed[i])
+            if (_fixed[i] || IsProtected(i))
             {
                 continue;
             }
@@ -744,6 +767,8 @@ public sealed class EpibtRouter : IStepRouter
             }
         }
     }
+
+    private bool IsProtected(int i) => Protected is { } p && i < p.Length && p[i];
 
     private RobotAction FirstAction(int i)
     {

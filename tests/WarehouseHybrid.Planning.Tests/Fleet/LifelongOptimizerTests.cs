@@ -111,8 +111,21 @@ public sealed class LifelongOptimizerTests(ITestOutputHelper output)
         Assert.Equal(start, poses);
     }
 
-    [Fact]
-    public void Robots_serving_dead_end_pockets_off_a_narrow_corridor_keep_finishing_tasks_without_freezing()
+    public static TheoryData<int, bool> SeedsAndModes()
+    {
+        var data = new TheoryData<int, bool>();
+        for (var seed = 1; seed <= 8; seed++)
+        {
+            data.Add(seed, false);
+            data.Add(seed, true);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(SeedsAndModes))]
+    public void Robots_serving_dead_end_pockets_off_a_narrow_corridor_keep_finishing_tasks_without_freezing(int seed, bool nearestFirst)
     {
         // A one-wide corridor with one-cell pockets (dead ends) on both sides; errands are in the pockets.
         var map = TestData.ParseMap("""
@@ -130,13 +143,9 @@ public sealed class LifelongOptimizerTests(ITestOutputHelper output)
         var rng = new Random(3);
         var tasks = Enumerable.Range(0, 200).Select(_ => (IReadOnlyList<int>)new[] { pockets[rng.Next(pockets.Count)], pockets[rng.Next(pockets.Count)] }).ToList();
         var starts = new[] { map.CellAt(1, 0), map.CellAt(1, 12), map.CellAt(1, 6), map.CellAt(1, 3) };
-        // Known weakness: four robots in this corridor can still lock each other out of the pockets
-        // for good, depending on the seed and the assignment (measured: weighted seeds 2-4 and
-        // nearest-first seeds 1 and 3 freeze; ADR 0007, Next). This keeps the scenario the test was
-        // written for (weighted assignment, seed 1) until the routing handles the others.
-        var planner = new PibtFleetPlanner(map, starts.Length, new PlannerOptions { Seed = 1, MaxParallelism = 1, AssignmentNearestFirst = false });
+        var planner = new PibtFleetPlanner(map, starts.Length, new PlannerOptions { Seed = seed, MaxParallelism = 1, AssignmentNearestFirst = nearestFirst });
         var r = new LifelongRun(map, tasks, 1.5) { StallLimit = 40 }.Run(planner, starts, 400, NoLimit);
-        output.WriteLine($"pockets: {r.TasksFinished} tasks in {r.Steps} steps, longest stall {r.LongestStall}, stalled robots {r.StalledRobots}");
+        output.WriteLine($"pockets seed {seed} nearest-first {nearestFirst}: {r.TasksFinished} tasks in {r.Steps} steps, longest stall {r.LongestStall}, stalled robots {r.StalledRobots}");
         Assert.Equal(0, r.InvalidSteps);
         Assert.Equal(r.TasksFinished, r.TasksFinishedObserved);
         Assert.True(r.TasksFinished >= 20, $"only {r.TasksFinished} tasks");
