@@ -87,7 +87,8 @@ public sealed class PlannerOptions
     /// <summary>
     /// With <see cref="RoutingAlgorithm.Epibt"/>: a robot holding a task that has stayed on one cell
     /// for this many steps keeps the operation the priority passes gave it, and the local search
-    /// may not evict it (default 4; the lead robot always keeps its own). Without this the local
+    /// may not evict it (default 4; the lead robot always keeps its own), and a robot standing on
+    /// its goal ranks first until it reaches an errand of its own. Without this the local
     /// search can undo the pushes that would free a jam, and the same all-wait step repeats for
     /// ever (ADR 0007, "Deadlock in one-wide corridors").
     /// </summary>

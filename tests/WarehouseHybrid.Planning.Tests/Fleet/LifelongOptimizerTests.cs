@@ -111,10 +111,10 @@ public sealed class LifelongOptimizerTests(ITestOutputHelper output)
         Assert.Equal(start, poses);
     }
 
-    public static TheoryData<int, bool> SeedsAndModes()
+    public static TheoryData<int, bool> SeedsAndModes(int lastSeed)
     {
         var data = new TheoryData<int, bool>();
-        for (var seed = 1; seed <= 8; seed++)
+        for (var seed = 1; seed <= lastSeed; seed++)
         {
             data.Add(seed, false);
             data.Add(seed, true);
@@ -124,55 +124,22 @@ public sealed class LifelongOptimizerTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [MemberData(nameof(SeedsAndModes))]
+    [MemberData(nameof(SeedsAndModes), 8)]
     public void Robots_serving_dead_end_pockets_off_a_narrow_corridor_keep_finishing_tasks_without_freezing(int seed, bool nearestFirst)
     {
-        // A one-wide corridor with one-cell pockets (dead ends) on both sides; errands are in the pockets.
-        var map = TestData.ParseMap("""
-            @@.@.@.@.@.@@
-            .............
-            @@.@.@.@.@.@@
-            """);
-        var pockets = new List<int>();
-        for (var c = 2; c <= 10; c += 2)
-        {
-            pockets.Add(map.CellAt(0, c));
-            pockets.Add(map.CellAt(2, c));
-        }
-
-        var rng = new Random(3);
-        var tasks = Enumerable.Range(0, 200).Select(_ => (IReadOnlyList<int>)new[] { pockets[rng.Next(pockets.Count)], pockets[rng.Next(pockets.Count)] }).ToList();
+        var (map, tasks) = PocketCorridor(taskSeed: 3);
         var starts = new[] { map.CellAt(1, 0), map.CellAt(1, 12), map.CellAt(1, 6), map.CellAt(1, 3) };
         var r = RunWithoutFreezing(map, tasks, starts, seed, nearestFirst, 400);
         // Frozen runs finished 2-23 tasks before the fix, free-flowing ones 69-84.
         Assert.True(r.TasksFinished >= 60, $"only {r.TasksFinished} tasks");
     }
 
-    public static TheoryData<int, bool> FewSeedsAndModes()
-    {
-        var data = new TheoryData<int, bool>();
-        for (var seed = 1; seed <= 4; seed++)
-        {
-            data.Add(seed, false);
-            data.Add(seed, true);
-        }
-
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(FewSeedsAndModes))]
+    [MemberData(nameof(SeedsAndModes), 4)]
     public void Six_robots_serving_dead_end_pockets_off_a_narrow_corridor_do_not_freeze(int seed, bool nearestFirst)
     {
         // The pocket corridor with half again as many robots as above: 6 robots on 23 cells.
-        var map = TestData.ParseMap("""
-            @@.@.@.@.@.@@
-            .............
-            @@.@.@.@.@.@@
-            """);
-        var pockets = Enumerable.Range(1, 5).SelectMany(k => new[] { map.CellAt(0, 2 * k), map.CellAt(2, 2 * k) }).ToList();
-        var rng = new Random(5);
-        var tasks = Enumerable.Range(0, 200).Select(_ => (IReadOnlyList<int>)new[] { pockets[rng.Next(pockets.Count)], pockets[rng.Next(pockets.Count)] }).ToList();
+        var (map, tasks) = PocketCorridor(taskSeed: 5);
         var starts = new[] { map.CellAt(1, 0), map.CellAt(1, 12), map.CellAt(1, 6), map.CellAt(1, 3), map.CellAt(1, 9), map.CellAt(0, 4) };
         var r = RunWithoutFreezing(map, tasks, starts, seed, nearestFirst, 400);
         Assert.True(r.TasksFinished >= 20, $"only {r.TasksFinished} tasks");
@@ -195,6 +162,20 @@ public sealed class LifelongOptimizerTests(ITestOutputHelper output)
         var poses = new[] { new RobotPose(map.CellAt(3, 0), Heading.East), new RobotPose(end, Heading.North) };
         var finished = Drive(planner, poses, 80);
         Assert.True(finished.ContainsKey(1), "the robot never reached the end of the dead end");
+    }
+
+    // A one-wide corridor with one-cell pockets (dead ends) on both sides; 200 two-errand tasks in the pockets.
+    private static (GridMap Map, List<IReadOnlyList<int>> Tasks) PocketCorridor(int taskSeed)
+    {
+        var map = TestData.ParseMap("""
+            @@.@.@.@.@.@@
+            .............
+            @@.@.@.@.@.@@
+            """);
+        var pockets = Enumerable.Range(1, 5).SelectMany(k => new[] { map.CellAt(0, 2 * k), map.CellAt(2, 2 * k) }).ToList();
+        var rng = new Random(taskSeed);
+        var tasks = Enumerable.Range(0, 200).Select(_ => (IReadOnlyList<int>)new[] { pockets[rng.Next(pockets.Count)], pockets[rng.Next(pockets.Count)] }).ToList();
+        return (map, tasks);
     }
 
     // Runs the optimizer and asserts what every such run must show: valid steps, the planner's own
