@@ -86,11 +86,12 @@ public sealed class PlannerOptions
 
     /// <summary>
     /// With <see cref="RoutingAlgorithm.Epibt"/>: a robot holding a task that has stayed on one cell
-    /// for this many steps keeps the operation the priority passes gave it, and the local search
-    /// may not evict it (default 4; the lead robot always keeps its own), and a robot standing on
-    /// its goal ranks first until it reaches an errand of its own. Without this the local
-    /// search can undo the pushes that would free a jam, and the same all-wait step repeats for
-    /// ever (ADR 0007, "Deadlock in one-wide corridors").
+    /// for this many steps (default 4) while another robot stands on its goal keeps the operation
+    /// the priority passes gave it, with the robots that operation pushed, and the local search
+    /// may not evict them (the lead robot always keeps its own); the robot standing on its goal
+    /// ranks first until it reaches an errand of its own. Without this the local search can undo
+    /// the pushes that would free a jam, and the same all-wait step repeats for ever (ADR 0007,
+    /// "Deadlock in one-wide corridors").
     /// </summary>
     public int ProtectStuckAfterSteps { get; set; } = 4;
 

@@ -50,6 +50,7 @@ public sealed class EpibtRouter : IStepRouter
     private int _stamp;
     private int _planStamp;        // robots' operations are evaluated once per Plan, when first needed
     private int[] _evaluated = [];
+    private int[] _pushed = [];       // robot -> plan stamp when a protected robot's operation pushed it in the passes
     private Random _rng = new(0);
     private Func<bool> _stop = static () => false;
     private double _score;
@@ -94,7 +95,9 @@ public sealed class EpibtRouter : IStepRouter
     /// inheritance: the lead robot pushes the ones in its way back, and those pushes cost the
     /// pushed robots more progress than they gain the lead, so the search's weighted score would
     /// undo them and put everyone back on waiting, a state that repeats every step (a deadlock).
-    /// The planner protects the lead robot and robots stuck for a while (ADR 0007).
+    /// The planner protects the lead robot and robots stuck for a while with their goal taken; the
+    /// robots a protected robot pushed in the passes (its whole push chain) are protected as well
+    /// (ADR 0007).
     /// </summary>
     public bool[]? Protected { get; set; }
 
@@ -219,6 +222,7 @@ public sealed class EpibtRouter : IStepRouter
             _power = new double[n];
             _visited = new int[n];
             _evaluated = new int[n];
+            _pushed = new int[n];
             _fixed = new bool[n];
             _poses = new RobotPose[n];
         }
@@ -695,6 +699,11 @@ public sealed class EpibtRouter : IStepRouter
             var result = Build(other, ref chain, floor);
             if (result == Outcome.Accepted)
             {
+                if (!_searching && IsProtected(i))
+                {
+                    _pushed[other] = _planStamp; // the push chain of a protected robot is protected too
+                }
+
                 return result;
             }
 
@@ -768,7 +777,9 @@ public sealed class EpibtRouter : IStepRouter
         }
     }
 
-    private bool IsProtected(int i) => Protected is { } p && i < p.Length && p[i];
+    // Protected by the caller, or pushed in this Plan's passes by a protected robot (transitively:
+    // the whole push chain), whose new operation is what lets the protected one move.
+    private bool IsProtected(int i) => (Protected is { } p && i < p.Length && p[i]) || _pushed[i] == _planStamp;
 
     private RobotAction FirstAction(int i)
     {
