@@ -84,6 +84,17 @@ public sealed class PlannerOptions
     /// </summary>
     public bool NoCycles { get; set; }
 
+    /// <summary>
+    /// With <see cref="RoutingAlgorithm.Epibt"/>: a robot holding a task that has stayed on one cell
+    /// for this many steps (default 4) while another robot stands on its goal keeps the operation
+    /// the priority passes gave it, with the robots that operation pushed, and the local search
+    /// may not evict them (the lead robot always keeps its own); the robot standing on its goal
+    /// ranks first until it reaches an errand of its own. Without this the local search can undo
+    /// the pushes that would free a jam, and the same all-wait step repeats for ever (ADR 0007,
+    /// "Deadlock in one-wide corridors").
+    /// </summary>
+    public int ProtectStuckAfterSteps { get; set; } = 4;
+
     /// <summary>Clock for budgets and elapsed times (inject a fake one in tests).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -158,6 +169,11 @@ public sealed class PlannerOptions
         if (OperationDepth is < 2 or > 5)
         {
             throw new ArgumentOutOfRangeException(nameof(OperationDepth), OperationDepth, "PlannerOptions.OperationDepth must be 2-5");
+        }
+
+        if (ProtectStuckAfterSteps < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ProtectStuckAfterSteps), ProtectStuckAfterSteps, "PlannerOptions.ProtectStuckAfterSteps must be at least 1");
         }
 
         if (NoCycles && Routing != RoutingAlgorithm.Epibt)

@@ -50,6 +50,7 @@ public sealed class EpibtRouter : IStepRouter
     private int _stamp;
     private int _planStamp;        // robots' operations are evaluated once per Plan, when first needed
     private int[] _evaluated = [];
+    private int[] _pushed = [];       // robot -> plan stamp when a protected robot's operation pushed it in the passes
     private Random _rng = new(0);
     private Func<bool> _stop = static () => false;
     private double _score;
@@ -87,6 +88,25 @@ public sealed class EpibtRouter : IStepRouter
     /// would deadlock on them. Swaps are always refused.
     /// </summary>
     public bool NoCycles { get; set; }
+
+    /// <summary>
+    /// Robots whose operation from the priority passes the local search may neither change nor
+    /// evict (null: none); read by each <see cref="Plan"/>. The passes are PIBT with priority
+    /// inheritance: the lead robot pushes the ones in its way back, and those pushes cost the
+    /// pushed robots more progress than they gain the lead, so the search's weighted score would
+    /// undo them and put everyone back on waiting, a state that repeats every step (a deadlock).
+    /// The planner protects the lead robot and robots stuck for a while with their goal taken; the
+    /// robots a protected robot pushed in the passes (its whole push chain) are protected as well
+    /// (ADR 0007).
+    /// </summary>
+    public bool[]? Protected { get; set; }
+
+    /// <summary>
+    /// Robots without a goal that should leave the cell they stand on (null: none), e.g. an idle
+    /// robot parked on another robot's goal in a dead end; read by each <see cref="Plan"/>. Such a
+    /// robot prefers any operation that ends elsewhere instead of staying unless pushed.
+    /// </summary>
+    public bool[]? Evacuate { get; set; }
 
     /// <summary>Stops the local search (on top of <c>shouldStop</c>); null: only <c>shouldStop</c>.</summary>
     public Func<bool>? SearchStop { get; set; }
@@ -202,6 +222,7 @@ public sealed class EpibtRouter : IStepRouter
             _power = new double[n];
             _visited = new int[n];
             _evaluated = new int[n];
+            _pushed = new int[n];
             _fixed = new bool[n];
             _poses = new RobotPose[n];
         }
@@ -413,6 +434,12 @@ public sealed class EpibtRouter : IStepRouter
         var table = _tables[i];
         if (table is null)
         {
+            if (Evacuate is { } evacuate && i < evacuate.Length && evacuate[i])
+            {
+                // Asked to make way: anything that ends off this cell, fewer moves first.
+                return cells[_depth - 1] == _poses[i].Cell ? _depth + 1 : _ops.Moves[o];
+            }
+
             // No goal: stay unless pushed; among the rest prefer fewer moves.
             return o == 0 ? 0 : 1 + _ops.Moves[o];
         }
@@ -655,7 +682,7 @@ public sealed class EpibtRouter : IStepRouter
                 return Outcome.Accepted;
             }
 
-            if (other == Several || _visited[other] == _stamp || chain >= MaxChain || (floor is not null && _rng.Next(10) < 3))
+            if (other == Several || _visited[other] == _stamp || chain >= MaxChain || (floor is not null && (IsProtected(other) || _rng.Next(10) < 3)))
             {
                 continue;
             }
@@ -672,6 +699,11 @@ public sealed class EpibtRouter : IStepRouter
             var result = Build(other, ref chain, floor);
             if (result == Outcome.Accepted)
             {
+                if (!_searching && IsProtected(i))
+                {
+                    _pushed[other] = _planStamp; // the push chain of a protected robot is protected too
+                }
+
                 return result;
             }
 
@@ -724,7 +756,7 @@ public sealed class EpibtRouter : IStepRouter
 
             var i = _rng.Next(_n);
             LastSearchMoves++;
-            if (_fixed[i])
+            if (_fixed[i] || IsProtected(i))
             {
                 continue;
             }
@@ -744,6 +776,10 @@ public sealed class EpibtRouter : IStepRouter
             }
         }
     }
+
+    // Protected by the caller, or pushed in this Plan's passes by a protected robot (transitively:
+    // the whole push chain), whose new operation is what lets the protected one move.
+    private bool IsProtected(int i) => (Protected is { } p && i < p.Length && p[i]) || _pushed[i] == _planStamp;
 
     private RobotAction FirstAction(int i)
     {
