@@ -8,7 +8,7 @@ using WarehouseHybrid.Tests.Common.Planning;
 namespace WarehouseHybrid.Benchmarks.Planning;
 
 /// <summary>
-/// <c>corridor-sweep [--seeds N] [--steps S]</c>: the lifelong optimizer on the tree-shaped corridor maps
+/// <c>corridor-sweep [--seeds N] [--steps S] [--shuffle-stalled-after K]</c>: the lifelong optimizer on the tree-shaped corridor maps
 /// (ADR 0007, "Deadlock in one-wide corridors"): the pocket corridor with 4 and 6 robots and the T corridor
 /// with 2, 3 and 4 robots, over planner seeds 1..N x both assignment modes x task seeds 3, 5, 7, 11, each run
 /// S steps with no time limit per step. Prints per case the runs, frozen runs (a robot holding a task on one
@@ -26,6 +26,7 @@ public static class CorridorSweepBench
         ArgumentNullException.ThrowIfNull(args);
         var seeds = CloudGrainBench.Option(args, "--seeds", 12);
         var steps = CloudGrainBench.Option(args, "--steps", 400);
+        var shuffle = CloudGrainBench.Option(args, "--shuffle-stalled-after", new PlannerOptions().ShuffleStalledAfterSteps);
         var cases = new (string Name, Func<int, CorridorScenario> Scenario)[]
         {
             ("pocket, 4 robots", t => CorridorScenarios.Pocket(4, t)),
@@ -35,7 +36,7 @@ public static class CorridorSweepBench
             ("T corridor, 4 robots", t => CorridorScenarios.TCorridor(4, t)),
         };
 
-        Console.WriteLine($"seeds 1-{seeds} x both assignment modes x task seeds {string.Join(", ", TaskSeeds)}; {steps} steps; frozen: a robot with a task on one cell > {StallLimit} steps");
+        Console.WriteLine($"shuffle stalled after {shuffle} steps (0: off); seeds 1-{seeds} x both assignment modes x task seeds {string.Join(", ", TaskSeeds)}; {steps} steps; frozen: a robot with a task on one cell > {StallLimit} steps");
         Console.WriteLine();
         Console.WriteLine("| case | runs | frozen | 0 tasks | median tasks | invalid runs | seconds |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
@@ -51,7 +52,7 @@ public static class CorridorSweepBench
                 {
                     foreach (var nearestFirst in new[] { false, true })
                     {
-                        var planner = new PibtFleetPlanner(s.Map, s.Starts.Length, new PlannerOptions { Seed = seed, MaxParallelism = 1, AssignmentNearestFirst = nearestFirst });
+                        var planner = new PibtFleetPlanner(s.Map, s.Starts.Length, new PlannerOptions { Seed = seed, MaxParallelism = 1, AssignmentNearestFirst = nearestFirst, ShuffleStalledAfterSteps = shuffle });
                         var r = new LifelongRun(s.Map, s.Tasks, 1.5) { StallLimit = StallLimit }.Run(planner, s.Starts, steps, TimeSpan.FromDays(1));
                         tasks.Add(r.TasksFinished);
                         frozen += r.StalledRobots > 0 ? 1 : 0;

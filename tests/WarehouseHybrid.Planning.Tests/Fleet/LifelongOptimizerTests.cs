@@ -137,7 +137,9 @@ public sealed class LifelongOptimizerTests(ITestOutputHelper output)
     [MemberData(nameof(SeedsAndModes), 4)]
     public void Six_robots_serving_dead_end_pockets_off_a_narrow_corridor_do_not_freeze(int seed, bool nearestFirst)
     {
-        // The pocket corridor with half again as many robots as above: 6 robots on 23 cells.
+        // The pocket corridor with half again as many robots as above: 6 robots on 23 cells. The wider
+        // corridor-sweep bench (seeds 1-12 x both modes x task seeds 3, 5, 7, 11) freezes 33 of 96 runs
+        // without the stalled robots' random order (PlannerOptions.ShuffleStalledAfterSteps), 1 with it.
         var r = RunWithoutFreezing(CorridorScenarios.Pocket(6, taskSeed: 5), seed, nearestFirst, 400);
         Assert.True(r.TasksFinished >= 20, $"only {r.TasksFinished} tasks");
     }
