@@ -139,9 +139,25 @@ public sealed class LifelongOptimizerTests(ITestOutputHelper output)
     {
         // The pocket corridor with half again as many robots as above: 6 robots on 23 cells. The wider
         // corridor-sweep bench (seeds 1-12 x both modes x task seeds 3, 5, 7, 11) freezes 33 of 96 runs
-        // without the stalled robots' random order (PlannerOptions.ShuffleStalledAfterSteps), 1 with it.
+        // with the default options; 1 with PlannerOptions.ShuffleStalledAfterSteps = 10 (off by default
+        // for its cost on a dense warehouse; ADR 0007).
         var r = RunWithoutFreezing(CorridorScenarios.Pocket(6, taskSeed: 5), seed, nearestFirst, 400);
         Assert.True(r.TasksFinished >= 20, $"only {r.TasksFinished} tasks");
+    }
+
+    [Theory]
+    [MemberData(nameof(SeedsAndModes), 3)]
+    public void Shuffling_stalled_robots_breaks_the_push_back_livelock_at_a_T_corridors_dead_end(int seed, bool nearestFirst)
+    {
+        // Two robots, every task into the far end of a dead end three deep and back out: with fixed
+        // ranks the one coming out and the one going in push each other back for ever (0 tasks).
+        var s = CorridorScenarios.TCorridor(2, taskSeed: 3);
+        var planner = new PibtFleetPlanner(s.Map, 2, new PlannerOptions { Seed = seed, MaxParallelism = 1, AssignmentNearestFirst = nearestFirst, ShuffleStalledAfterSteps = 10 });
+        var r = new LifelongRun(s.Map, s.Tasks, 1.5).Run(planner, s.Starts, 400, NoLimit);
+        output.WriteLine($"seed {seed} nearest-first {nearestFirst}: {r.TasksFinished} tasks, longest stall {r.LongestStall}");
+        Assert.Equal(0, r.InvalidSteps);
+        Assert.Equal(r.TasksFinished, r.TasksFinishedObserved);
+        Assert.True(r.TasksFinished >= 3, $"only {r.TasksFinished} tasks");
     }
 
     [Fact]
