@@ -3,7 +3,7 @@ using System.Globalization;
 using WarehouseHybrid.Benchmarks.Cloud;
 using WarehouseHybrid.Planning.Fleet;
 using WarehouseHybrid.Planning.Simulation;
-using WarehouseHybrid.Tests.Common.Planning;
+using WarehouseHybrid.Planning.Tests.Support;
 
 namespace WarehouseHybrid.Benchmarks.Planning;
 

@@ -4,7 +4,6 @@ using WarehouseHybrid.Domain.Validation;
 using WarehouseHybrid.Planning.Fleet;
 using WarehouseHybrid.Planning.Simulation;
 using WarehouseHybrid.Planning.Tests.Support;
-using WarehouseHybrid.Tests.Common.Planning;
 using Xunit.Abstractions;
 
 namespace WarehouseHybrid.Planning.Tests.Fleet;

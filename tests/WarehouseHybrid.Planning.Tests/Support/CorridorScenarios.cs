@@ -1,7 +1,7 @@
 using WarehouseHybrid.Domain.Grid;
 using WarehouseHybrid.Domain.Maps;
 
-namespace WarehouseHybrid.Tests.Common.Planning;
+namespace WarehouseHybrid.Planning.Tests.Support;
 
 /// <summary>A small lifelong instance: a map, tasks in reveal order and robots' start cells.</summary>
 internal sealed record CorridorScenario(string Name, GridMap Map, IReadOnlyList<IReadOnlyList<int>> Tasks, int[] Starts);
