@@ -6,7 +6,8 @@ namespace WarehouseHybrid.Benchmarks;
 /// Entry point: pick benchmarks with the usual BenchmarkDotNet arguments, e.g. <c>--filter *Serial* --job short</c>;
 /// or one of the project's own bench commands (docs/benchmarks.md): <c>edge-inference</c> (the edge inference bench),
 /// <c>link-ingest</c>, <c>link-reconnect</c> and <c>link-replay</c> (the MQTT link, against a real Mosquitto child
-/// process), <c>cloud-grains</c>, <c>cloud-fleet</c>, <c>escalation</c> and <c>dashboard-snapshot</c> (the cloud).
+/// process), <c>cloud-grains</c>, <c>cloud-fleet</c>, <c>escalation</c> and <c>dashboard-snapshot</c> (the cloud), <c>corridor-sweep</c> (the lifelong optimizer on
+/// corridor maps with dead ends).
 /// </summary>
 public static class Program
 {
@@ -36,6 +37,9 @@ public static class Program
                 return;
             case ["escalation", ..]:
                 Cloud.EscalationBench.Run(args[1..]);
+                return;
+            case ["corridor-sweep", ..]:
+                Planning.CorridorSweepBench.Run(args[1..]);
                 return;
             case ["dashboard-snapshot", ..]:
                 await Cloud.DashboardSnapshotBench.RunAsync(args[1..]);

@@ -46,6 +46,11 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     private readonly bool[] _yielding;  // robots standing on a stuck robot's goal: ranked first until they reach an errand (or, idle, leave the cell)
     private readonly int[] _yieldCell;  // the goal cell a yielding robot was standing on
     private readonly bool[] _goalTaken; // robots whose goal another robot stands on (this step)
+    private readonly int[] _bestGoal;   // the goal cell _bestDist refers to (-1: none)
+    private readonly int[] _bestDist;   // least distance to that goal seen so far
+    private readonly int[] _noGain;     // steps since _bestDist last fell
+    private readonly List<int> _stalledPositions = new();
+    private readonly Random _stallRng;  // the stalled robots' per-step order (apart from _rng so the router's draws do not depend on it)
 
     // Share of the step's aimed budget (BudgetUse) after which the routing local search stops.
     private const double SearchShare = 0.6;
@@ -89,6 +94,11 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         _yielding = new bool[robotCount];
         _yieldCell = new int[robotCount];
         _goalTaken = new bool[robotCount];
+        _bestGoal = new int[robotCount];
+        Array.Fill(_bestGoal, -1);
+        _bestDist = new int[robotCount];
+        _noGain = new int[robotCount];
+        _stallRng = new Random(unchecked(_options.Seed * 7919) + 17);
         _router = _options.Routing == RoutingAlgorithm.Epibt
             ? new EpibtRouter(Grid, _options.OperationDepth) { Costs = Costs, LocalSearch = _options.RoutingLocalSearch, TimeProvider = _time, NoCycles = _options.NoCycles, Frozen = _frozen, Protected = _protected, Evacuate = _yielding }
             : new PibtRouter(Grid) { PreferFreeCellsOnTies = _options.PreferFreeCellsOnTies ?? !Lazy, Costs = Costs, Frozen = _frozen };
@@ -477,6 +487,10 @@ public sealed class PibtFleetPlanner : IFleetPlanner
 
     // Highest priority first: robots yielding a stuck robot's goal, then robots with a task whose
     // goal cell is free, longest without progress, then nearest to goal, then a fixed random rank.
+    // Then the robots stalled (no new least distance to their goal for ShuffleStalledAfterSteps)
+    // swap the positions they hold among themselves at random, every step: fixed ranks let robots
+    // in a tree-shaped corridor push each other back and forth or hold a rank cycle for ever, and
+    // PIBT's randomised tie-breaking, applied only where robots are stuck, breaks it.
     // A robot whose goal is occupied by another robot cannot finish this step; ranking it below
     // lets the occupant (e.g. one in a dead end whose only exit the other blocks) push its way out.
     // When the waiting robot has been stuck for a while the occupant is marked yielding and stays
@@ -513,11 +527,24 @@ public sealed class PibtFleetPlanner : IFleetPlanner
                 var dist = Math.Min(table.Distance(poses[i].Cell, poses[i].Heading), ushort.MaxValue);
                 var blocked = _occupant[table.GoalCell] > 0 && poses[i].Cell != table.GoalCell ? 1L : 0L;
                 _goalTaken[i] = blocked != 0;
+                if (table.GoalCell != _bestGoal[i] || dist < _bestDist[i])
+                {
+                    _bestGoal[i] = table.GoalCell;
+                    _bestDist[i] = dist;
+                    _noGain[i] = 0;
+                }
+                else
+                {
+                    _noGain[i]++;
+                }
+
                 key = (yielding << 62) | (blocked << 61) | ((long)((1 << 20) - wait) << 40) | ((long)dist << 20) | (uint)_tieBreak[i];
             }
             else
             {
                 _goalTaken[i] = false;
+                _bestGoal[i] = -1;
+                _noGain[i] = 0;
                 key = yielding == 0 ? _tieBreak[i] : long.MaxValue - RobotCount + _tieBreak[i];
             }
 
@@ -533,6 +560,10 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         }
 
         Array.Sort(_orderKey, _order, 0, RobotCount);
+        if (_options.ShuffleStalledAfterSteps > 0)
+        {
+            ShuffleStalled();
+        }
 
         // PIBT's guarantee rests on the lead robot keeping what the passes gave it; a robot stuck
         // for a while in front of its own goal, with another robot standing on it, keeps its choice
@@ -548,6 +579,26 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         if (RobotCount > 0 && _tables[_order[0]] is not null)
         {
             _protected[_order[0]] = true;
+        }
+    }
+
+    // The order positions the stalled robots hold get a fresh random assignment among them; every
+    // other robot keeps its position.
+    private void ShuffleStalled()
+    {
+        _stalledPositions.Clear();
+        for (var p = 0; p < RobotCount; p++)
+        {
+            if (_tables[_order[p]] is not null && _noGain[_order[p]] >= _options.ShuffleStalledAfterSteps)
+            {
+                _stalledPositions.Add(p);
+            }
+        }
+
+        for (var k = _stalledPositions.Count - 1; k > 0; k--)
+        {
+            var j = _stallRng.Next(k + 1);
+            (_order[_stalledPositions[k]], _order[_stalledPositions[j]]) = (_order[_stalledPositions[j]], _order[_stalledPositions[k]]);
         }
     }
 

@@ -95,6 +95,18 @@ public sealed class PlannerOptions
     /// </summary>
     public int ProtectStuckAfterSteps { get; set; } = 4;
 
+    /// <summary>
+    /// A robot holding a task whose distance to its goal has not reached a new least value for this
+    /// many steps (0, the default: off; 10 is the measured choice) counts as stalled: after the usual priority order is built,
+    /// the stalled robots swap the positions they hold in it at random (drawn from the seed), afresh
+    /// every step; every other robot keeps its position. PIBT's fixed ranks can hold a rank cycle or
+    /// push robots back and forth in a tree-shaped corridor for ever; the random order breaks that
+    /// symmetry (ADR 0007, "Deadlock in one-wide corridors"). Robots that keep approaching their goal
+    /// are not affected. Off by default: on the dense 2023 small warehouse it cost 1-8% of the tasks
+    /// depending on the threshold (8-12 steps; 6-robot corridor sweep: 1 frozen run of 96 with 10, 33 off).
+    /// </summary>
+    public int ShuffleStalledAfterSteps { get; set; }
+
     /// <summary>Clock for budgets and elapsed times (inject a fake one in tests).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -174,6 +186,11 @@ public sealed class PlannerOptions
         if (ProtectStuckAfterSteps < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(ProtectStuckAfterSteps), ProtectStuckAfterSteps, "PlannerOptions.ProtectStuckAfterSteps must be at least 1");
+        }
+
+        if (ShuffleStalledAfterSteps < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ShuffleStalledAfterSteps), ShuffleStalledAfterSteps, "PlannerOptions.ShuffleStalledAfterSteps must be 0 (off) or more");
         }
 
         if (NoCycles && Routing != RoutingAlgorithm.Epibt)
