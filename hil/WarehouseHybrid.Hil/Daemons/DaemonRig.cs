@@ -196,6 +196,45 @@ public sealed class DaemonRig : IAsyncDisposable
     /// <summary>A robot's proxy to the broker (latency, partition).</summary>
     public TcpProxy ProxyOf(int robot) => _robots[robot].Proxy;
 
+    /// <summary>
+    /// The broker outage: robots' proxies hold new connections back and the broker stops (SIGTERM). Ended by
+    /// <see cref="RestartBrokerAsync"/>.
+    /// </summary>
+    public async Task StopBrokerAsync()
+    {
+        foreach (var r in _robots)
+        {
+            r.Proxy.Held = true;
+        }
+
+        await Broker.StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ends the broker outage: starts the broker on the same port, waits until the rig's observer is subscribed
+    /// again, then lets the robots reconnect. The broker keeps no sessions across the restart, so a robot reaching it
+    /// first could publish (and have acknowledged) records the judge never sees: loss of the rig's, not the robot's.
+    /// </summary>
+    public async Task RestartBrokerAsync()
+    {
+        try
+        {
+            await Broker.StartAsync().ConfigureAwait(false);
+            await Observer.WhenSubscribedAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"the rig's telemetry observer did not resubscribe on 127.0.0.1:{Broker.Port} within 20 s of the broker's restart", ex);
+        }
+        finally
+        {
+            foreach (var r in _robots)
+            {
+                r.Proxy.Held = false;
+            }
+        }
+    }
+
     /// <summary>Skews the cloud's wall clock against the robots'.</summary>
     public void SetCloudSkew(TimeSpan offset) => _cloudClock.Offset = offset;
 

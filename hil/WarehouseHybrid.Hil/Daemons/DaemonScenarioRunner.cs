@@ -160,7 +160,8 @@ public static class DaemonScenarioRunner
             var allowedGap = 3.0 * options.TimingTolerance;
             var ok = telemetry.MissingSeq == 0 && telemetry.LongestGapSeconds <= allowedGap && telemetry.Messages > 0;
             checks.Add(new CheckResult("no telemetry lost (at the broker)", ok,
-                $"{telemetry.Messages} messages, {telemetry.MissingSeq} missing sequence numbers, longest sample gap {telemetry.LongestGapSeconds:F2} s (allowed {allowedGap} s), {telemetry.CloudReceived} routed by the cloud"));
+                $"{telemetry.Messages} messages, {telemetry.MissingSeq} missing sequence numbers, longest sample gap {telemetry.LongestGapSeconds:F2} s (allowed {allowedGap} s), {telemetry.CloudReceived} routed by the cloud" +
+                (rig.Observer.Worst() is { } w && (w.Missing > 0 || w.LongestGapSeconds > allowedGap) ? $"; worst {w.Robot}: {w.Missing} missing, gap {w.LongestGapSeconds:F2} s" : string.Empty)));
         }
 
         var report = new ScenarioReport
@@ -222,7 +223,7 @@ public static class DaemonScenarioRunner
         switch (f.Kind)
         {
             case "network.brokerOutage":
-                await (begin ? rig.Broker.StopAsync() : rig.Broker.StartAsync()).ConfigureAwait(false);
+                await (begin ? rig.StopBrokerAsync() : rig.RestartBrokerAsync()).ConfigureAwait(false);
                 break;
             case "network.latency":
                 for (var r = 0; r < rig.Count; r++)

@@ -21,6 +21,7 @@ public sealed class TcpProxy : IAsyncDisposable
     private long _latencyTicks;
     private long _jitterTicks;
     private volatile bool _partitioned;
+    private volatile bool _held;
 
     /// <summary>Starts a proxy to 127.0.0.1:<paramref name="upstreamPort"/> on a free loopback port.</summary>
     public TcpProxy(int upstreamPort, int seed)
@@ -83,6 +84,16 @@ public sealed class TcpProxy : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// While true new connections are refused and open ones kept (the rig holds the robots back after a broker
+    /// restart until its observer is subscribed again; see <see cref="DaemonRig.RestartBrokerAsync"/>).
+    /// </summary>
+    public bool Held
+    {
+        get => _held;
+        set => _held = value;
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
@@ -114,7 +125,7 @@ public sealed class TcpProxy : IAsyncDisposable
                 return;
             }
 
-            if (_partitioned)
+            if (_partitioned || _held)
             {
                 client.Dispose();
                 continue;

@@ -23,6 +23,7 @@ public sealed class TelemetryObserver : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _keepConnected;
     private long _messages;
+    private TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Connects to the broker in the background.</summary>
     public TelemetryObserver(int port)
@@ -43,7 +44,14 @@ public sealed class TelemetryObserver : IAsyncDisposable
     public Action<string, byte[]>? OnMessage { get; set; }
 
     /// <summary>Whether the observer is connected and subscribed.</summary>
-    public bool Connected => _client.IsConnected;
+    public bool Connected => _client.IsConnected && _subscribed.Task.IsCompleted;
+
+    /// <summary>
+    /// Completes when the observer is connected and subscribed (again, after a broker restart). The broker keeps no
+    /// session for it (clean start, no persistence), so a message a robot publishes before this completes would be
+    /// accepted by the broker and never reach the judge.
+    /// </summary>
+    public Task WhenSubscribedAsync(TimeSpan timeout) => _subscribed.Task.WaitAsync(timeout);
 
     /// <summary>Telemetry messages received (events are counted in the sequence check, not here).</summary>
     public long Messages => Interlocked.Read(ref _messages);
@@ -55,6 +63,18 @@ public sealed class TelemetryObserver : IAsyncDisposable
         {
             return new TelemetryRecord(Messages, _series.Values.Sum(s => s.Duplicates), _series.Values.Sum(s => s.Missing),
                 _series.Values.Count == 0 ? 0 : _series.Values.Max(s => s.LongestGapMs) / 1000.0, cloudReceived);
+        }
+    }
+
+    /// <summary>The robot with the most missing sequence numbers (then the longest gap), for the report; null before any message.</summary>
+    public (string Robot, long Missing, double LongestGapSeconds)? Worst()
+    {
+        lock (_gate)
+        {
+            return _series.Count == 0
+                ? null
+                : _series.OrderByDescending(kv => kv.Value.Missing).ThenByDescending(kv => kv.Value.LongestGapMs).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+                    .Select(kv => ((string, long, double)?)(kv.Key, kv.Value.Missing, kv.Value.LongestGapMs / 1000.0)).First();
         }
     }
 
@@ -94,11 +114,17 @@ public sealed class TelemetryObserver : IAsyncDisposable
         {
             if (!_client.IsConnected)
             {
+                if (_subscribed.Task.IsCompleted)
+                {
+                    _subscribed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+
                 try
                 {
                     await _client.ConnectAsync(_options, _stop.Token).ConfigureAwait(false);
                     await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
                         .WithTopicFilter(FleetTopics.Root + "/#", MqttQualityOfServiceLevel.AtLeastOnce).Build(), _stop.Token).ConfigureAwait(false);
+                    _subscribed.TrySetResult();
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

@@ -33,6 +33,36 @@ public sealed class TcpProxyTests
         Assert.True(await ClosedAsync(again), "a new connection is refused while partitioned");
     }
 
+    [Fact]
+    public async Task A_held_proxy_keeps_open_connections_refuses_new_ones_and_forwards_again_when_released()
+    {
+        using var upstream = new TcpListener(IPAddress.Loopback, 0);
+        upstream.Start();
+        await using var proxy = new TcpProxy(((IPEndPoint)upstream.LocalEndpoint).Port, seed: 2);
+        using var open = new TcpClient();
+        await open.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        using var openServer = await upstream.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        proxy.Held = true;
+        using var refused = new TcpClient();
+        await refused.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        Assert.True(await ClosedAsync(refused), "a new connection is refused while held");
+
+        // The connection opened before the hold still carries bytes.
+        await open.GetStream().WriteAsync(new byte[] { 7 });
+        var one = new byte[1];
+        await openServer.GetStream().ReadExactlyAsync(one).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(7, one[0]);
+
+        proxy.Held = false;
+        using var later = new TcpClient();
+        await later.ConnectAsync(IPAddress.Loopback, proxy.Port);
+        using var laterServer = await upstream.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await later.GetStream().WriteAsync(new byte[] { 9 });
+        await laterServer.GetStream().ReadExactlyAsync(one).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(9, one[0]);
+    }
+
     private static async Task<bool> ClosedAsync(TcpClient client)
     {
         try
