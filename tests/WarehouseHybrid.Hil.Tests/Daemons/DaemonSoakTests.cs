@@ -21,7 +21,7 @@ public sealed class DaemonSoakTests
     private static string Scenario(string name) => Path.Combine(RepoPaths.Root, "hil", "scenarios", name);
 
     [Fact]
-    public async Task Three_daemons_survive_serial_noise_an_unplug_latency_and_late_inference()
+    public async Task Three_daemons_survive_serial_noise_an_unplug_latency_a_broker_restart_and_late_inference()
     {
         Assert.True(PtyPair.Available && MosquittoBroker.Available, "socat and mosquitto are needed (./test.sh installs them)");
         var report = await DaemonScenarioRunner.RunAsync(ScenarioReader.Load(Scenario("daemons-smoke.json")), new ScenarioRunOptions { Short = true, Plots = false, TimingTolerance = Tolerance }, CancellationToken.None);
