@@ -27,9 +27,11 @@ public sealed class MqttBridgeOptions
     /// subscription keeps its share queued (it is not given to the members online) until it returns or the session
     /// expires, when the broker discards it, so this bounds how long a silo that never comes back holds its share; and
     /// a restart restores the session and its queue but not a <c>$share</c> subscription (a plain one, with an empty
-    /// <see cref="SharedGroup"/>, is restored). Zero: no session (clean start every time).
+    /// <see cref="SharedGroup"/>, is restored). Zero (default): no session, clean start every time, so the members
+    /// online take over a dead silo's share at once. Set it (minutes) for one silo on a plain subscription, or for
+    /// silos whose identities come back after a crash.
     /// </summary>
-    public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromMinutes(10);
+    public TimeSpan SessionExpiry { get; set; } = TimeSpan.Zero;
 
     /// <summary>Shared-subscription group; empty subscribes without <c>$share</c> (brokers without MQTT 5 shared subscriptions).</summary>
     public string SharedGroup { get; set; } = "cloud";

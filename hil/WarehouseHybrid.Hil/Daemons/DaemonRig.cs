@@ -400,6 +400,7 @@ public sealed class DaemonRig : IAsyncDisposable
             // messages the broker queued for it meanwhile (Mosquitto keeps a shared subscription's share for an
             // offline member; a new id would leave them in the dead session until it expires).
             o.Mqtt.ClientId = "hil-silo-bridge";
+            o.Mqtt.SessionExpiry = TimeSpan.FromMinutes(10); // longer than any silo kill or broker outage of a run
             // One silo at a time: a plain subscription, which Mosquitto 2.0.11 restores from its database after a
             // restart (a $share one it does not, so records published before the bridge resubscribed would miss it).
             o.Mqtt.SharedGroup = string.Empty;

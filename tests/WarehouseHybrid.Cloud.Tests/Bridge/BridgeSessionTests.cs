@@ -126,6 +126,7 @@ public sealed class BridgeSessionTests : IAsyncLifetime
         var host = await MosquittoBridgeTests.StartSiloAsync(_broker.Port, o =>
         {
             o.Mqtt.ClientId = clientId;
+            o.Mqtt.SessionExpiry = TimeSpan.FromMinutes(2);
             configure?.Invoke(o);
         });
         _hosts.Add(host);
