@@ -38,6 +38,12 @@ public sealed record BridgeStats(
     /// <summary>Handled messages whose PUBACK could not be sent (the connection went first; the broker delivers them again).</summary>
     public long AcknowledgeFailures { get; init; }
 
+    /// <summary>Connections on which the broker still had this bridge's session (what it queued meanwhile is delivered).</summary>
+    public long SessionsResumed { get; init; }
+
+    /// <summary>Reconnections on which the broker had no session for the bridge any more (expired, or lost by a broker crash): what it held for the bridge is gone.</summary>
+    public long SessionsLost { get; init; }
+
     /// <summary>Rejections of one reason (0 when none).</summary>
     public long RejectedFor(RejectionReason reason) => Rejected.TryGetValue(reason, out var n) ? n : 0;
 }
@@ -55,10 +61,16 @@ internal sealed class BridgeCounters
     private long _other;
     private long _backpressure;
     private long _acknowledgeFailures;
+    private long _sessionsResumed;
+    private long _sessionsLost;
 
     public void Reject(RejectionReason reason) => Interlocked.Increment(ref _rejected[(int)reason]);
 
     public void Connected() => Interlocked.Increment(ref _connects);
+
+    public void SessionResumed() => Interlocked.Increment(ref _sessionsResumed);
+
+    public void SessionLost() => Interlocked.Increment(ref _sessionsLost);
 
     public void Routed(IBridgeRoute route)
     {
@@ -112,6 +124,8 @@ internal sealed class BridgeCounters
             OtherRouted = Interlocked.Read(ref _other),
             BackpressureWaits = Interlocked.Read(ref _backpressure),
             AcknowledgeFailures = Interlocked.Read(ref _acknowledgeFailures),
+            SessionsResumed = Interlocked.Read(ref _sessionsResumed),
+            SessionsLost = Interlocked.Read(ref _sessionsLost),
         };
     }
 }

@@ -235,7 +235,10 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
             .WithTcpServer(_options.Host, _options.Port)
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithClientId(_clientId)
-            .WithCleanStart(true)
+            // A persistent session (docs/adr/0010-link.md): what the broker accepted while this bridge was away, or
+            // had sent it without its PUBACK, is delivered on reconnect; duplicates are the grains' to drop by seq.
+            .WithCleanStart(_options.SessionExpiry == TimeSpan.Zero)
+            .WithSessionExpiryInterval((uint)_options.SessionExpiry.TotalSeconds)
             .WithTimeout(TimeSpan.FromSeconds(10))
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15));
         if (_tls is { } tls)
@@ -256,8 +259,24 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
         }
 
         var connected = await _client.ConnectAsync(builder.Build(), cancellationToken).ConfigureAwait(false);
+        if (_options.SessionExpiry > TimeSpan.Zero)
+        {
+            if (connected.IsSessionPresent)
+            {
+                _counters.SessionResumed();
+                LogSessionResumed(_logger, _clientId);
+            }
+            else if (Volatile.Read(ref _connection) > 0)
+            {
+                _counters.SessionLost();
+                LogSessionLost(_logger, _clientId, _options.Host, _options.Port);
+            }
+        }
+
         try
         {
+            // Subscribed every time, session or not: idempotent on a present session (MQTT 5 replaces a subscription
+            // with the same filter, nothing queued is lost), and the only way back after a lost one.
             // MQTT 5 brokers announce shared-subscription support in CONNACK; the in-process MQTTnet
             // broker has none, and a single bridge is then subscribed directly.
             var useShared = _options.SharedGroup.Length > 0 && connected.SharedSubscriptionAvailable && !_sharedRefused;
@@ -713,6 +732,12 @@ public sealed partial class MqttBridge : BackgroundService, IFleetCommandPublish
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Primary host {HostId} marked offline by another bridge's Will ({Timestamp}); reconnecting to announce it online")]
     private static partial void LogReannounce(ILogger logger, string hostId, long timestamp);
+
+    [LoggerMessage(EventId = 3014, Level = LogLevel.Information, Message = "MQTT bridge resumed its session {ClientId}: the broker delivers what it queued meanwhile")]
+    private static partial void LogSessionResumed(ILogger logger, string clientId);
+
+    [LoggerMessage(EventId = 3015, Level = LogLevel.Warning, Message = "Broker {Host}:{Port} had no session for {ClientId} any more (expired, or lost in a broker crash): messages it held for this bridge are gone")]
+    private static partial void LogSessionLost(ILogger logger, string clientId, string host, int port);
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "MQTT bridge disconnect failed: {Error}")]
     private static partial void LogDisconnectFailed(ILogger logger, string error);

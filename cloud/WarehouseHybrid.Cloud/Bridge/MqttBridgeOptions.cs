@@ -12,8 +12,26 @@ public sealed class MqttBridgeOptions
     /// <summary>Broker port.</summary>
     public int Port { get; set; } = 1883;
 
-    /// <summary>Client id; empty picks <c>cloud-bridge-{random}</c>.</summary>
+    /// <summary>
+    /// Client id: the broker keeps this bridge's persistent session under it, so it must be the same every time this
+    /// silo starts and differ between silos. Empty: the cloud host uses <see cref="DefaultClientId"/> (machine name and
+    /// silo port, stable across restarts of one silo, distinct for silos on one machine).
+    /// </summary>
     public string ClientId { get; set; } = string.Empty;
+
+    /// <summary>
+    /// How long the broker keeps this bridge's session (its subscriptions and the QoS 1 messages queued or in flight
+    /// for it) while the bridge is away (MQTT 5 session expiry interval; whole seconds). With a persistent broker a
+    /// record the broker acknowledged to a robot reaches the bridge after a silo restart, a dropped link, or a graceful
+    /// broker restart. Measured with Mosquitto 2.0.11 (docs/adr/0010-link.md): an offline member of a shared
+    /// subscription keeps its share queued (it is not given to the members online) until it returns or the session
+    /// expires, when the broker discards it, so this bounds how long a silo that never comes back holds its share; and
+    /// a restart restores the session and its queue but not a <c>$share</c> subscription (a plain one, with an empty
+    /// <see cref="SharedGroup"/>, is restored). Zero (default): no session, clean start every time, so the members
+    /// online take over a dead silo's share at once. Set it (minutes) for one silo on a plain subscription, or for
+    /// silos whose identities come back after a crash.
+    /// </summary>
+    public TimeSpan SessionExpiry { get; set; } = TimeSpan.Zero;
 
     /// <summary>Shared-subscription group; empty subscribes without <c>$share</c> (brokers without MQTT 5 shared subscriptions).</summary>
     public string SharedGroup { get; set; } = "cloud";
@@ -59,6 +77,13 @@ public sealed class MqttBridgeOptions
     /// <summary>Escalation requests being answered at once; beyond it they are refused (counted) and the edge falls back.</summary>
     public int MaxConcurrentEscalations { get; set; } = 64;
 
+    /// <summary>The client id used when <see cref="ClientId"/> is empty: <c>cloud-bridge-{machine}-{silo port}</c>.</summary>
+    public static string DefaultClientId(string machineName, int siloPort)
+    {
+        var machine = new string([.. machineName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_')]);
+        return $"cloud-bridge-{(machine.Length > 0 ? machine : "host")}-{siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+    }
+
     /// <summary>Names the first bad setting, or returns null.</summary>
     public string? Check()
     {
@@ -75,6 +100,16 @@ public sealed class MqttBridgeOptions
         if (Port is < 1 or > 65535)
         {
             return $"Mqtt.Port must be 1-65535, got {Port}";
+        }
+
+        if (ClientId.Length > 128 || ClientId.Any(c => char.IsControl(c) || c is '/' or '+' or '#'))
+        {
+            return $"Mqtt.ClientId '{ClientId}' must be at most 128 characters without control characters, '/', '+' or '#'";
+        }
+
+        if (SessionExpiry < TimeSpan.Zero || SessionExpiry.TotalSeconds >= uint.MaxValue || SessionExpiry.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            return $"Mqtt.SessionExpiry must be whole seconds from 0 (no session) to below 2^32 s, got {SessionExpiry}";
         }
 
         if (SharedGroup.Length > 0 && !Contracts.Topics.FleetTopics.IsValidId(SharedGroup))

@@ -76,6 +76,11 @@ public static class CloudHost
         {
             section.Bind(o);
             configure?.Invoke(o);
+            if (o.Mqtt.ClientId.Length == 0)
+            {
+                // Stable across restarts of this silo: the broker finds the bridge's persistent session by it.
+                o.Mqtt.ClientId = MqttBridgeOptions.DefaultClientId(Environment.MachineName, o.Silo.SiloPort);
+            }
         }
 
         // Orleans needs the ports now; the same values feed IOptions for the start-up validation.

@@ -23,6 +23,7 @@ public static class ScenarioCommand
         var report = new Option<DirectoryInfo>("--report") { Description = "Directory for report.json, report.md and the plots (default: hil-reports/<name>)." };
         var record = new Option<FileInfo>("--record") { Description = "Record every serial frame and MQTT/plan message to this file (docs/hil-recording.md)." };
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip the PNG plots." };
+        var noHold = new Option<bool>("--no-broker-hold") { Description = "Daemon mode: let robots reconnect as soon as a restarted broker is up, without waiting for the rig's observer (the persistent sessions alone keep the telemetry)." };
         var tolerance = new Option<double>("--timing-tolerance") { Description = "Multiply every timing bound of the expectations (for a loaded machine; default 1).", DefaultValueFactory = _ => 1 };
         tolerance.Validators.Add(r =>
         {
@@ -33,7 +34,7 @@ public static class ScenarioCommand
         });
         var command = new Command("scenario", "Run one scenario file; exit 0 when every expectation holds, 1 when one fails, 2 when the file is invalid.")
         {
-            file, shortForm, soak, duration, report, record, noPlots, tolerance,
+            file, shortForm, soak, duration, report, record, noPlots, tolerance, noHold,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -46,6 +47,7 @@ public static class ScenarioCommand
                 RecordingFile = parse.GetValue(record)?.FullName,
                 Plots = !parse.GetValue(noPlots),
                 TimingTolerance = parse.GetValue(tolerance),
+                HoldRobotsOnBrokerRestart = !parse.GetValue(noHold),
                 Progress = Console.Out,
             }, Console.Out, cancellationToken);
         });

@@ -43,6 +43,13 @@ public sealed record DaemonRigOptions
 
     /// <summary>The edge daemon program (WarehouseHybrid.Edge.dll); null finds it beside the rig.</summary>
     public string? EdgeDll { get; init; }
+
+    /// <summary>
+    /// Whether a broker restart holds the robots' proxies until the rig's observer is subscribed again. Insurance
+    /// only: the observer's persistent session on the persistent broker keeps what robots publish first (the
+    /// guarantee does not depend on the hold; scenario --no-broker-hold runs without it).
+    /// </summary>
+    public bool HoldRobotsOnBrokerRestart { get; init; } = true;
 }
 
 /// <summary>
@@ -197,30 +204,35 @@ public sealed class DaemonRig : IAsyncDisposable
     public TcpProxy ProxyOf(int robot) => _robots[robot].Proxy;
 
     /// <summary>
-    /// The broker outage: robots' proxies hold new connections back and the broker stops (SIGTERM). Ended by
-    /// <see cref="RestartBrokerAsync"/>.
+    /// The broker outage: robots' proxies hold new connections back (unless
+    /// <see cref="DaemonRigOptions.HoldRobotsOnBrokerRestart"/> is off) and the broker stops gracefully (SIGTERM: it
+    /// saves its sessions and queued messages). Ended by <see cref="RestartBrokerAsync"/>.
     /// </summary>
     public async Task StopBrokerAsync()
     {
         foreach (var r in _robots)
         {
-            r.Proxy.Held = true;
+            r.Proxy.Held = _options.HoldRobotsOnBrokerRestart;
         }
 
         await Broker.StopAsync().ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Ends the broker outage: starts the broker on the same port, waits until the rig's observer is subscribed
-    /// again, then lets the robots reconnect. The broker keeps no sessions across the restart, so a robot reaching it
-    /// first could publish (and have acknowledged) records the judge never sees: loss of the rig's, not the robot's.
+    /// Ends the broker outage: starts the broker on the same port, directory and configuration (its saved database
+    /// brings back the observer's and the bridge's sessions with what was queued or in flight for them), waits until
+    /// the rig's observer is subscribed again, then lets the robots reconnect. The wait is insurance: a record a robot
+    /// has acknowledged before the observer is back is queued in the observer's session.
     /// </summary>
     public async Task RestartBrokerAsync()
     {
         try
         {
             await Broker.StartAsync().ConfigureAwait(false);
-            await Observer.WhenSubscribedAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+            if (_options.HoldRobotsOnBrokerRestart)
+            {
+                await Observer.WhenSubscribedAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+            }
         }
         catch (TimeoutException ex)
         {
@@ -384,6 +396,14 @@ public sealed class DaemonRig : IAsyncDisposable
             o.Silo.ClusterId = $"hil-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{generation}";
             o.Mqtt.Host = "127.0.0.1";
             o.Mqtt.Port = Broker.Port;
+            // One id for every generation of the silo: a restarted silo resumes the killed one's session, with the
+            // messages the broker queued for it meanwhile (Mosquitto keeps a shared subscription's share for an
+            // offline member; a new id would leave them in the dead session until it expires).
+            o.Mqtt.ClientId = "hil-silo-bridge";
+            o.Mqtt.SessionExpiry = TimeSpan.FromMinutes(10); // longer than any silo kill or broker outage of a run
+            // One silo at a time: a plain subscription, which Mosquitto 2.0.11 restores from its database after a
+            // restart (a $share one it does not, so records published before the bridge resubscribed would miss it).
+            o.Mqtt.SharedGroup = string.Empty;
             o.Cycle.PlanBudget = TimeSpan.FromMilliseconds(200);
             o.Http.Enabled = false; // a generic host (killed and restarted by faults): the rig judges through MQTT and the grains
         });

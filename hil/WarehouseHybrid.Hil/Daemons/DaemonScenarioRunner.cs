@@ -37,6 +37,7 @@ public static class DaemonScenarioRunner
             Seed = scenario.Seed,
             StartCells = scenario.StartCells,
             Tasks = scenario.Tasks,
+            HoldRobotsOnBrokerRestart = options.HoldRobotsOnBrokerRestart,
             ConfigureWorld = w => ScenarioVerdict.World(scenario, w),
             ConfigureEdge = (i, e) =>
             {
@@ -161,7 +162,8 @@ public static class DaemonScenarioRunner
             var ok = telemetry.MissingSeq == 0 && telemetry.LongestGapSeconds <= allowedGap && telemetry.Messages > 0;
             checks.Add(new CheckResult("no telemetry lost (at the broker)", ok,
                 $"{telemetry.Messages} messages, {telemetry.MissingSeq} missing sequence numbers, longest sample gap {telemetry.LongestGapSeconds:F2} s (allowed {allowedGap} s), {telemetry.CloudReceived} routed by the cloud" +
-                (rig.Observer.Worst() is { } w && (w.Missing > 0 || w.LongestGapSeconds > allowedGap) ? $"; worst {w.Robot}: {w.Missing} missing, gap {w.LongestGapSeconds:F2} s" : string.Empty)));
+                (rig.Observer.Worst() is { } w && (w.Missing > 0 || w.LongestGapSeconds > allowedGap) ? $"; worst {w.Robot}: {w.Missing} missing, gap {w.LongestGapSeconds:F2} s" : string.Empty) +
+                (rig.Observer.SessionsLost > 0 ? $"; the broker lost the observer's session {rig.Observer.SessionsLost} time(s)" : string.Empty)));
         }
 
         var report = new ScenarioReport

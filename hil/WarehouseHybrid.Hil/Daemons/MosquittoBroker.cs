@@ -6,10 +6,22 @@ namespace WarehouseHybrid.Hil.Daemons;
 /// <summary>
 /// A real Mosquitto 2 broker run by the rig as a child process on a loopback port, with its own configuration in a
 /// temporary directory. Queue limits are set deliberately (Mosquitto drops QoS 1 messages to slow subscribers with
-/// its defaults). <see cref="StopAsync"/> and <see cref="StartAsync"/> on the same port make a broker outage.
+/// its defaults). Persistence is on, in the same directory: <see cref="StopAsync"/> (SIGTERM: Mosquitto writes its
+/// database as it exits) and <see cref="StartAsync"/> on the same port, directory and configuration make a broker
+/// outage that keeps the persistent sessions of the rig's observer and the silo's bridge and the QoS 1 messages
+/// queued or in flight for them. <see cref="KillAsync"/> (SIGKILL) is a crash: what changed since the last autosave
+/// (<see cref="AutosaveInterval"/>) is lost (docs/adr/0013-hil-rig.md).
 /// </summary>
 public sealed class MosquittoBroker : IAsyncDisposable
 {
+    /// <summary>
+    /// How often Mosquitto writes its database while it runs (autosave_interval, by time). A graceful stop writes it
+    /// anyway; this bounds what a SIGKILL loses. Saving by change count (autosave_on_changes) was measured to lose
+    /// nearly nothing on SIGKILL but rewrites the whole database every few messages, which a fleet's telemetry rate
+    /// makes a constant disk load; the rig's faults stop the broker gracefully.
+    /// </summary>
+    public static readonly TimeSpan AutosaveInterval = TimeSpan.FromSeconds(5);
+
     private readonly string _dir;
     private ChildProcess? _process;
 
@@ -33,9 +45,16 @@ public sealed class MosquittoBroker : IAsyncDisposable
     {
         Directory.CreateDirectory(directory);
         var broker = new MosquittoBroker(directory, Broker.EmbeddedBroker.FreeLoopbackPort());
+        await broker.WriteConfigurationAsync(cancellationToken).ConfigureAwait(false);
         await broker.StartAsync(cancellationToken).ConfigureAwait(false);
         return broker;
     }
+
+    /// <summary>The directory of its configuration, database (mosquitto.db) and log.</summary>
+    public string DataDirectory => _dir;
+
+    /// <summary>The configuration file, written once: every restart reads the same one.</summary>
+    public string ConfigPath => Path.Combine(_dir, "mosquitto.conf");
 
     /// <summary>Starts the broker (again) and waits until it accepts connections.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -46,23 +65,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
         }
 
         var exe = ChildProcess.Find("mosquitto") ?? throw new InvalidOperationException("mosquitto is not installed (Debian package mosquitto)");
-        var conf = Path.Combine(_dir, "mosquitto.conf");
-        await File.WriteAllLinesAsync(conf,
-        [
-            "# written by the HIL rig",
-            Environment.UserName == "root" ? "user root" : "# not root: no user switch",
-            "per_listener_settings false",
-            "persistence false",
-            $"log_dest file {Path.Combine(_dir, "mosquitto.log")}",
-            "log_type error",
-            "log_type warning",
-            "log_type notice",
-            "max_queued_messages 100000",
-            "max_inflight_messages 256",
-            "allow_anonymous true",
-            $"listener {Port.ToString(CultureInfo.InvariantCulture)} 127.0.0.1",
-        ], cancellationToken).ConfigureAwait(false);
-        _process = ChildProcess.Start("mosquitto", exe, ["-c", conf]);
+        _process = ChildProcess.Start("mosquitto", exe, ["-c", ConfigPath]);
         var deadline = TimeProvider.System.GetTimestamp();
         while (true)
         {
@@ -86,19 +89,52 @@ public sealed class MosquittoBroker : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops it (SIGTERM to its pid): the broker outage.</summary>
+    /// <summary>
+    /// Stops it (SIGTERM to its pid) and waits for it to exit: Mosquitto saves its database on the way out, so the
+    /// sessions and their queued messages are there when <see cref="StartAsync"/> brings it back. The broker outage.
+    /// </summary>
     public async Task StopAsync()
     {
         if (_process is { } p)
         {
             _process = null;
-            await p.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await p.StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            await p.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Kills it (SIGKILL to its pid): a broker crash, which loses what changed since the last autosave.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { } p)
+        {
+            _process = null;
+            await p.KillAsync().ConfigureAwait(false);
             await p.DisposeAsync().ConfigureAwait(false);
         }
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private Task WriteConfigurationAsync(CancellationToken cancellationToken) => File.WriteAllLinesAsync(ConfigPath,
+    [
+        "# written by the HIL rig",
+        // As root, Mosquitto drops to the 'mosquitto' user, which could not write the rig's private directory.
+        Environment.UserName == "root" ? "user root" : "# not root: no user switch",
+        "per_listener_settings false",
+        "persistence true",
+        $"persistence_location {_dir}/",
+        $"autosave_interval {AutosaveInterval.TotalSeconds.ToString(CultureInfo.InvariantCulture)}",
+        $"log_dest file {Path.Combine(_dir, "mosquitto.log")}",
+        "log_type error",
+        "log_type warning",
+        "log_type notice",
+        "max_queued_messages 100000",
+        "max_inflight_messages 256",
+        "allow_anonymous true",
+        $"listener {Port.ToString(CultureInfo.InvariantCulture)} 127.0.0.1",
+    ], cancellationToken);
 
     private async Task<bool> CanConnectAsync(CancellationToken cancellationToken)
     {

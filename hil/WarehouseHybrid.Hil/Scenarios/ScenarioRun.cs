@@ -30,6 +30,9 @@ public sealed record ScenarioRunOptions
 
     /// <summary>Progress lines (null: quiet).</summary>
     public TextWriter? Progress { get; init; }
+
+    /// <summary>Daemon mode: hold robots after a broker restart until the rig's observer is back (see <see cref="Daemons.DaemonRigOptions.HoldRobotsOnBrokerRestart"/>).</summary>
+    public bool HoldRobotsOnBrokerRestart { get; init; } = true;
 }
 
 /// <summary>Shared verdict logic of the in-process and daemon runners.</summary>
