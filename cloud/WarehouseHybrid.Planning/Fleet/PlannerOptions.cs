@@ -117,8 +117,8 @@ public sealed class PlannerOptions
     /// </summary>
     public int JamAfterSteps { get; set; } = 10;
 
-    /// <summary>With <see cref="JamAfterSteps"/>: most robots solved together (1-6, default 4).</summary>
-    public int JamGroupSize { get; set; } = 4;
+    /// <summary>With <see cref="JamAfterSteps"/>: most robots solved together (1-6, default 6).</summary>
+    public int JamGroupSize { get; set; } = 6;
 
     /// <summary>With <see cref="JamAfterSteps"/>: moves around the group its joint search may use (1-32, default 6).</summary>
     public int JamWindowRadius { get; set; } = 6;

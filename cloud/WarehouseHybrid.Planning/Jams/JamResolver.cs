@@ -54,7 +54,7 @@ public sealed class JamResolver
     public int JamAfterSteps { get; init; } = 10;
 
     /// <summary>Most robots solved together (1 to <see cref="JointSearch.MaxRobots"/>).</summary>
-    public int GroupSize { get; init; } = 4;
+    public int GroupSize { get; init; } = 6;
 
     /// <summary>Cells around the group the joint search may use, in moves from its robots.</summary>
     public int WindowRadius { get; init; } = 6;
