@@ -229,11 +229,12 @@ public sealed class JamResolver
                 {
                     Dropped++;
                 }
-                else
+                else if (c.Plan.Status == JointSearchStatus.Solved)
                 {
-                    // Carried out: the rest of the group may still be jammed (the occupant of a dead
-                    // end that the lead just reached must come out), so its robots that have not
-                    // gained may seed the next search at once instead of stalling again first.
+                    // Carried out, the lead on its goal: the rest of the group may still be jammed
+                    // (the lead now stands at the end of the dead end the others want), so its
+                    // robots that have not gained may seed the next search at once instead of
+                    // stalling again first.
                     foreach (var robot in c.Robots)
                     {
                         _followUp[robot] = _step + 1;
