@@ -1,5 +1,7 @@
 using CsCheck;
+using WarehouseHybrid.Domain.Actions;
 using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Domain.Validation;
 using WarehouseHybrid.Planning.Fleet;
 using WarehouseHybrid.Planning.Simulation;
 using WarehouseHybrid.Planning.Tests.Support;
@@ -80,6 +82,58 @@ public sealed class JamEscapeTests(ITestOutputHelper output)
         Assert.Equal(0, r.InvalidSteps);
         Assert.True(planner.Counters.JamPlans > 0 && planner.Counters.JamSearches >= planner.Counters.JamPlans);
         Assert.True(planner.Counters.JamPlanSteps > 0);
+    }
+
+    [Theory]
+    [InlineData(nameof(PlannerOptions.JamAfterSteps), 1)]
+    [InlineData(nameof(PlannerOptions.JamAfterSteps), -1)]
+    [InlineData(nameof(PlannerOptions.JamGroupSize), 0)]
+    [InlineData(nameof(PlannerOptions.JamGroupSize), 7)]
+    [InlineData(nameof(PlannerOptions.JamWindowRadius), 0)]
+    [InlineData(nameof(PlannerOptions.JamNodeCap), 999)]
+    public void Bad_jam_settings_are_refused_when_the_planner_is_built_naming_the_setting(string name, int value)
+    {
+        var options = new PlannerOptions();
+        typeof(PlannerOptions).GetProperty(name)!.SetValue(options, value);
+        var s = CorridorScenarios.TCorridor(2, taskSeed: 3);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new PibtFleetPlanner(s.Map, 2, options));
+        Assert.Equal(name, ex.ParamName);
+        Assert.Contains($"PlannerOptions.{name}", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_robot_frozen_while_it_follows_a_joint_plan_waits_and_every_step_stays_valid()
+    {
+        // Freeze robot 0 for 20 steps every 40 from the moment plans exist, whatever it is doing.
+        var s = CorridorScenarios.TCorridor(3, taskSeed: 3);
+        var planner = new PibtFleetPlanner(s.Map, 3, new PlannerOptions { Seed = 2, MaxParallelism = 1 });
+        var validator = new PlanValidator(s.Map);
+        var poses = s.Starts.Select(c => new RobotPose(c, Heading.East)).ToArray();
+        var after = new RobotPose[poses.Length];
+        var id = 0;
+        var frozenSteps = 0;
+        for (var step = 0; step < 300; step++)
+        {
+            while (planner.OpenTaskCount < 5)
+            {
+                planner.SubmitTask(new PlanningTask(id, s.Tasks[id % s.Tasks.Count]));
+                id++;
+            }
+
+            var freeze = planner.Counters.JamPlans > 0 && step % 40 < 20;
+            planner.SetFrozen(0, freeze);
+            var result = planner.PlanStep(poses, NoLimit);
+            if (freeze)
+            {
+                frozenSteps++;
+                Assert.Equal(RobotAction.Wait, result.Actions[0]);
+            }
+
+            Assert.True(validator.ValidateStep(poses, result.Actions, after), $"step {step}");
+            after.CopyTo(poses, 0);
+        }
+
+        Assert.True(frozenSteps > 0, "no joint plan was ever made");
     }
 
     [Fact]
