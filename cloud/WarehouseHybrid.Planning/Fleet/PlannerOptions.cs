@@ -111,7 +111,8 @@ public sealed class PlannerOptions
     /// The complete local fallback for jams (<see cref="Jams.JamResolver"/>; ADR 0007, "Deadlock in
     /// one-wide corridors"): a robot holding a task whose distance to its goal has not reached a new
     /// least value for this many steps (default 10; 0: off), with the robots nearest it none of
-    /// which has gained for half as long, is solved jointly with them (<see cref="JamGroupSize"/>
+    /// which has gained for half as long, one of them or its goal at a bridge of the map (a move on
+    /// no cycle: dead ends, one-wide tree corridors; <see cref="Jams.TreeCells"/>), is solved jointly with them (<see cref="JamGroupSize"/>
     /// robots, <see cref="JamNodeCap"/> states, within <see cref="JamWindowRadius"/> moves), every
     /// other robot static; a plan found is followed to its end, then normal planning resumes.
     /// </summary>
