@@ -2,6 +2,7 @@ using WarehouseHybrid.Domain.Actions;
 using WarehouseHybrid.Domain.Grid;
 using WarehouseHybrid.Planning.Distances;
 using WarehouseHybrid.Planning.Guidance;
+using WarehouseHybrid.Planning.Jams;
 using WarehouseHybrid.Planning.Routing;
 using WarehouseHybrid.Planning.Scheduling;
 
@@ -39,6 +40,8 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     private readonly int[] _occupant; // cell -> robot + 1 standing there (0: none), only inside BuildOrder
     private double _routeTicksEma; // recent routing time (timestamp ticks), for the phase clock
     private readonly bool[] _frozen;
+    private readonly bool[] _pinned;    // what the router holds: frozen by the caller, or following a joint plan
+    private readonly JamResolver? _jams;
     private readonly bool[] _held;
     private readonly int[] _lastCell;  // each robot's cell in the previous call
     private readonly int[] _stuck;     // steps a robot holding a task has stayed on one cell
@@ -86,6 +89,10 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         _tasks = new TaskBook(map);
         _assigner = new GreedyTaskAssigner(_cache, scheduling) { ApproachWeight = _options.AssignmentApproachWeight, NearestFirst = _options.AssignmentNearestFirst };
         _frozen = new bool[robotCount];
+        _pinned = new bool[robotCount];
+        _jams = _options.JamAfterSteps > 0
+            ? new JamResolver(map, robotCount) { JamAfterSteps = _options.JamAfterSteps, GroupSize = _options.JamGroupSize, WindowRadius = _options.JamWindowRadius, NodeCap = _options.JamNodeCap, NoCycles = _options.NoCycles }
+            : null;
         _held = new bool[robotCount];
         _lastCell = new int[robotCount];
         Array.Fill(_lastCell, -1);
@@ -100,8 +107,8 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         _noGain = new int[robotCount];
         _stallRng = new Random(unchecked(_options.Seed * 7919) + 17);
         _router = _options.Routing == RoutingAlgorithm.Epibt
-            ? new EpibtRouter(Grid, _options.OperationDepth) { Costs = Costs, LocalSearch = _options.RoutingLocalSearch, TimeProvider = _time, NoCycles = _options.NoCycles, Frozen = _frozen, Protected = _protected, Evacuate = _yielding }
-            : new PibtRouter(Grid) { PreferFreeCellsOnTies = _options.PreferFreeCellsOnTies ?? !Lazy, Costs = Costs, Frozen = _frozen };
+            ? new EpibtRouter(Grid, _options.OperationDepth) { Costs = Costs, LocalSearch = _options.RoutingLocalSearch, TimeProvider = _time, NoCycles = _options.NoCycles, Frozen = _pinned, Protected = _protected, Evacuate = _yielding, KeepOut = _jams?.KeepOut }
+            : new PibtRouter(Grid) { PreferFreeCellsOnTies = _options.PreferFreeCellsOnTies ?? !Lazy, Costs = Costs, Frozen = _pinned, KeepOut = _jams?.KeepOut };
         _rng = new Random(_options.Seed);
         _robotTasks = new OpenTask?[robotCount];
         _sinceProgress = new int[robotCount];
@@ -171,6 +178,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         ArgumentOutOfRangeException.ThrowIfNegative(robot);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(robot, RobotCount);
         _frozen[robot] = frozen;
+        _pinned[robot] = frozen || (_jams is not null && _jams.Committed[robot]);
     }
 
     /// <summary>
@@ -309,11 +317,14 @@ public sealed class PibtFleetPlanner : IFleetPlanner
 
         var tabled = _time.GetTimestamp();
         BuildOrder(poses);
+        ResolveJams(poses, budgetTicks, Late);
         var illegal = _router.Plan(poses, _order, _tables, _rng, result.Actions, Late);
         if (illegal < 0)
         {
             return Fallback(result, start);
         }
+
+        ApplyJamPlans(result);
 
         CountPartial();
         Counters.IllegalPoses += illegal;
@@ -411,11 +422,14 @@ public sealed class PibtFleetPlanner : IFleetPlanner
 
         var tabled = _time.GetTimestamp();
         BuildOrder(poses);
+        ResolveJams(poses, budgetTicks, late);
         var illegal = _router.Plan(poses, _order, _tables, _rng, result.Actions, late);
         if (illegal < 0)
         {
             return Fallback(result, start);
         }
+
+        ApplyJamPlans(result);
 
         CountPartial();
         Counters.IllegalPoses += illegal;
@@ -599,6 +613,44 @@ public sealed class PibtFleetPlanner : IFleetPlanner
         {
             var j = _stallRng.Next(k + 1);
             (_order[_stalledPositions[k]], _order[_stalledPositions[j]]) = (_order[_stalledPositions[j]], _order[_stalledPositions[k]]);
+        }
+    }
+
+    // The jam fallback gets a small share of the step: it is rare, bounded by its node cap, and
+    // must not cost the routing of everyone else its time.
+    private const double JamShare = 0.05;
+
+    private void ResolveJams(ReadOnlySpan<RobotPose> poses, double budgetTicks, Func<bool> late)
+    {
+        if (_jams is null)
+        {
+            return;
+        }
+
+        var hadPlans = _jams.ActiveCount > 0;
+        var end = budgetTicks >= long.MaxValue / 4 ? long.MaxValue : _time.GetTimestamp() + (long)(budgetTicks * JamShare);
+        _jams.Resolve(poses, _tables, _noGain, _bestDist, _frozen, () => late() || (end != long.MaxValue && _time.GetTimestamp() >= end));
+        Counters.JamSearches = _jams.Searches;
+        Counters.JamPlans = _jams.Plans;
+        if (hadPlans || _jams.ActiveCount > 0)
+        {
+            var committed = _jams.Committed;
+            for (var i = 0; i < RobotCount; i++)
+            {
+                _pinned[i] = _frozen[i] || committed[i];
+            }
+        }
+    }
+
+    private void ApplyJamPlans(PlannerStepResult result)
+    {
+        if (_jams is { ActiveCount: > 0 })
+        {
+            _jams.Apply(result.Actions);
+            foreach (var c in _jams.Committed)
+            {
+                Counters.JamPlanSteps += c ? 1 : 0;
+            }
         }
     }
 

@@ -107,6 +107,26 @@ public sealed class PlannerOptions
     /// </summary>
     public int ShuffleStalledAfterSteps { get; set; }
 
+    /// <summary>
+    /// The complete local fallback for jams (<see cref="Jams.JamResolver"/>; ADR 0007, "Deadlock in
+    /// one-wide corridors"): a robot holding a task whose distance to its goal has not reached a new
+    /// least value for this many steps (default 10; 0: off), with the robots nearest it none of
+    /// which has gained for half as long, one of them or its goal at a bridge of the map (a move on
+    /// no cycle: dead ends, one-wide tree corridors; <see cref="Jams.TreeCells"/>), is solved jointly with them (<see cref="JamGroupSize"/>
+    /// robots, <see cref="JamNodeCap"/> states, within <see cref="JamWindowRadius"/> moves), every
+    /// other robot static; a plan found is followed to its end, then normal planning resumes.
+    /// </summary>
+    public int JamAfterSteps { get; set; } = 10;
+
+    /// <summary>With <see cref="JamAfterSteps"/>: most robots solved together (1-6, default 6).</summary>
+    public int JamGroupSize { get; set; } = 6;
+
+    /// <summary>With <see cref="JamAfterSteps"/>: moves around the group its joint search may use (1-32, default 6).</summary>
+    public int JamWindowRadius { get; set; } = 6;
+
+    /// <summary>With <see cref="JamAfterSteps"/>: joint states one search may generate (1,000-5,000,000, default 40,000).</summary>
+    public int JamNodeCap { get; set; } = 40_000;
+
     /// <summary>Clock for budgets and elapsed times (inject a fake one in tests).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -193,6 +213,26 @@ public sealed class PlannerOptions
             throw new ArgumentOutOfRangeException(nameof(ShuffleStalledAfterSteps), ShuffleStalledAfterSteps, "PlannerOptions.ShuffleStalledAfterSteps must be 0 (off) or more");
         }
 
+        if (JamAfterSteps is < 0 or 1 or > 1000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(JamAfterSteps), JamAfterSteps, "PlannerOptions.JamAfterSteps must be 0 (off) or 2-1000");
+        }
+
+        if (JamGroupSize is < 1 or > Jams.JointSearch.MaxRobots)
+        {
+            throw new ArgumentOutOfRangeException(nameof(JamGroupSize), JamGroupSize, $"PlannerOptions.JamGroupSize must be 1-{Jams.JointSearch.MaxRobots}");
+        }
+
+        if (JamWindowRadius is < 1 or > 32)
+        {
+            throw new ArgumentOutOfRangeException(nameof(JamWindowRadius), JamWindowRadius, "PlannerOptions.JamWindowRadius must be 1-32");
+        }
+
+        if (JamNodeCap is < 1_000 or > 5_000_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(JamNodeCap), JamNodeCap, "PlannerOptions.JamNodeCap must be 1,000-5,000,000");
+        }
+
         if (NoCycles && Routing != RoutingAlgorithm.Epibt)
         {
             throw new ArgumentOutOfRangeException(nameof(NoCycles), NoCycles, "PlannerOptions.NoCycles needs Routing = Epibt");
@@ -234,6 +274,15 @@ public sealed class PlannerCounters
 
     /// <summary>Tables the planning thread computed itself within its budget (lazy mode).</summary>
     public long TablesComputedInline { get; internal set; }
+
+    /// <summary>Joint searches run for jams (<see cref="PlannerOptions.JamAfterSteps"/>).</summary>
+    public long JamSearches { get; internal set; }
+
+    /// <summary>Joint plans committed to for jams.</summary>
+    public long JamPlans { get; internal set; }
+
+    /// <summary>Robot-steps moved by a committed joint plan.</summary>
+    public long JamPlanSteps { get; internal set; }
 }
 
 /// <summary>The per-step routing algorithm.</summary>

@@ -82,6 +82,14 @@ public sealed class EpibtRouter : IStepRouter
     public bool[]? Frozen { get; set; }
 
     /// <summary>
+    /// Cells no robot that is not frozen may occupy at any step of this plan (null: none), e.g. the
+    /// cells a committed joint plan still uses (<see cref="Jams.JamResolver"/>); read by each
+    /// <see cref="Plan"/>. A listed cell some unfrozen robot stands on is ignored (that robot's
+    /// own cell stays its own).
+    /// </summary>
+    public IReadOnlyList<int>? KeepOut { get; set; }
+
+    /// <summary>
     /// Refuse operations that close a rotation cycle (robots moving into each other's cells in a
     /// ring at the same step). Synchronous execution allows such cycles, but an executor that lets a
     /// robot enter a cell only after its occupant has left (delays, action-dependency grants)
@@ -304,11 +312,39 @@ public sealed class EpibtRouter : IStepRouter
             }
         }
 
+        if (KeepOut is { } keepOut)
+        {
+            foreach (var c in keepOut)
+            {
+                if (_map.IsPassable(c) && (_occNow[c] == None || _fixed[_occNow[c]]))
+                {
+                    for (var d = 0; d < _depth; d++)
+                    {
+                        _usedPos[(c * _depth) + d] = Blocked;
+                    }
+                }
+            }
+        }
+
         return illegal;
     }
 
     private void Clear(int n)
     {
+        if (KeepOut is { } keepOut)
+        {
+            foreach (var c in keepOut)
+            {
+                if (_map.IsPassable(c) && _usedPos[c * _depth] == Blocked)
+                {
+                    for (var d = 0; d < _depth; d++)
+                    {
+                        _usedPos[(c * _depth) + d] = None;
+                    }
+                }
+            }
+        }
+
         for (var i = 0; i < n; i++)
         {
             var c = _poses[i].Cell;

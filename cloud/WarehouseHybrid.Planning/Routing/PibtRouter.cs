@@ -22,6 +22,7 @@ public sealed class PibtRouter : IStepRouter
     public const int MaxPushDepth = 4096;
 
     private const int None = -1;
+    private const int KeptOut = int.MinValue; // _occNext mark of a cell no robot may enter this step
     private readonly GridMap _map;
     private readonly CompactGrid _grid;
     private readonly int[] _occNow;   // cell -> robot occupying it now, or -1
@@ -39,6 +40,13 @@ public sealed class PibtRouter : IStepRouter
 
     /// <summary>Robots that must wait this step and may not be pushed (null: none); read by each <see cref="Plan"/>.</summary>
     public bool[]? Frozen { get; set; }
+
+    /// <summary>
+    /// Cells no robot that is not frozen may end this step on (null: none), e.g. the cells a
+    /// committed joint plan still uses (<see cref="Jams.JamResolver"/>); read by each <see cref="Plan"/>.
+    /// A listed cell some unfrozen robot stands on is ignored.
+    /// </summary>
+    public IReadOnlyList<int>? KeepOut { get; set; }
 
     /// <summary>Guidance move costs the goal tables were built with (null: unit moves); scores charge the first move with them.</summary>
     public GuidanceCosts? Costs { get; set; }
@@ -121,6 +129,17 @@ public sealed class PibtRouter : IStepRouter
                 }
             }
 
+            if (KeepOut is { } keepOut)
+            {
+                foreach (var c in keepOut)
+                {
+                    if (_map.IsPassable(c) && _occNext[c] == None && (_occNow[c] == None || _fixed[_occNow[c]]))
+                    {
+                        _occNext[c] = KeptOut;
+                    }
+                }
+            }
+
             for (var k = 0; k < order.Length; k++)
             {
                 var i = order[k];
@@ -151,6 +170,17 @@ public sealed class PibtRouter : IStepRouter
         }
         finally
         {
+            if (KeepOut is { } keepOut)
+            {
+                foreach (var c in keepOut)
+                {
+                    if (_map.IsPassable(c) && _occNext[c] == KeptOut)
+                    {
+                        _occNext[c] = None;
+                    }
+                }
+            }
+
             for (var i = 0; i < n; i++)
             {
                 var c = poses[i].Cell;

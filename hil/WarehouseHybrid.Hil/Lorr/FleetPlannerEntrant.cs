@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using WarehouseHybrid.Domain.Actions;
 using WarehouseHybrid.Planning.Fleet;
 
@@ -106,5 +107,7 @@ public sealed class FleetPlannerEntrant : ILorrEntrant
     public PlannerPhaseTotals Phases { get; } = new();
 
     /// <inheritdoc />
-    public string? Summary() => Phases.ToString();
+    public string? Summary() => _planner is PibtFleetPlanner p
+        ? string.Create(CultureInfo.InvariantCulture, $"{Phases}; jam fallback: {p.Counters.JamSearches} joint searches, {p.Counters.JamPlans} plans followed, {p.Counters.JamPlanSteps} robot-steps on them")
+        : Phases.ToString();
 }

@@ -1,0 +1,450 @@
+using WarehouseHybrid.Domain.Actions;
+using WarehouseHybrid.Domain.Grid;
+using WarehouseHybrid.Planning.Distances;
+
+namespace WarehouseHybrid.Planning.Jams;
+
+/// <summary>
+/// The planner's complete local fallback for jams (ADR 0007, "Deadlock in one-wide corridors")
+/// where PIBT's own guarantee fails: at bridges of the map (<see cref="TreeCells"/>). Each step it checks, in one pass over the robots, whether some robot holding a task has gone
+/// <see cref="JamAfterSteps"/> steps without a new least distance to its goal; for the longest
+/// stalled such robots it takes the robots nearest it (at most <see cref="GroupSize"/>) and, when
+/// none of those holding a task has made progress for half as long either (a jam, not a queue that
+/// flows) and one of them, or the seed's goal, is at a bridge, solves them jointly with <see cref="JointSearch"/> in a window around them, every other
+/// robot static. A plan found is a commitment: the group's robots follow it step by step (the
+/// router holds them and keeps every other robot off the cells the plan still uses), then return
+/// to normal planning. A commitment whose robots are not where the plan says (a step not carried
+/// out, a robot stopped) is dropped. Pure; not thread-safe; one per planner.
+/// </summary>
+public sealed class JamResolver
+{
+    private const int MaxSearchesPerStep = 2;
+
+    private readonly GridMap _map;
+    private readonly JointSearch _search;
+    private readonly TreeCells _tree;
+    private readonly List<Commitment> _active = new();
+    private readonly bool[] _committed;
+    private readonly long[] _retryAt;   // robot -> step before which it is not tried as a seed again
+    private readonly long[] _followUp;  // robot -> last step it may seed a follow-up search (its group's plan just ended)
+    private readonly int[] _occupant;   // cell -> robot + 1 (filled only while resolving)
+    private readonly int[] _reserved;   // cell -> stamp when a commitment reserves it
+    private readonly List<int> _keepOut = new();
+    private readonly List<int> _group = new();
+    private readonly List<int> _bfs = new();
+    private readonly int[] _bfsSeen;
+    private int _bfsStamp;
+    private int _reserveStamp;
+    private long _step;
+
+    /// <summary>Creates a resolver for <paramref name="robotCount"/> robots on <paramref name="map"/>.</summary>
+    public JamResolver(GridMap map, int robotCount)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        _map = map;
+        _search = new JointSearch(map);
+        _tree = new TreeCells(map);
+        _committed = new bool[robotCount];
+        _retryAt = new long[robotCount];
+        _followUp = new long[robotCount];
+        _occupant = new int[map.CellCount];
+        _reserved = new int[map.CellCount];
+        _bfsSeen = new int[map.CellCount];
+    }
+
+    /// <summary>Steps without a new least distance to the goal after which a robot counts as stalled (at least 2).</summary>
+    public int JamAfterSteps { get; init; } = 10;
+
+    /// <summary>Most robots solved together (1 to <see cref="JointSearch.MaxRobots"/>).</summary>
+    public int GroupSize { get; init; } = 6;
+
+    /// <summary>Cells around the group the joint search may use, in moves from its robots.</summary>
+    public int WindowRadius { get; init; } = 6;
+
+    /// <summary>Joint states one search may generate.</summary>
+    public int NodeCap { get; init; } = 40_000;
+
+    /// <summary>Longest plan (steps) one search may return.</summary>
+    public int MaxPlanLength { get; init; } = 48;
+
+    /// <summary>Refuse rotation cycles in joint plans (<see cref="Routing.EpibtRouter.NoCycles"/>).</summary>
+    public bool NoCycles { get; init; }
+
+    /// <summary>Per robot: true while it follows a joint plan (the router must hold it).</summary>
+    public ReadOnlySpan<bool> Committed => _committed;
+
+    /// <summary>Cells no robot outside a commitment may enter this step (the cells the active plans still use).</summary>
+    public IReadOnlyList<int> KeepOut => _keepOut;
+
+    /// <summary>Commitments being followed.</summary>
+    public int ActiveCount => _active.Count;
+
+    /// <summary>Joint searches run so far.</summary>
+    public long Searches { get; private set; }
+
+    /// <summary>Joint plans committed to so far.</summary>
+    public long Plans { get; private set; }
+
+    /// <summary>Commitments dropped because the robots were not where the plan said.</summary>
+    public long Dropped { get; private set; }
+
+    /// <summary>
+    /// One step: drops or advances the commitments against <paramref name="poses"/>, then looks for
+    /// new jams. <paramref name="tables"/>: each robot's goal table (null: no task);
+    /// <paramref name="noGain"/> / <paramref name="bestDistance"/>: steps since each robot's last
+    /// new least distance to its goal and that distance; <paramref name="frozen"/>: robots that
+    /// may not move (static for the search). <paramref name="shouldStop"/> bounds the searches.
+    /// Afterwards <see cref="Committed"/> and <see cref="KeepOut"/> describe this step.
+    /// </summary>
+    public void Resolve(
+        ReadOnlySpan<RobotPose> poses,
+        GoalDistanceTable?[] tables,
+        ReadOnlySpan<int> noGain,
+        ReadOnlySpan<int> bestDistance,
+        ReadOnlySpan<bool> frozen,
+        Func<bool> shouldStop)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(shouldStop);
+        _step++;
+        var n = Math.Min(poses.Length, _committed.Length);
+
+        if (_active.Count > 0)
+        {
+            Advance(poses, frozen);
+        }
+
+        // Cheap path, every step: one pass for a stalled robot; nothing else unless one exists or a plan is active.
+        var seeds = (Span<int>)stackalloc int[MaxSearchesPerStep];
+        var found = FindSeeds(n, tables, noGain, seeds);
+        if (found == 0 && _active.Count == 0)
+        {
+            _keepOut.Clear();
+            return;
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            if (_map.InBounds(poses[i].Cell))
+            {
+                _occupant[poses[i].Cell] = i + 1;
+            }
+        }
+
+        try
+        {
+            ReserveActive();
+            for (var s = 0; s < found && !shouldStop(); s++)
+            {
+                TrySeed(seeds[s], poses, tables, noGain, bestDistance, frozen, shouldStop);
+            }
+
+            RebuildKeepOut();
+        }
+        finally
+        {
+            for (var i = 0; i < n; i++)
+            {
+                if (_map.InBounds(poses[i].Cell))
+                {
+                    _occupant[poses[i].Cell] = 0;
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes the committed robots' actions for this step into <paramref name="actions"/> and moves the plans on.</summary>
+    public void Apply(Span<RobotAction> actions)
+    {
+        foreach (var c in _active)
+        {
+            for (var r = 0; r < c.Robots.Length; r++)
+            {
+                if ((uint)c.Robots[r] < (uint)actions.Length)
+                {
+                    actions[c.Robots[r]] = c.Plan.Actions[c.Cursor][r];
+                }
+            }
+
+            c.Cursor++;
+            c.Applied = true;
+        }
+    }
+
+    // The stalled robots (holding a task, no new least distance for JamAfterSteps) with the most
+    // steps stalled, skipping committed ones and those in their retry pause.
+    private int FindSeeds(int n, GoalDistanceTable?[] tables, ReadOnlySpan<int> noGain, Span<int> seeds)
+    {
+        var count = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var followUp = _followUp[i] >= _step;
+            if (noGain[i] < (followUp ? 1 : JamAfterSteps) || tables[i] is null || _committed[i] || (!followUp && _retryAt[i] > _step))
+            {
+                continue;
+            }
+
+            // Insert into the short list kept sorted by steps stalled, most first.
+            var at = Math.Min(count, seeds.Length);
+            while (at > 0 && noGain[seeds[at - 1]] < noGain[i])
+            {
+                at--;
+            }
+
+            if (at < seeds.Length)
+            {
+                for (var k = Math.Min(count, seeds.Length - 1); k > at; k--)
+                {
+                    seeds[k] = seeds[k - 1];
+                }
+
+                seeds[at] = i;
+                count = Math.Min(count + 1, seeds.Length);
+            }
+        }
+
+        return count;
+    }
+
+    // Each commitment's robots must stand where its plan says after the steps applied (a step
+    // not carried out, e.g. an all-wait fallback, is retried); otherwise it is dropped.
+    private void Advance(ReadOnlySpan<RobotPose> poses, ReadOnlySpan<bool> frozen)
+    {
+        for (var k = _active.Count - 1; k >= 0; k--)
+        {
+            var c = _active[k];
+            if (c.Applied && !Matches(c, c.Cursor, poses) && Matches(c, c.Cursor - 1, poses))
+            {
+                c.Cursor--; // the last step was not executed
+            }
+
+            c.Applied = false;
+            var keep = c.Cursor < c.Plan.Length && Matches(c, c.Cursor, poses);
+            foreach (var robot in c.Robots)
+            {
+                keep &= robot >= frozen.Length || !frozen[robot];
+            }
+
+            if (!keep)
+            {
+                if (c.Cursor < c.Plan.Length)
+                {
+                    Dropped++;
+                }
+                else if (c.Plan.Status == JointSearchStatus.Solved)
+                {
+                    // Carried out, the lead on its goal: the rest of the group may still be jammed
+                    // (the lead now stands at the end of the dead end the others want), so its
+                    // robots that have not gained may seed the next search at once instead of
+                    // stalling again first.
+                    foreach (var robot in c.Robots)
+                    {
+                        _followUp[robot] = _step + 1;
+                    }
+                }
+
+                Release(k);
+            }
+        }
+    }
+
+    private static bool Matches(Commitment c, int t, ReadOnlySpan<RobotPose> poses)
+    {
+        if (t < 0 || t >= c.Plan.Poses.Count)
+        {
+            return false;
+        }
+
+        var expected = c.Plan.Poses[t];
+        for (var r = 0; r < c.Robots.Length; r++)
+        {
+            if (c.Robots[r] >= poses.Length || poses[c.Robots[r]] != expected[r])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void Release(int k)
+    {
+        foreach (var robot in _active[k].Robots)
+        {
+            _committed[robot] = false;
+        }
+
+        _active.RemoveAt(k);
+    }
+
+    // Marks the cells the active plans still use (from their current step on).
+    private void ReserveActive()
+    {
+        _reserveStamp++;
+        if (_reserveStamp == int.MaxValue)
+        {
+            Array.Clear(_reserved);
+            _reserveStamp = 1;
+        }
+
+        foreach (var c in _active)
+        {
+            Reserve(c);
+        }
+    }
+
+    private void Reserve(Commitment c)
+    {
+        for (var t = c.Cursor; t < c.Plan.Poses.Count; t++)
+        {
+            foreach (var p in c.Plan.Poses[t])
+            {
+                _reserved[p.Cell] = _reserveStamp;
+            }
+        }
+    }
+
+    private void RebuildKeepOut()
+    {
+        _keepOut.Clear();
+        foreach (var c in _active)
+        {
+            for (var t = c.Cursor; t < c.Plan.Poses.Count; t++)
+            {
+                foreach (var p in c.Plan.Poses[t])
+                {
+                    _keepOut.Add(p.Cell);
+                }
+            }
+        }
+    }
+
+    private void TrySeed(int seed, ReadOnlySpan<RobotPose> poses, GoalDistanceTable?[] tables, ReadOnlySpan<int> noGain, ReadOnlySpan<int> bestDistance, ReadOnlySpan<bool> frozen, Func<bool> shouldStop)
+    {
+        // Not again for a while, whatever comes of it (a success resets the lead's stall anyway).
+        var followUp = _followUp[seed] >= _step;
+        _retryAt[seed] = _step + JamAfterSteps;
+        _followUp[seed] = 0;
+        if (_committed[seed] || !_map.IsPassable(poses[seed].Cell) || _reserved[poses[seed].Cell] == _reserveStamp || (seed < frozen.Length && frozen[seed]))
+        {
+            return;
+        }
+
+        CollectGroup(seed, poses, frozen);
+
+        // A jam: nobody of the group holding a task has gained for a while (else it is a queue that
+        // flows), unless the group is the one whose plan just ended.
+        foreach (var robot in _group)
+        {
+            if (!followUp && tables[robot] is not null && noGain[robot] < JamAfterSteps / 2)
+            {
+                return;
+            }
+        }
+
+        // Only where the way runs over a bridge (a dead end, a one-wide tree corridor): elsewhere
+        // every edge is on a cycle, PIBT's own guarantee holds, and a commitment would only hold
+        // up the traffic around it (measured on the 10,000-robot warehouse; ADR 0007).
+        var overBridge = _tree.OnBridge(tables[seed]!.GoalCell);
+        foreach (var robot in _group)
+        {
+            overBridge |= _tree.OnBridge(poses[robot].Cell);
+        }
+
+        if (!overBridge)
+        {
+            return;
+        }
+
+        var starts = (Span<RobotPose>)stackalloc RobotPose[_group.Count];
+        for (var r = 0; r < _group.Count; r++)
+        {
+            starts[r] = poses[_group[r]];
+        }
+
+        Searches++;
+        var occupant = _occupant;
+        var reserved = _reserved;
+        var stamp = _reserveStamp;
+        var group = _group;
+        var plan = _search.Solve(
+            starts,
+            cell => reserved[cell] == stamp || (occupant[cell] > 0 && !group.Contains(occupant[cell] - 1)),
+            WindowRadius,
+            tables[seed]!,
+            bestDistance[seed],
+            NoCycles,
+            NodeCap,
+            MaxPlanLength,
+            shouldStop);
+        if (!plan.Found || plan.Length == 0)
+        {
+            return;
+        }
+
+        var c = new Commitment(_group.ToArray(), plan);
+        foreach (var robot in c.Robots)
+        {
+            _committed[robot] = true;
+        }
+
+        _active.Add(c);
+        Reserve(c);
+        Plans++;
+    }
+
+    // The seed and the robots nearest it (breadth-first over passable cells within the window
+    // radius), not frozen and not in another commitment, at most GroupSize.
+    private void CollectGroup(int seed, ReadOnlySpan<RobotPose> poses, ReadOnlySpan<bool> frozen)
+    {
+        _group.Clear();
+        _group.Add(seed);
+        _bfsStamp++;
+        if (_bfsStamp == int.MaxValue)
+        {
+            Array.Clear(_bfsSeen);
+            _bfsStamp = 1;
+        }
+
+        _bfs.Clear();
+        _bfs.Add(poses[seed].Cell);
+        _bfsSeen[poses[seed].Cell] = _bfsStamp;
+        var ringStart = 0;
+        for (var ring = 0; ring < WindowRadius && _group.Count < GroupSize; ring++)
+        {
+            var ringEnd = _bfs.Count;
+            for (var q = ringStart; q < ringEnd && _group.Count < GroupSize; q++)
+            {
+                for (var h = 0; h < 4 && _group.Count < GroupSize; h++)
+                {
+                    var nb = _map.Neighbour(_bfs[q], (Heading)h);
+                    if (nb < 0 || !_map.IsPassable(nb) || _bfsSeen[nb] == _bfsStamp || _reserved[nb] == _reserveStamp)
+                    {
+                        continue;
+                    }
+
+                    _bfsSeen[nb] = _bfsStamp;
+                    _bfs.Add(nb);
+                    var o = _occupant[nb] - 1;
+                    if (o >= 0 && !_committed[o] && !(o < frozen.Length && frozen[o]))
+                    {
+                        _group.Add(o);
+                    }
+                }
+            }
+
+            ringStart = ringEnd;
+        }
+    }
+
+    private sealed class Commitment(int[] robots, JointPlan plan)
+    {
+        public int[] Robots { get; } = robots;
+
+        public JointPlan Plan { get; } = plan;
+
+        public int Cursor { get; set; }
+
+        public bool Applied { get; set; }
+    }
+}
