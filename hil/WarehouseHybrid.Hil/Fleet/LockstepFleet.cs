@@ -59,11 +59,22 @@ public sealed class LockstepFleet : IAsyncDisposable
     private long _pathWorld; // critical-path CPU nanoseconds by phase
     private long _pathRobots;
     private long _pathSite;
+    private long _frameRobotTicks; // wall (stopwatch ticks) of the per-robot phase on control ticks, and in the world's ranges
+    private long _worldRangeTicks;
     private long _worldParallelBound; // this world step's per-robot ranges: their bound and the caller's CPU in them
     private long _worldParallelCaller;
     private readonly LockstepWorkers? _workers;
     private TimeSpan _phaseNow; // the per-robot phase's time and kind, for the workers
     private bool _phaseControl;
+
+    // The site step of the latest poll, run during the next world step (ADR 0013, decision 12): what it heard, when,
+    // and the messages it sent, handed to the link when it is joined.
+    private readonly PinnedClock? _siteClock;
+    private readonly Action _siteStep;
+    private readonly List<(int Robot, Google.Protobuf.IMessage Message)> _siteOutbox = [];
+    private IReadOnlyList<StepProgress> _siteHeard = [];
+    private TimeSpan _siteNow;
+    private bool _sitePending;
 
     /// <summary>Builds the fleet on a map; nothing runs until <see cref="Start"/> and <see cref="Tick"/>.</summary>
     public LockstepFleet(GridMap map, FleetOptions options, ILoggerFactory? loggerFactory = null)
@@ -115,10 +126,13 @@ public sealed class LockstepFleet : IAsyncDisposable
         if (options.WithSite)
         {
             var roster = _robots.Select(r => new RobotSeat(r.Id, r.StartCell, options.StartHeading)).ToArray();
+            _siteClock = new PinnedClock(Clock);
             var planner = new PibtFleetPlanner(map, options.Robots, new PlannerOptions
             {
                 Seed = options.Seed,
-                TimeProvider = Clock, // virtual time never reaches the deadline: the plan does not depend on the CPU's speed
+                // Virtual time never reaches the deadline: the plan does not depend on the CPU's speed. Pinned to the
+                // poll's instant, since the site plans while the fleet's clock moves on (decision 12).
+                TimeProvider = _siteClock,
                 BackgroundTableWorkers = 0,
                 MaxParallelism = options.Parallelism,
             });
@@ -126,6 +140,7 @@ public sealed class LockstepFleet : IAsyncDisposable
                 options.Seed, options.ConfirmTimeout, TimeSpan.FromSeconds(10));
         }
 
+        _siteStep = RunSiteStep;
         if (options.Parallelism > 1)
         {
             _workers = new LockstepWorkers(options.Parallelism, options.Robots, StepRobots);
@@ -156,6 +171,14 @@ public sealed class LockstepFleet : IAsyncDisposable
         (TimeSpan.FromTicks(_worldTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
          TimeSpan.FromTicks(_robotTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
          TimeSpan.FromTicks(_pollTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency));
+
+    /// <summary>
+    /// Finer wall time: the per-robot phase on the world steps with control ticks (sensor frames, decisions, commands;
+    /// the rest of <see cref="PhaseTimes"/>' robots share is the steps in between), and the world step's per-robot ranges.
+    /// </summary>
+    public (TimeSpan RobotsOnControlSteps, TimeSpan WorldRanges) DetailTimes =>
+        (TimeSpan.FromTicks(_frameRobotTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
+         TimeSpan.FromTicks(_worldRangeTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency));
 
     /// <summary>Virtual time since the start.</summary>
     public TimeSpan Now => Clock.Elapsed;
@@ -255,14 +278,33 @@ public sealed class LockstepFleet : IAsyncDisposable
         }
     }
 
-    /// <summary>One world step: world, boards, due edges, commands applied, site.</summary>
+    /// <summary>
+    /// One world step: world, boards, due edges, commands applied, site. The site step of the previous step's poll
+    /// runs meanwhile on a worker (or first, on one thread); its messages reach the link after the robots' phase.
+    /// </summary>
     public void Tick()
     {
         var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         var cpu0 = CpuClock.ThreadNanoseconds();
+        var overlapped = _sitePending && _workers is not null;
+        if (overlapped)
+        {
+            _workers!.StartSide(_siteStep);
+        }
+
         _worldParallelBound = 0;
         _worldParallelCaller = 0;
-        World.Step(_options.WorldStep);
+        try
+        {
+            World.Step(_options.WorldStep);
+        }
+        catch (InvariantViolationException)
+        {
+            // The world stepped and then threw (ThrowOnViolation): the site's step still ends here, once.
+            FinishSiteStep(overlapped, 0, 0);
+            throw;
+        }
+
         Clock.Advance(_options.WorldStep);
         var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
         var cpu1 = CpuClock.ThreadNanoseconds();
@@ -291,12 +333,19 @@ public sealed class LockstepFleet : IAsyncDisposable
             longestWorker = _workers!.Run();
         }
 
+        var robotsTotal = _options.Parallelism == 1 ? longestWorker : _workers!.LastTotalCpu;
         var t2 = System.Diagnostics.Stopwatch.GetTimestamp();
         _robotTicks += t2 - t1;
+        if (control)
+        {
+            _frameRobotTicks += t2 - t1;
+        }
+
         var poll = tick % _pollEvery == 0;
 
-        // The site may plan on several threads: its phase is charged with the whole process's CPU time.
-        var cpu2 = poll ? CpuClock.ProcessNanoseconds() : CpuClock.ThreadNanoseconds();
+        var cpu2 = CpuClock.ThreadNanoseconds();
+        var world = cpu1 - cpu0 - _worldParallelCaller + _worldParallelBound;
+        var site = FinishSiteStep(overlapped, world, robotsTotal);
         if (Site is not null)
         {
             Link.Deliver(now, _runtimes);
@@ -305,12 +354,12 @@ public sealed class LockstepFleet : IAsyncDisposable
         if (poll)
         {
             Poll();
-            _pollTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t2;
         }
 
-        var site = (poll ? CpuClock.ProcessNanoseconds() : CpuClock.ThreadNanoseconds()) - cpu2;
+        _pollTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t2;
+        site += CpuClock.ThreadNanoseconds() - cpu2;
         // The world's per-robot ranges ran on the workers too: their bound replaces the caller's share of them.
-        _pathWorld += cpu1 - cpu0 - _worldParallelCaller + _worldParallelBound;
+        _pathWorld += world;
         _pathRobots += longestWorker;
         _pathSite += site;
     }
@@ -347,13 +396,56 @@ public sealed class LockstepFleet : IAsyncDisposable
 
         if (Site is not null)
         {
-            var now = Now;
-            Site.Poll(now, Link.Hear(now, _progress), (robot, message) => Link.Send(robot, message, now));
-            Link.Deliver(now, _runtimes);
+            // The site hears the robots now and plans during the next world step (decision 12): the same inputs and
+            // the same virtual time as planning here, its messages one world step later.
+            _siteNow = Now;
+            _siteHeard = Link.Hear(_siteNow, _progress);
+            _siteClock!.Pin();
+            _sitePending = true;
         }
 
         Polled?.Invoke(Now, _progress);
     }
+
+    // Ends the pending site step (joins it, or runs it here with one thread) and hands what it sent to the link, at
+    // the virtual time of its poll. Returns what it adds to the critical path (nanoseconds).
+    private long FinishSiteStep(bool overlapped, long world, long robotsTotal)
+    {
+        if (!_sitePending)
+        {
+            return 0;
+        }
+
+        long site;
+        if (overlapped)
+        {
+            // The step ran beside the world step and the robots' phase: it adds to the critical path only what the
+            // cores could not hide (list scheduling: the longer of the two serial parts, or the total over the cores).
+            var step = _workers!.JoinSide();
+            var cores = _options.Parallelism;
+            site = Math.Max(0, Math.Max(step, (world + step + robotsTotal) / cores) - (world + (robotsTotal / cores)));
+        }
+        else
+        {
+            // The planner may use several threads: the serial step is charged with the whole process's CPU time.
+            var process = CpuClock.ProcessNanoseconds();
+            RunSiteStep();
+            site = CpuClock.ProcessNanoseconds() - process;
+        }
+
+        _sitePending = false;
+        foreach (var (robot, message) in _siteOutbox)
+        {
+            Link.Send(robot, message, _siteNow);
+        }
+
+        _siteOutbox.Clear();
+        return site;
+    }
+
+    // The site's step for the latest poll: touches only the site, its planner and the outbox (on a worker, or on the
+    // fleet's thread with one thread).
+    private void RunSiteStep() => Site!.Poll(_siteNow, _siteHeard, (robot, message) => _siteOutbox.Add((robot, message)));
 
     /// <summary>With one thread: wall time in board pumps (sensing, encoding), edge ingest, control ticks, command output.</summary>
     public TimeSpan[] RobotPhaseTimes => [.. _robotPhase.Select(t => TimeSpan.FromTicks(t * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency))];
@@ -369,8 +461,10 @@ public sealed class LockstepFleet : IAsyncDisposable
             return;
         }
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         _worldParallelBound += _workers!.Run(range);
         _worldParallelCaller += _workers.LastCallerCpu;
+        _worldRangeTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
     }
 
     private void StepRobots(int from, int to)
