@@ -59,6 +59,8 @@ public sealed class LockstepFleet : IAsyncDisposable
     private long _pathWorld; // critical-path CPU nanoseconds by phase
     private long _pathRobots;
     private long _pathSite;
+    private long _pathSiteSteps; // the part of _pathSite that the site's steps themselves add
+    private long _siteStepsCpu;
     private long _frameRobotTicks; // wall (stopwatch ticks) of the per-robot phase on control ticks, and in the world's ranges
     private long _worldRangeTicks;
     private long _worldParallelBound; // this world step's per-robot ranges: their bound and the caller's CPU in them
@@ -66,15 +68,22 @@ public sealed class LockstepFleet : IAsyncDisposable
     private readonly LockstepWorkers? _workers;
     private TimeSpan _phaseNow; // the per-robot phase's time and kind, for the workers
     private bool _phaseControl;
+    private bool _phasePoll; // the site polls after this phase: each robot's progress is read in it, while hot
 
-    // The site step of the latest poll, run during the next world step (ADR 0013, decision 12): what it heard, when,
-    // and the messages it sent, handed to the link when it is joined.
+    // The site's step for the latest poll, run until the next poll beside the world steps (ADR 0013, decision 12):
+    // what it heard and when, the messages it sent (handed to the link at the next poll), and what the fleet's other
+    // threads did meanwhile (critical-path accounting).
+    private readonly LocalSite? _site;
     private readonly PinnedClock? _siteClock;
     private readonly Action _siteStep;
     private readonly List<(int Robot, Google.Protobuf.IMessage Message)> _siteOutbox = [];
     private IReadOnlyList<StepProgress> _siteHeard = [];
     private TimeSpan _siteNow;
-    private bool _sitePending;
+    private bool _siteInFlight; // heard, not yet handed to the link
+    private bool _siteDone; // its step has run (joined, or run on the fleet's thread)
+    private long _siteCpu;
+    private long _siteBesideWorld;
+    private long _siteBesideRobots;
 
     /// <summary>Builds the fleet on a map; nothing runs until <see cref="Start"/> and <see cref="Tick"/>.</summary>
     public LockstepFleet(GridMap map, FleetOptions options, ILoggerFactory? loggerFactory = null)
@@ -136,7 +145,7 @@ public sealed class LockstepFleet : IAsyncDisposable
                 BackgroundTableWorkers = 0,
                 MaxParallelism = options.Parallelism,
             });
-            Site = new LocalSite(map, roster, planner, (int)Math.Ceiling(options.TasksRevealed * options.Robots), options.ErrandsPerTask,
+            _site = new LocalSite(map, roster, planner, (int)Math.Ceiling(options.TasksRevealed * options.Robots), options.ErrandsPerTask,
                 options.Seed, options.ConfirmTimeout, TimeSpan.FromSeconds(10));
         }
 
@@ -154,8 +163,19 @@ public sealed class LockstepFleet : IAsyncDisposable
     /// <summary>The world.</summary>
     public SimWorld World { get; }
 
-    /// <summary>The site, when <see cref="FleetOptions.WithSite"/>.</summary>
-    public LocalSite? Site { get; }
+    /// <summary>
+    /// The site, when <see cref="FleetOptions.WithSite"/>. Its step for the latest poll may be running on a worker
+    /// between ticks (decision 12): reading this waits for that step to end (or runs it, with one thread), so what
+    /// the site shows is the same on any thread count; its messages still go out at the next poll.
+    /// </summary>
+    public LocalSite? Site
+    {
+        get
+        {
+            CompleteSiteStep();
+            return _site;
+        }
+    }
 
     /// <summary>The network between the robots and the site (latency, outages, partitions).</summary>
     public SiteLink Link { get; }
@@ -252,7 +272,7 @@ public sealed class LockstepFleet : IAsyncDisposable
         }
 
         World.PrepareSensing();
-        Poll();
+        Poll(progressRead: false);
     }
 
     /// <summary>Runs <paramref name="count"/> ticks.</summary>
@@ -279,32 +299,17 @@ public sealed class LockstepFleet : IAsyncDisposable
     }
 
     /// <summary>
-    /// One world step: world, boards, due edges, commands applied, site. The site step of the previous step's poll
-    /// runs meanwhile on a worker (or first, on one thread); its messages reach the link after the robots' phase.
+    /// One world step: world, boards, due edges, commands applied, site. The site's step for a poll runs on a worker
+    /// beside the world steps until the next poll (on one thread: at the next poll), where its messages go out.
     /// </summary>
     public void Tick()
     {
         var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         var cpu0 = CpuClock.ThreadNanoseconds();
-        var overlapped = _sitePending && _workers is not null;
-        if (overlapped)
-        {
-            _workers!.StartSide(_siteStep);
-        }
 
         _worldParallelBound = 0;
         _worldParallelCaller = 0;
-        try
-        {
-            World.Step(_options.WorldStep);
-        }
-        catch (InvariantViolationException)
-        {
-            // The world stepped and then threw (ThrowOnViolation): the site's step still ends here, once.
-            FinishSiteStep(overlapped, 0, 0);
-            throw;
-        }
-
+        World.Step(_options.WorldStep);
         Clock.Advance(_options.WorldStep);
         var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
         var cpu1 = CpuClock.ThreadNanoseconds();
@@ -316,6 +321,8 @@ public sealed class LockstepFleet : IAsyncDisposable
         // with hundreds of robots between two visits is most of the per-robot cost. The board and edge clocks of a
         // real robot have some phase; this one is zero (the frame is one world step fresher than before).
         var control = (tick - 1) % _controlEvery == 0;
+        var poll = tick % _pollEvery == 0;
+        _phasePoll = poll;
         long longestWorker;
         if (_options.Parallelism == 1)
         {
@@ -341,19 +348,25 @@ public sealed class LockstepFleet : IAsyncDisposable
             _frameRobotTicks += t2 - t1;
         }
 
-        var poll = tick % _pollEvery == 0;
 
         var cpu2 = CpuClock.ThreadNanoseconds();
         var world = cpu1 - cpu0 - _worldParallelCaller + _worldParallelBound;
-        var site = FinishSiteStep(overlapped, world, robotsTotal);
-        if (Site is not null)
+        if (_siteInFlight && !_siteDone)
+        {
+            _siteBesideWorld += world;
+            _siteBesideRobots += robotsTotal;
+        }
+
+        var site = poll ? FinishSiteStep(now) : 0;
+        _pathSiteSteps += site;
+        if (_site is not null)
         {
             Link.Deliver(now, _runtimes);
         }
 
         if (poll)
         {
-            Poll();
+            Poll(progressRead: true);
         }
 
         _pollTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t2;
@@ -372,6 +385,9 @@ public sealed class LockstepFleet : IAsyncDisposable
     /// </summary>
     public TimeSpan CriticalPathCpu => TimeSpan.FromTicks((_pathWorld + _pathRobots + _pathSite) / 100);
 
+    /// <summary>CPU time of the site's steps themselves (confirmations, grants, the optimizer), and what of it the critical path was charged.</summary>
+    public (TimeSpan Steps, TimeSpan OnCriticalPath) SiteStepCpu => (TimeSpan.FromTicks(_siteStepsCpu / 100), TimeSpan.FromTicks(_pathSiteSteps / 100));
+
     /// <summary><see cref="CriticalPathCpu"/> by phase: world steps with invariants, per-robot work, site.</summary>
     public (TimeSpan World, TimeSpan Robots, TimeSpan Site) CriticalPathPhases =>
         (TimeSpan.FromTicks(_pathWorld / 100), TimeSpan.FromTicks(_pathRobots / 100), TimeSpan.FromTicks(_pathSite / 100));
@@ -379,6 +395,12 @@ public sealed class LockstepFleet : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_siteInFlight && !_siteDone && _workers is not null)
+        {
+            _workers.JoinSide(); // not left running on a thread that is about to stop
+            _siteDone = true;
+        }
+
         _workers?.Dispose();
         foreach (var r in _robots)
         {
@@ -387,65 +409,86 @@ public sealed class LockstepFleet : IAsyncDisposable
         }
     }
 
-    private void Poll()
+    private void Poll(bool progressRead)
     {
-        for (var i = 0; i < _runtimes.Length; i++)
+        for (var i = 0; !progressRead && i < _runtimes.Length; i++)
         {
             _progress[i] = _runtimes[i].GetStepProgress();
         }
 
-        if (Site is not null)
+        if (_site is not null)
         {
-            // The site hears the robots now and plans during the next world step (decision 12): the same inputs and
-            // the same virtual time as planning here, its messages one world step later.
+            // The site hears the robots now and plans until the next poll, beside the world steps (decision 12): the
+            // same inputs and virtual time as planning here, its messages one poll period later.
             _siteNow = Now;
             _siteHeard = Link.Hear(_siteNow, _progress);
             _siteClock!.Pin();
-            _sitePending = true;
+            _siteInFlight = true;
+            _siteDone = false;
+            _siteBesideWorld = 0;
+            _siteBesideRobots = 0;
+            _workers?.StartSide(_siteStep);
         }
 
         Polled?.Invoke(Now, _progress);
     }
 
-    // Ends the pending site step (joins it, or runs it here with one thread) and hands what it sent to the link, at
-    // the virtual time of its poll. Returns what it adds to the critical path (nanoseconds).
-    private long FinishSiteStep(bool overlapped, long world, long robotsTotal)
+    // Waits for the site's step of the latest poll (or runs it here, with one thread), once.
+    private void CompleteSiteStep()
     {
-        if (!_sitePending)
+        if (!_siteInFlight || _siteDone)
+        {
+            return;
+        }
+
+        if (_workers is not null)
+        {
+            _siteCpu = _workers.JoinSide();
+        }
+        else
+        {
+            // The planner may use several threads: a step on the fleet's thread is charged with the process's CPU time.
+            var process = CpuClock.ProcessNanoseconds();
+            RunSiteStep();
+            _siteCpu = CpuClock.ProcessNanoseconds() - process;
+        }
+
+        _siteDone = true;
+        _siteStepsCpu += _siteCpu;
+    }
+
+    // At a poll: ends the previous poll's site step and hands what it sent to the link, now. Returns what the step
+    // adds to the critical path (nanoseconds).
+    private long FinishSiteStep(TimeSpan now)
+    {
+        if (!_siteInFlight)
         {
             return 0;
         }
 
-        long site;
-        if (overlapped)
-        {
-            // The step ran beside the world step and the robots' phase: it adds to the critical path only what the
-            // cores could not hide (list scheduling: the longer of the two serial parts, or the total over the cores).
-            var step = _workers!.JoinSide();
-            var cores = _options.Parallelism;
-            site = Math.Max(0, Math.Max(step, (world + step + robotsTotal) / cores) - (world + (robotsTotal / cores)));
-        }
-        else
-        {
-            // The planner may use several threads: the serial step is charged with the whole process's CPU time.
-            var process = CpuClock.ProcessNanoseconds();
-            RunSiteStep();
-            site = CpuClock.ProcessNanoseconds() - process;
-        }
-
-        _sitePending = false;
+        CompleteSiteStep();
+        _siteInFlight = false;
         foreach (var (robot, message) in _siteOutbox)
         {
-            Link.Send(robot, message, _siteNow);
+            Link.Send(robot, message, now);
         }
 
         _siteOutbox.Clear();
-        return site;
+        if (_workers is null)
+        {
+            return _siteCpu;
+        }
+
+        // The step ran beside world steps and robots' phases: it adds only what the cores could not hide (list
+        // scheduling: the step itself when it is longer than the rest, else the total over the cores).
+        var cores = _options.Parallelism;
+        var beside = _siteBesideWorld + (_siteBesideRobots / cores);
+        return Math.Max(0, Math.Max(_siteCpu, (_siteBesideWorld + _siteCpu + _siteBesideRobots) / cores) - beside);
     }
 
     // The site's step for the latest poll: touches only the site, its planner and the outbox (on a worker, or on the
     // fleet's thread with one thread).
-    private void RunSiteStep() => Site!.Poll(_siteNow, _siteHeard, (robot, message) => _siteOutbox.Add((robot, message)));
+    private void RunSiteStep() => _site!.Poll(_siteNow, _siteHeard, (robot, message) => _siteOutbox.Add((robot, message)));
 
     /// <summary>With one thread: wall time in board pumps (sensing, encoding), edge ingest, control ticks, command output.</summary>
     public TimeSpan[] RobotPhaseTimes => [.. _robotPhase.Select(t => TimeSpan.FromTicks(t * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency))];
@@ -477,6 +520,17 @@ public sealed class LockstepFleet : IAsyncDisposable
 
     private void StepRobot(int i, TimeSpan now, bool control)
     {
+        StepBoardAndEdge(i, now, control);
+        if (_phasePoll)
+        {
+            // What the poll after this phase reads: nothing changes a runtime's progress between here and there (the
+            // link only posts to plan inboxes, which the next tick drains).
+            _progress[i] = _runtimes[i].GetStepProgress();
+        }
+    }
+
+    private void StepBoardAndEdge(int i, TimeSpan now, bool control)
+    {
         var profile = _options.Parallelism == 1;
         var a = profile ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         var r = _robots[i];
@@ -485,10 +539,9 @@ public sealed class LockstepFleet : IAsyncDisposable
         var b = profile ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         if (!sent.IsEmpty)
         {
-            var n = r.ToDaemon.Apply(sent, r.Scratch);
-            if (n > 0)
+            var bytes = r.ToDaemon.Transmit(sent, r.Scratch);
+            if (!bytes.IsEmpty)
             {
-                var bytes = r.Scratch.AsSpan(0, n);
                 Tap?.Transfer(i, now, toDaemon: true, bytes);
                 r.Runtime.StepIngest(bytes);
             }
@@ -513,10 +566,10 @@ public sealed class LockstepFleet : IAsyncDisposable
         if (length > 0)
         {
             Tap?.Transfer(i, now, toDaemon: false, r.Command.AsSpan(0, length));
-            var n = r.ToBoard.Apply(r.Command.AsSpan(0, length), r.Scratch);
-            if (n > 0)
+            var bytes = r.ToBoard.Transmit(r.Command.AsSpan(0, length), r.Scratch);
+            if (!bytes.IsEmpty)
             {
-                r.Board.ProcessReceived(r.Scratch.AsSpan(0, n));
+                r.Board.ProcessReceived(bytes);
             }
         }
 
