@@ -13,7 +13,9 @@ internal sealed class LockstepWorkers : IDisposable
     private const int ChunksPerParticipant = 16;
     private const int CallerSpins = 20;
     private const int SlotLongs = 8; // one cache line per participant's counters
-    private const long ChunkMask = 0xFFFF_FFFF;
+    private const long FrontMask = 0xFFFF; // chunks claimed from the front (the caller) ...
+    private const int BackShift = 16; // ... and from the back (the dedicated threads)
+    private const int MaxChunks = 0xFFFF;
 
     private readonly Action<int, int> _defaultRange;
     private Action<int, int> _range; // this phase's body (published to the workers by their wake-up)
@@ -24,7 +26,7 @@ internal sealed class LockstepWorkers : IDisposable
     private readonly SemaphoreSlim[] _wake;
     private readonly ManualResetEventSlim _done = new(false, spinCount: 0);
     private readonly long[] _slots;
-    private long _state; // generation << 32 | next unclaimed chunk
+    private long _state; // generation << 32 | chunks claimed from the back << 16 | chunks claimed from the front
     private int _completed;
     private int _active; // participants inside Participate (their CPU counters are written when they leave)
     private volatile bool _stopping;
@@ -41,7 +43,7 @@ internal sealed class LockstepWorkers : IDisposable
         _range = range;
         _items = items;
         _participants = participants;
-        _chunks = participants == 1 ? 1 : Math.Max(1, Math.Min(items, participants * ChunksPerParticipant));
+        _chunks = participants == 1 ? 1 : Math.Max(1, Math.Min(Math.Min(items, participants * ChunksPerParticipant), MaxChunks));
         _slots = new long[participants * SlotLongs];
         _state = (long)_chunks; // generation 0 has nothing left to claim
         _threads = new Thread[participants - 1];
@@ -228,19 +230,26 @@ internal sealed class LockstepWorkers : IDisposable
         Interlocked.Increment(ref _active);
         var start = CpuClock.ThreadNanoseconds();
         long done = 0;
+        // The caller claims from the front of the range and the dedicated threads from the back, so a robot's state
+        // tends to stay in the cache of the core that ran it last phase; who runs a chunk changes nothing else.
+        var fromFront = participant == 0;
         while (true)
         {
             var state = Volatile.Read(ref _state);
-            var next = (int)(state & ChunkMask);
-            if (next >= _chunks)
+            var front = (int)(state & FrontMask);
+            var back = (int)((state >> BackShift) & FrontMask);
+            if (front + back >= _chunks)
             {
                 break;
             }
 
-            if (Interlocked.CompareExchange(ref _state, state + 1, state) != state)
+            var claimed = fromFront ? state + 1 : state + (1L << BackShift);
+            if (Interlocked.CompareExchange(ref _state, claimed, state) != state)
             {
                 continue;
             }
+
+            var next = fromFront ? front : _chunks - 1 - back;
 
             _range((int)((long)_items * next / _chunks), (int)((long)_items * (next + 1) / _chunks));
             done++;

@@ -10,6 +10,7 @@ public sealed class LockstepWorkersTests
     [InlineData(1, 7)]
     [InlineData(2, 500)]
     [InlineData(4, 3)]
+    [InlineData(3, 1000)]
     public void Every_item_runs_exactly_once_per_phase_whichever_thread_claims_it(int participants, int items)
     {
         var counts = new int[items];
