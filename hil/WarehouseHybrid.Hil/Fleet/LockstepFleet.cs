@@ -39,7 +39,8 @@ public interface IFleetTap
 /// per robot, joined by serial lines that carry the real board protocol bytes (through a
 /// <see cref="SerialFaultInjector"/> each way), and optionally a <see cref="LocalSite"/> that plans. Each
 /// <see cref="Tick"/> steps the world, lets every board send what is due, runs each edge whose control tick is due
-/// and applies its motor command, then lets the site confirm and plan. The per-robot work runs on
+/// and applies its motor command, then, at a poll, lets the site hear the robots: its step (confirmations, grants,
+/// the optimizer) runs beside the following world steps and its messages go out at the next poll. The per-robot work runs on
 /// <see cref="FleetOptions.Parallelism"/> threads (<see cref="LockstepWorkers"/>); nothing in it depends on which
 /// thread ran it, so a run repeats exactly for a seed. As fast as the CPU allows: a wall clock plays no part.
 /// </summary>
@@ -306,7 +307,6 @@ public sealed class LockstepFleet : IAsyncDisposable
     {
         var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         var cpu0 = CpuClock.ThreadNanoseconds();
-
         _worldParallelBound = 0;
         _worldParallelCaller = 0;
         World.Step(_options.WorldStep);
@@ -347,7 +347,6 @@ public sealed class LockstepFleet : IAsyncDisposable
         {
             _frameRobotTicks += t2 - t1;
         }
-
 
         var cpu2 = CpuClock.ThreadNanoseconds();
         var world = cpu1 - cpu0 - _worldParallelCaller + _worldParallelBound;
