@@ -144,7 +144,9 @@ public sealed class LockstepFleet : IAsyncDisposable
                 // poll's instant, since the site plans while the fleet's clock moves on (decision 12).
                 TimeProvider = _siteClock,
                 BackgroundTableWorkers = 0,
-                MaxParallelism = options.Parallelism,
+                // The site's step runs on one of the fleet's threads beside the others (decision 12): helper threads
+                // of its own would only share the fleet's cores with it. Its plans do not depend on this.
+                MaxParallelism = 1,
             });
             _site = new LocalSite(map, roster, planner, (int)Math.Ceiling(options.TasksRevealed * options.Robots), options.ErrandsPerTask,
                 options.Seed, options.ConfirmTimeout, TimeSpan.FromSeconds(10));
