@@ -78,6 +78,21 @@ public sealed class SerialFaultInjector
     public void Reseed(int seed) => _random = new Random(seed);
 
     /// <summary>
+    /// What crosses the line: <paramref name="input"/> itself while the line is clean (no copy: the lock-step fleet's
+    /// hot path), else the damaged copy <see cref="Apply"/> writes to <paramref name="scratch"/>. Counts the same.
+    /// </summary>
+    public ReadOnlySpan<byte> Transmit(ReadOnlySpan<byte> input, Span<byte> scratch)
+    {
+        if (!Cut && !Noise.IsActive)
+        {
+            BytesIn += input.Length;
+            return input;
+        }
+
+        return scratch[..Apply(input, scratch)];
+    }
+
+    /// <summary>
     /// Copies <paramref name="input"/> to <paramref name="output"/> (at least twice as long) with the damage applied;
     /// returns the bytes written.
     /// </summary>

@@ -52,6 +52,12 @@ public sealed record FleetBenchResult(
     /// <summary>Wall time per phase (world, robots, site) during the measurement.</summary>
     public (TimeSpan World, TimeSpan Robots, TimeSpan Site) Phases { get; init; }
 
+    /// <summary>Wall time of the per-robot phase on world steps with control ticks, and of the world step's per-robot ranges.</summary>
+    public (TimeSpan RobotsOnControlSteps, TimeSpan WorldRanges) Details { get; init; }
+
+    /// <summary>CPU time of the site's steps (on a worker beside the world steps), and what of it the critical path was charged.</summary>
+    public (TimeSpan Steps, TimeSpan OnCriticalPath) SiteStepCpu { get; init; }
+
     /// <summary>Simulated time per wall time.</summary>
     public double SpeedFactor => SimulatedTime / WallTime;
 
@@ -59,10 +65,10 @@ public sealed record FleetBenchResult(
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Robots} robots, {SimulatedTime.TotalSeconds:F1} s simulated in {WallTime.TotalSeconds:F1} s wall: speed factor {SpeedFactor:F2}x; " +
         $"process CPU {CpuTime.TotalSeconds:F2} s: {CpuNormalizedSpeedFactor(Environment.ProcessorCount):F2}x CPU-normalized on {Math.Min(Environment.ProcessorCount, Threads)} core(s); " +
-        $"critical path CPU {CriticalPathCpu.TotalSeconds:F2} s (world {CriticalPathPhases.World.TotalSeconds:F2}, robots {CriticalPathPhases.Robots.TotalSeconds:F2}, site {CriticalPathPhases.Site.TotalSeconds:F2}): {CriticalPathSpeedFactor:F2}x on idle cores; " +
+        $"critical path CPU {CriticalPathCpu.TotalSeconds:F2} s (world {CriticalPathPhases.World.TotalSeconds:F2}, robots {CriticalPathPhases.Robots.TotalSeconds:F2}, site {CriticalPathPhases.Site.TotalSeconds:F2}, of it the site's steps {SiteStepCpu.OnCriticalPath.TotalSeconds:F2} of their {SiteStepCpu.Steps.TotalSeconds:F2} s CPU): {CriticalPathSpeedFactor:F2}x on idle cores; " +
         $"allocated {AllocatedBytes / 1048576.0:F1} MiB, {Collections} GCs; " +
         $"{WorldSteps} world steps with invariants, {ControlTicks} control ticks, {SiteSteps} site steps, {TasksFinished} tasks finished, " +
-        $"optimizer {PlanWallTime.TotalSeconds:F1} s, {Violations} invariant violations; wall per phase: world {Phases.World.TotalSeconds:F1} s, boards+edges {Phases.Robots.TotalSeconds:F1} s, site {Phases.Site.TotalSeconds:F1} s");
+        $"optimizer {PlanWallTime.TotalSeconds:F1} s, {Violations} invariant violations; wall per phase: world {Phases.World.TotalSeconds:F2} s, boards+edges {Phases.Robots.TotalSeconds:F2} s (on control steps {Details.RobotsOnControlSteps.TotalSeconds:F2} s), site {Phases.Site.TotalSeconds:F2} s, of the world its per-robot ranges {Details.WorldRanges.TotalSeconds:F2} s");
 }
 
 /// <summary>The in-process fleet benchmark: N lock-step robots on a map for a span of virtual time, as fast as possible.</summary>
@@ -81,6 +87,8 @@ public static class FleetBench
         var pathBefore = fleet.CriticalPathCpu;
         var phasesBefore = fleet.CriticalPathPhases;
         var wallPhasesBefore = fleet.PhaseTimes;
+        var detailsBefore = fleet.DetailTimes;
+        var siteStepsBefore = fleet.SiteStepCpu;
         var planBefore = fleet.Site?.Stats.PlanWallTime ?? TimeSpan.Zero;
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         var collectionsBefore = GC.CollectionCount(0);
@@ -103,6 +111,10 @@ public static class FleetBench
         var path = fleet.CriticalPathCpu - pathBefore;
         var phases = fleet.CriticalPathPhases;
         phases = (phases.World - phasesBefore.World, phases.Robots - phasesBefore.Robots, phases.Site - phasesBefore.Site);
+        var siteSteps = fleet.SiteStepCpu;
+        siteSteps = (siteSteps.Steps - siteStepsBefore.Steps, siteSteps.OnCriticalPath - siteStepsBefore.OnCriticalPath);
+        var details = fleet.DetailTimes;
+        details = (details.RobotsOnControlSteps - detailsBefore.RobotsOnControlSteps, details.WorldRanges - detailsBefore.WorldRanges);
         var wallPhases = fleet.PhaseTimes;
         wallPhases = (wallPhases.World - wallPhasesBefore.World, wallPhases.Robots - wallPhasesBefore.Robots, wallPhases.Site - wallPhasesBefore.Site);
         var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
@@ -119,7 +131,7 @@ public static class FleetBench
         return new FleetBenchResult(fleet.Count, fleet.Now - startSim, elapsed, (long)((fleet.Now - startSim) / options.WorldStep), ticks,
             site.Step, site.TasksFinished, fleet.World.ViolationCount, fleet.World.FirstViolation?.ToString(), site.PlanWallTime - planBefore) 
         {
-            Phases = wallPhases, CpuTime = cpu, Threads = options.Parallelism, CriticalPathCpu = path, CriticalPathPhases = phases, AllocatedBytes = allocated, Collections = collections,
+            Phases = wallPhases, Details = details, SiteStepCpu = siteSteps, CpuTime = cpu, Threads = options.Parallelism, CriticalPathCpu = path, CriticalPathPhases = phases, AllocatedBytes = allocated, Collections = collections,
         };
     }
 }

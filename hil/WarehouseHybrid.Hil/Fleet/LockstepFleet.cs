@@ -39,7 +39,8 @@ public interface IFleetTap
 /// per robot, joined by serial lines that carry the real board protocol bytes (through a
 /// <see cref="SerialFaultInjector"/> each way), and optionally a <see cref="LocalSite"/> that plans. Each
 /// <see cref="Tick"/> steps the world, lets every board send what is due, runs each edge whose control tick is due
-/// and applies its motor command, then lets the site confirm and plan. The per-robot work runs on
+/// and applies its motor command, then, at a poll, lets the site hear the robots: its step (confirmations, grants,
+/// the optimizer) runs beside the following world steps and its messages go out at the next poll. The per-robot work runs on
 /// <see cref="FleetOptions.Parallelism"/> threads (<see cref="LockstepWorkers"/>); nothing in it depends on which
 /// thread ran it, so a run repeats exactly for a seed. As fast as the CPU allows: a wall clock plays no part.
 /// </summary>
@@ -59,11 +60,31 @@ public sealed class LockstepFleet : IAsyncDisposable
     private long _pathWorld; // critical-path CPU nanoseconds by phase
     private long _pathRobots;
     private long _pathSite;
+    private long _pathSiteSteps; // the part of _pathSite that the site's steps themselves add
+    private long _siteStepsCpu;
+    private long _frameRobotTicks; // wall (stopwatch ticks) of the per-robot phase on control ticks, and in the world's ranges
+    private long _worldRangeTicks;
     private long _worldParallelBound; // this world step's per-robot ranges: their bound and the caller's CPU in them
     private long _worldParallelCaller;
     private readonly LockstepWorkers? _workers;
     private TimeSpan _phaseNow; // the per-robot phase's time and kind, for the workers
     private bool _phaseControl;
+    private bool _phasePoll; // the site polls after this phase: each robot's progress is read in it, while hot
+
+    // The site's step for the latest poll, run until the next poll beside the world steps (ADR 0013, decision 13):
+    // what it heard and when, the messages it sent (handed to the link at the next poll), and what the fleet's other
+    // threads did meanwhile (critical-path accounting).
+    private readonly LocalSite? _site;
+    private readonly PinnedClock? _siteClock;
+    private readonly Action _siteStep;
+    private readonly List<(int Robot, Google.Protobuf.IMessage Message)> _siteOutbox = [];
+    private IReadOnlyList<StepProgress> _siteHeard = [];
+    private TimeSpan _siteNow;
+    private bool _siteInFlight; // heard, not yet handed to the link
+    private bool _siteDone; // its step has run (joined, or run on the fleet's thread)
+    private long _siteCpu;
+    private long _siteBesideWorld;
+    private long _siteBesideRobots;
 
     /// <summary>Builds the fleet on a map; nothing runs until <see cref="Start"/> and <see cref="Tick"/>.</summary>
     public LockstepFleet(GridMap map, FleetOptions options, ILoggerFactory? loggerFactory = null)
@@ -115,17 +136,23 @@ public sealed class LockstepFleet : IAsyncDisposable
         if (options.WithSite)
         {
             var roster = _robots.Select(r => new RobotSeat(r.Id, r.StartCell, options.StartHeading)).ToArray();
+            _siteClock = new PinnedClock(Clock);
             var planner = new PibtFleetPlanner(map, options.Robots, new PlannerOptions
             {
                 Seed = options.Seed,
-                TimeProvider = Clock, // virtual time never reaches the deadline: the plan does not depend on the CPU's speed
+                // Virtual time never reaches the deadline: the plan does not depend on the CPU's speed. Pinned to the
+                // poll's instant, since the site plans while the fleet's clock moves on (decision 13).
+                TimeProvider = _siteClock,
                 BackgroundTableWorkers = 0,
-                MaxParallelism = options.Parallelism,
+                // The site's step runs on one of the fleet's threads beside the others (decision 13): helper threads
+                // of its own would only share the fleet's cores with it. Its plans do not depend on this.
+                MaxParallelism = 1,
             });
-            Site = new LocalSite(map, roster, planner, (int)Math.Ceiling(options.TasksRevealed * options.Robots), options.ErrandsPerTask,
+            _site = new LocalSite(map, roster, planner, (int)Math.Ceiling(options.TasksRevealed * options.Robots), options.ErrandsPerTask,
                 options.Seed, options.ConfirmTimeout, TimeSpan.FromSeconds(10));
         }
 
+        _siteStep = RunSiteStep;
         if (options.Parallelism > 1)
         {
             _workers = new LockstepWorkers(options.Parallelism, options.Robots, StepRobots);
@@ -139,8 +166,19 @@ public sealed class LockstepFleet : IAsyncDisposable
     /// <summary>The world.</summary>
     public SimWorld World { get; }
 
-    /// <summary>The site, when <see cref="FleetOptions.WithSite"/>.</summary>
-    public LocalSite? Site { get; }
+    /// <summary>
+    /// The site, when <see cref="FleetOptions.WithSite"/>. Its step for the latest poll may be running on a worker
+    /// between ticks (decision 13): reading this waits for that step to end (or runs it, with one thread), so what
+    /// the site shows is the same on any thread count; its messages still go out at the next poll.
+    /// </summary>
+    public LocalSite? Site
+    {
+        get
+        {
+            CompleteSiteStep();
+            return _site;
+        }
+    }
 
     /// <summary>The network between the robots and the site (latency, outages, partitions).</summary>
     public SiteLink Link { get; }
@@ -156,6 +194,14 @@ public sealed class LockstepFleet : IAsyncDisposable
         (TimeSpan.FromTicks(_worldTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
          TimeSpan.FromTicks(_robotTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
          TimeSpan.FromTicks(_pollTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency));
+
+    /// <summary>
+    /// Finer wall time: the per-robot phase on the world steps with control ticks (sensor frames, decisions, commands;
+    /// the rest of <see cref="PhaseTimes"/>' robots share is the steps in between), and the world step's per-robot ranges.
+    /// </summary>
+    public (TimeSpan RobotsOnControlSteps, TimeSpan WorldRanges) DetailTimes =>
+        (TimeSpan.FromTicks(_frameRobotTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
+         TimeSpan.FromTicks(_worldRangeTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency));
 
     /// <summary>Virtual time since the start.</summary>
     public TimeSpan Now => Clock.Elapsed;
@@ -229,7 +275,7 @@ public sealed class LockstepFleet : IAsyncDisposable
         }
 
         World.PrepareSensing();
-        Poll();
+        Poll(progressRead: false);
     }
 
     /// <summary>Runs <paramref name="count"/> ticks.</summary>
@@ -255,7 +301,10 @@ public sealed class LockstepFleet : IAsyncDisposable
         }
     }
 
-    /// <summary>One world step: world, boards, due edges, commands applied, site.</summary>
+    /// <summary>
+    /// One world step: world, boards, due edges, commands applied, site. The site's step for a poll runs on a worker
+    /// beside the world steps until the next poll (on one thread: at the next poll), where its messages go out.
+    /// </summary>
     public void Tick()
     {
         var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -274,6 +323,8 @@ public sealed class LockstepFleet : IAsyncDisposable
         // with hundreds of robots between two visits is most of the per-robot cost. The board and edge clocks of a
         // real robot have some phase; this one is zero (the frame is one world step fresher than before).
         var control = (tick - 1) % _controlEvery == 0;
+        var poll = tick % _pollEvery == 0;
+        _phasePoll = poll;
         long longestWorker;
         if (_options.Parallelism == 1)
         {
@@ -291,26 +342,38 @@ public sealed class LockstepFleet : IAsyncDisposable
             longestWorker = _workers!.Run();
         }
 
+        var robotsTotal = _options.Parallelism == 1 ? longestWorker : _workers!.LastTotalCpu;
         var t2 = System.Diagnostics.Stopwatch.GetTimestamp();
         _robotTicks += t2 - t1;
-        var poll = tick % _pollEvery == 0;
+        if (control)
+        {
+            _frameRobotTicks += t2 - t1;
+        }
 
-        // The site may plan on several threads: its phase is charged with the whole process's CPU time.
-        var cpu2 = poll ? CpuClock.ProcessNanoseconds() : CpuClock.ThreadNanoseconds();
-        if (Site is not null)
+        var cpu2 = CpuClock.ThreadNanoseconds();
+        var world = cpu1 - cpu0 - _worldParallelCaller + _worldParallelBound;
+        if (_siteInFlight && !_siteDone)
+        {
+            _siteBesideWorld += world;
+            _siteBesideRobots += robotsTotal;
+        }
+
+        var site = poll ? FinishSiteStep(now) : 0;
+        _pathSiteSteps += site;
+        if (_site is not null)
         {
             Link.Deliver(now, _runtimes);
         }
 
         if (poll)
         {
-            Poll();
-            _pollTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t2;
+            Poll(progressRead: true);
         }
 
-        var site = (poll ? CpuClock.ProcessNanoseconds() : CpuClock.ThreadNanoseconds()) - cpu2;
+        _pollTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t2;
+        site += CpuClock.ThreadNanoseconds() - cpu2;
         // The world's per-robot ranges ran on the workers too: their bound replaces the caller's share of them.
-        _pathWorld += cpu1 - cpu0 - _worldParallelCaller + _worldParallelBound;
+        _pathWorld += world;
         _pathRobots += longestWorker;
         _pathSite += site;
     }
@@ -323,6 +386,9 @@ public sealed class LockstepFleet : IAsyncDisposable
     /// </summary>
     public TimeSpan CriticalPathCpu => TimeSpan.FromTicks((_pathWorld + _pathRobots + _pathSite) / 100);
 
+    /// <summary>CPU time of the site's steps themselves (confirmations, grants, the optimizer), and what of it the critical path was charged.</summary>
+    public (TimeSpan Steps, TimeSpan OnCriticalPath) SiteStepCpu => (TimeSpan.FromTicks(_siteStepsCpu / 100), TimeSpan.FromTicks(_pathSiteSteps / 100));
+
     /// <summary><see cref="CriticalPathCpu"/> by phase: world steps with invariants, per-robot work, site.</summary>
     public (TimeSpan World, TimeSpan Robots, TimeSpan Site) CriticalPathPhases =>
         (TimeSpan.FromTicks(_pathWorld / 100), TimeSpan.FromTicks(_pathRobots / 100), TimeSpan.FromTicks(_pathSite / 100));
@@ -330,6 +396,12 @@ public sealed class LockstepFleet : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_siteInFlight && !_siteDone && _workers is not null)
+        {
+            _workers.JoinSide(); // not left running on a thread that is about to stop
+            _siteDone = true;
+        }
+
         _workers?.Dispose();
         foreach (var r in _robots)
         {
@@ -338,22 +410,86 @@ public sealed class LockstepFleet : IAsyncDisposable
         }
     }
 
-    private void Poll()
+    private void Poll(bool progressRead)
     {
-        for (var i = 0; i < _runtimes.Length; i++)
+        for (var i = 0; !progressRead && i < _runtimes.Length; i++)
         {
             _progress[i] = _runtimes[i].GetStepProgress();
         }
 
-        if (Site is not null)
+        if (_site is not null)
         {
-            var now = Now;
-            Site.Poll(now, Link.Hear(now, _progress), (robot, message) => Link.Send(robot, message, now));
-            Link.Deliver(now, _runtimes);
+            // The site hears the robots now and plans until the next poll, beside the world steps (decision 13): the
+            // same inputs and virtual time as planning here, its messages one poll period later.
+            _siteNow = Now;
+            _siteHeard = Link.Hear(_siteNow, _progress);
+            _siteClock!.Pin();
+            _siteInFlight = true;
+            _siteDone = false;
+            _siteBesideWorld = 0;
+            _siteBesideRobots = 0;
+            _workers?.StartSide(_siteStep);
         }
 
         Polled?.Invoke(Now, _progress);
     }
+
+    // Waits for the site's step of the latest poll (or runs it here, with one thread), once.
+    private void CompleteSiteStep()
+    {
+        if (!_siteInFlight || _siteDone)
+        {
+            return;
+        }
+
+        if (_workers is not null)
+        {
+            _siteCpu = _workers.JoinSide();
+        }
+        else
+        {
+            // The planner may use several threads: a step on the fleet's thread is charged with the process's CPU time.
+            var process = CpuClock.ProcessNanoseconds();
+            RunSiteStep();
+            _siteCpu = CpuClock.ProcessNanoseconds() - process;
+        }
+
+        _siteDone = true;
+        _siteStepsCpu += _siteCpu;
+    }
+
+    // At a poll: ends the previous poll's site step and hands what it sent to the link, now. Returns what the step
+    // adds to the critical path (nanoseconds).
+    private long FinishSiteStep(TimeSpan now)
+    {
+        if (!_siteInFlight)
+        {
+            return 0;
+        }
+
+        CompleteSiteStep();
+        _siteInFlight = false;
+        foreach (var (robot, message) in _siteOutbox)
+        {
+            Link.Send(robot, message, now);
+        }
+
+        _siteOutbox.Clear();
+        if (_workers is null)
+        {
+            return _siteCpu;
+        }
+
+        // The step ran beside world steps and robots' phases: it adds only what the cores could not hide (list
+        // scheduling: the step itself when it is longer than the rest, else the total over the cores).
+        var cores = _options.Parallelism;
+        var beside = _siteBesideWorld + (_siteBesideRobots / cores);
+        return Math.Max(0, Math.Max(_siteCpu, (_siteBesideWorld + _siteCpu + _siteBesideRobots) / cores) - beside);
+    }
+
+    // The site's step for the latest poll: touches only the site, its planner and the outbox (on a worker, or on the
+    // fleet's thread with one thread).
+    private void RunSiteStep() => _site!.Poll(_siteNow, _siteHeard, (robot, message) => _siteOutbox.Add((robot, message)));
 
     /// <summary>With one thread: wall time in board pumps (sensing, encoding), edge ingest, control ticks, command output.</summary>
     public TimeSpan[] RobotPhaseTimes => [.. _robotPhase.Select(t => TimeSpan.FromTicks(t * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency))];
@@ -369,8 +505,10 @@ public sealed class LockstepFleet : IAsyncDisposable
             return;
         }
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         _worldParallelBound += _workers!.Run(range);
         _worldParallelCaller += _workers.LastCallerCpu;
+        _worldRangeTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
     }
 
     private void StepRobots(int from, int to)
@@ -383,6 +521,17 @@ public sealed class LockstepFleet : IAsyncDisposable
 
     private void StepRobot(int i, TimeSpan now, bool control)
     {
+        StepBoardAndEdge(i, now, control);
+        if (_phasePoll)
+        {
+            // What the poll after this phase reads: nothing changes a runtime's progress between here and there (the
+            // link only posts to plan inboxes, which the next tick drains).
+            _progress[i] = _runtimes[i].GetStepProgress();
+        }
+    }
+
+    private void StepBoardAndEdge(int i, TimeSpan now, bool control)
+    {
         var profile = _options.Parallelism == 1;
         var a = profile ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         var r = _robots[i];
@@ -391,10 +540,9 @@ public sealed class LockstepFleet : IAsyncDisposable
         var b = profile ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         if (!sent.IsEmpty)
         {
-            var n = r.ToDaemon.Apply(sent, r.Scratch);
-            if (n > 0)
+            var bytes = r.ToDaemon.Transmit(sent, r.Scratch);
+            if (!bytes.IsEmpty)
             {
-                var bytes = r.Scratch.AsSpan(0, n);
                 Tap?.Transfer(i, now, toDaemon: true, bytes);
                 r.Runtime.StepIngest(bytes);
             }
@@ -419,10 +567,10 @@ public sealed class LockstepFleet : IAsyncDisposable
         if (length > 0)
         {
             Tap?.Transfer(i, now, toDaemon: false, r.Command.AsSpan(0, length));
-            var n = r.ToBoard.Apply(r.Command.AsSpan(0, length), r.Scratch);
-            if (n > 0)
+            var bytes = r.ToBoard.Transmit(r.Command.AsSpan(0, length), r.Scratch);
+            if (!bytes.IsEmpty)
             {
-                r.Board.ProcessReceived(r.Scratch.AsSpan(0, n));
+                r.Board.ProcessReceived(bytes);
             }
         }
 

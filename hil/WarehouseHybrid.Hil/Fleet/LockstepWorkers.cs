@@ -13,7 +13,9 @@ internal sealed class LockstepWorkers : IDisposable
     private const int ChunksPerParticipant = 16;
     private const int CallerSpins = 20;
     private const int SlotLongs = 8; // one cache line per participant's counters
-    private const long ChunkMask = 0xFFFF_FFFF;
+    private const long FrontMask = 0xFFFF; // chunks claimed from the front (the caller) ...
+    private const int BackShift = 16; // ... and from the back (the dedicated threads)
+    private const int MaxChunks = 0xFFFF;
 
     private readonly Action<int, int> _defaultRange;
     private Action<int, int> _range; // this phase's body (published to the workers by their wake-up)
@@ -24,10 +26,14 @@ internal sealed class LockstepWorkers : IDisposable
     private readonly SemaphoreSlim[] _wake;
     private readonly ManualResetEventSlim _done = new(false, spinCount: 0);
     private readonly long[] _slots;
-    private long _state; // generation << 32 | next unclaimed chunk
+    private long _state; // generation << 32 | chunks claimed from the back << 16 | chunks claimed from the front
     private int _completed;
     private int _active; // participants inside Participate (their CPU counters are written when they leave)
     private volatile bool _stopping;
+    private Action? _side; // a job for the first dedicated thread, run before it next joins a phase
+    private readonly ManualResetEventSlim _sideDone = new(true, spinCount: 0);
+    private long _sideCpu;
+    private Exception? _sideFailure;
 
     /// <summary>Starts the dedicated threads; <paramref name="range"/> runs items [from, to) and must not depend on the thread.</summary>
     public LockstepWorkers(int participants, int items, Action<int, int> range)
@@ -37,7 +43,7 @@ internal sealed class LockstepWorkers : IDisposable
         _range = range;
         _items = items;
         _participants = participants;
-        _chunks = participants == 1 ? 1 : Math.Max(1, Math.Min(items, participants * ChunksPerParticipant));
+        _chunks = participants == 1 ? 1 : Math.Max(1, Math.Min(Math.Min(items, participants * ChunksPerParticipant), MaxChunks));
         _slots = new long[participants * SlotLongs];
         _state = (long)_chunks; // generation 0 has nothing left to claim
         _threads = new Thread[participants - 1];
@@ -108,11 +114,53 @@ internal sealed class LockstepWorkers : IDisposable
         }
 
         LastCallerCpu = Volatile.Read(ref _slots[0]);
+        LastTotalCpu = total;
         return (total / _participants) + (longestChunk - (longestChunk / _participants));
     }
 
     /// <summary>CPU time (nanoseconds) the caller spent on chunks in the last <see cref="Run()"/>: part of the caller's own CPU clock.</summary>
     public long LastCallerCpu { get; private set; }
+
+    /// <summary>CPU time (nanoseconds) all participants spent on chunks in the last <see cref="Run()"/>.</summary>
+    public long LastTotalCpu { get; private set; }
+
+    /// <summary>
+    /// Hands <paramref name="job"/> to the first dedicated thread, which runs it before it next joins a phase; phases
+    /// run meanwhile go on without that thread (the caller and the others claim its chunks), so the job overlaps them
+    /// without changing what they compute. <see cref="JoinSide"/> waits for it. One job at a time; needs two or more
+    /// participants. The job must not touch what the phases touch.
+    /// </summary>
+    public void StartSide(Action job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (_threads.Length == 0)
+        {
+            throw new InvalidOperationException("a side job needs a dedicated thread (two or more participants)");
+        }
+
+        if (!_sideDone.IsSet)
+        {
+            throw new InvalidOperationException("a side job is already running");
+        }
+
+        _sideDone.Reset();
+        _sideFailure = null;
+        Volatile.Write(ref _side, job);
+        _wake[0].Release();
+    }
+
+    /// <summary>Waits for the job of <see cref="StartSide"/> and returns the CPU time (nanoseconds) it took on its thread; rethrows what it threw.</summary>
+    public long JoinSide()
+    {
+        _sideDone.Wait();
+        if (_sideFailure is { } failure)
+        {
+            _sideFailure = null;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+
+        return Volatile.Read(ref _sideCpu);
+    }
 
     /// <summary>Stops and joins the dedicated threads.</summary>
     public void Dispose()
@@ -134,6 +182,7 @@ internal sealed class LockstepWorkers : IDisposable
         }
 
         _done.Dispose();
+        _sideDone.Dispose();
     }
 
     private void WorkerLoop(int participant)
@@ -147,8 +196,32 @@ internal sealed class LockstepWorkers : IDisposable
                 return;
             }
 
+            // A side job takes this wake-up; the phase wake-ups released meanwhile are still counted, so the thread
+            // joins a phase still running once the job is done (or finds it finished, which costs nothing).
+            if (participant == 1 && Interlocked.Exchange(ref _side, null) is { } job)
+            {
+                RunSide(job);
+                continue;
+            }
+
             Participate(participant);
         }
+    }
+
+    private void RunSide(Action job)
+    {
+        var start = CpuClock.ThreadNanoseconds();
+        try
+        {
+            job();
+        }
+        catch (Exception ex)
+        {
+            _sideFailure = ex;
+        }
+
+        Volatile.Write(ref _sideCpu, CpuClock.ThreadNanoseconds() - start);
+        _sideDone.Set();
     }
 
     private void Participate(int participant)
@@ -157,19 +230,26 @@ internal sealed class LockstepWorkers : IDisposable
         Interlocked.Increment(ref _active);
         var start = CpuClock.ThreadNanoseconds();
         long done = 0;
+        // The caller claims from the front of the range and the dedicated threads from the back, so a robot's state
+        // tends to stay in the cache of the core that ran it last phase; who runs a chunk changes nothing else.
+        var fromFront = participant == 0;
         while (true)
         {
             var state = Volatile.Read(ref _state);
-            var next = (int)(state & ChunkMask);
-            if (next >= _chunks)
+            var front = (int)(state & FrontMask);
+            var back = (int)((state >> BackShift) & FrontMask);
+            if (front + back >= _chunks)
             {
                 break;
             }
 
-            if (Interlocked.CompareExchange(ref _state, state + 1, state) != state)
+            var claimed = fromFront ? state + 1 : state + (1L << BackShift);
+            if (Interlocked.CompareExchange(ref _state, claimed, state) != state)
             {
                 continue;
             }
+
+            var next = fromFront ? front : _chunks - 1 - back;
 
             _range((int)((long)_items * next / _chunks), (int)((long)_items * (next + 1) / _chunks));
             done++;

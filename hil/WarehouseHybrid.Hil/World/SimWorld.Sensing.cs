@@ -94,12 +94,15 @@ public sealed partial class SimWorld
     {
         // Each beam's direction is the heading's rotated by the beam's fixed offset: one sine/cosine per scan
         // instead of one per beam (the scan is the hottest path of a large fleet).
+        // The origin's cell is found once for all beams (the same arithmetic Cast would do per beam).
         var (sin, cos) = Math.SinCos(r.Theta);
+        var origin = new RayOrigin(r.Index, r.X, r.Y, _cell);
+        var inside = Map.InBounds(origin.Row, origin.Column) && !IsWall(Map.CellAt(origin.Row, origin.Column));
         for (var b = 0; b < RangeScanLayout.BeamCount; b++)
         {
             var dx = (cos * BeamCos[b]) - (sin * BeamSin[b]);
             var dy = (sin * BeamCos[b]) + (cos * BeamSin[b]);
-            var d = Cast(r.Index, r.X, r.Y, dx, dy, Options.MaxRangeMetres);
+            var d = inside ? CastFrom(origin, dx, dy, Options.MaxRangeMetres) : 0;
             if (d >= Options.MaxRangeMetres)
             {
                 ranges[b] = RangeScanLayout.NoEchoMillimetres;
@@ -129,15 +132,21 @@ public sealed partial class SimWorld
     /// </summary>
     private double Cast(int self, double x, double y, double dx, double dy, double maxRange)
     {
-        var gx = x / _cell;
-        var gy = y / _cell;
-        var col = (int)Math.Floor(gx);
-        var row = (int)Math.Floor(gy);
-        if (!Map.InBounds(row, col) || IsWall(Map.CellAt(row, col)))
+        var origin = new RayOrigin(self, x, y, _cell);
+        if (!Map.InBounds(origin.Row, origin.Column) || IsWall(Map.CellAt(origin.Row, origin.Column)))
         {
             return 0;
         }
 
+        return CastFrom(origin, dx, dy, maxRange);
+    }
+
+    // Cast from an origin already known to be on the map and outside walls.
+    private double CastFrom(in RayOrigin origin, double dx, double dy, double maxRange)
+    {
+        var (self, x, y, gx, gy) = (origin.Self, origin.X, origin.Y, origin.Gx, origin.Gy);
+        var col = origin.Column;
+        var row = origin.Row;
         var stepCol = dx > 0 ? 1 : dx < 0 ? -1 : 0;
         var stepRow = dy > 0 ? 1 : dy < 0 ? -1 : 0;
         var tDeltaX = stepCol != 0 ? 1 / Math.Abs(dx) : double.PositiveInfinity;
@@ -189,5 +198,34 @@ public sealed partial class SimWorld
                 return entered;
             }
         }
+    }
+
+    // A ray's origin in metres and in cells (shared by the beams of one scan).
+    private readonly struct RayOrigin
+    {
+        public RayOrigin(int self, double x, double y, double cell)
+        {
+            Self = self;
+            X = x;
+            Y = y;
+            Gx = x / cell;
+            Gy = y / cell;
+            Column = (int)Math.Floor(Gx);
+            Row = (int)Math.Floor(Gy);
+        }
+
+        public int Self { get; }
+
+        public double X { get; }
+
+        public double Y { get; }
+
+        public double Gx { get; }
+
+        public double Gy { get; }
+
+        public int Column { get; }
+
+        public int Row { get; }
     }
 }

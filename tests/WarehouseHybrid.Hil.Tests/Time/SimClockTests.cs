@@ -49,4 +49,21 @@ public sealed class SimClockTests
     }
 
     private static TimeSpan Ms(int ms) => TimeSpan.FromMilliseconds(ms);
+
+    [Fact]
+    public void A_pinned_clock_keeps_the_instant_it_was_pinned_at_while_the_source_moves_on()
+    {
+        var clock = new SimClock();
+        clock.Advance(TimeSpan.FromMilliseconds(40));
+        var pinned = new PinnedClock(clock);
+        var utc = clock.GetUtcNow();
+        clock.Advance(TimeSpan.FromMilliseconds(30));
+        Assert.Equal(TimeSpan.FromMilliseconds(40).Ticks, pinned.GetTimestamp());
+        Assert.Equal(utc, pinned.GetUtcNow());
+        Assert.Equal(clock.TimestampFrequency, pinned.TimestampFrequency);
+        pinned.Pin();
+        Assert.Equal(clock.GetTimestamp(), pinned.GetTimestamp());
+        Assert.Equal(clock.GetUtcNow(), pinned.GetUtcNow());
+        Assert.Throws<NotSupportedException>(() => pinned.CreateTimer(_ => { }, null, TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+    }
 }
