@@ -356,32 +356,30 @@ public sealed class JamResolver
             return;
         }
 
-        var starts = (Span<RobotPose>)stackalloc RobotPose[_group.Count];
-        for (var r = 0; r < _group.Count; r++)
+        // The smallest jam first: the group's nearest 2, 3, ... robots, where only a plan that brings
+        // the lead to its goal counts, then the whole group, where progress counts too. A small
+        // group's state space is far smaller (up to 4^k successors a state), so the node cap goes
+        // much further, and fewer robots are committed.
+        Searches++;
+        JointPlan? plan = null;
+        var members = 0;
+        for (var k = Math.Min(2, _group.Count); k <= _group.Count && !shouldStop(); k++)
         {
-            starts[r] = poses[_group[r]];
+            var attempt = Search(k, poses, tables[seed]!, bestDistance[seed], shouldStop);
+            if (attempt.Status == JointSearchStatus.Solved || (k == _group.Count && attempt.Found && attempt.Length > 0))
+            {
+                plan = attempt;
+                members = k;
+                break;
+            }
         }
 
-        Searches++;
-        var occupant = _occupant;
-        var reserved = _reserved;
-        var stamp = _reserveStamp;
-        var group = _group;
-        var plan = _search.Solve(
-            starts,
-            cell => reserved[cell] == stamp || (occupant[cell] > 0 && !group.Contains(occupant[cell] - 1)),
-            WindowRadius,
-            tables[seed]!,
-            bestDistance[seed],
-            NoCycles,
-            NodeCap,
-            MaxPlanLength,
-            shouldStop);
-        if (!plan.Found || plan.Length == 0)
+        if (plan is null || plan.Length == 0)
         {
             return;
         }
 
+        _group.RemoveRange(members, _group.Count - members);
         var c = new Commitment(_group.ToArray(), plan);
         foreach (var robot in c.Robots)
         {
@@ -391,6 +389,31 @@ public sealed class JamResolver
         _active.Add(c);
         Reserve(c);
         Plans++;
+    }
+
+    // A joint search over the group's first k robots; every other robot is a static obstacle.
+    private JointPlan Search(int k, ReadOnlySpan<RobotPose> poses, GoalDistanceTable leadTable, int leadBest, Func<bool> shouldStop)
+    {
+        var starts = (Span<RobotPose>)stackalloc RobotPose[k];
+        for (var r = 0; r < k; r++)
+        {
+            starts[r] = poses[_group[r]];
+        }
+
+        var occupant = _occupant;
+        var reserved = _reserved;
+        var stamp = _reserveStamp;
+        var members = _group.GetRange(0, k);
+        return _search.Solve(
+            starts,
+            cell => reserved[cell] == stamp || (occupant[cell] > 0 && !members.Contains(occupant[cell] - 1)),
+            WindowRadius,
+            leadTable,
+            leadBest,
+            NoCycles,
+            NodeCap,
+            MaxPlanLength,
+            shouldStop);
     }
 
     // The seed and the robots nearest it (breadth-first over passable cells within the window
