@@ -64,6 +64,19 @@ public sealed class JointPlan
     public string Reason { get; }
 }
 
+/// <summary>Which search <see cref="JointSearch"/> runs.</summary>
+public enum JointSearchMode
+{
+    /// <summary>Exhaustive for one and two robots, lazy (LaCAM-style) from three robots on (the default).</summary>
+    Auto = 0,
+
+    /// <summary>Best-first with every joint successor of a state enumerated (up to 4^k per state).</summary>
+    Exhaustive = 1,
+
+    /// <summary>LaCAM-style: one successor per visit, from a constraint tree and a PIBT step (see <see cref="JointSearch"/>).</summary>
+    Lazy = 2,
+}
+
 /// <summary>
 /// A small complete search for a jam (ADR 0007, "Deadlock in one-wide corridors"): a best-first
 /// search over the joint (cell, heading) states of up to <see cref="MaxRobots"/> robots in a
@@ -76,10 +89,16 @@ public sealed class JointPlan
 /// dead end has to come out past the robot that wants in). The order is the steps so far plus the
 /// lead's table distance plus a penalty per other robot standing ahead of the lead on its
 /// descent path (greedy, not optimal: a feasible plan within the node cap is what matters).
+/// That exhaustive search enumerates up to 4^k successors per state, so with six robots the node
+/// cap allows only a few dozen expansions; from three robots on (<see cref="Mode"/>) the search is
+/// lazy instead, as in LaCAM (Okumura, AAAI 2023): a state's successors are produced one per visit
+/// by a PIBT step with headings under the constraints of a per-state constraint tree, known
+/// states are revisited and rewired to shorter plans (LaCAM*), so the search goes deep at the cost
+/// of one PIBT call per state while staying complete within the window up to the caps.
 /// Bounded by a node cap, a plan length and a stop callback; never throws; every plan it returns
 /// is a valid sequence of joint steps. One instance per planner (reuses its buffers); not thread-safe.
 /// </summary>
-public sealed class JointSearch
+public sealed partial class JointSearch
 {
     /// <summary>Most robots in one search (their poses pack into one 60-bit key).</summary>
     public const int MaxRobots = 6;
@@ -117,6 +136,9 @@ public sealed class JointSearch
     private int _best;           // node with the lead's least cost below the threshold, or -1
     private int _bestCost;
     private int _expandingNode;
+
+    /// <summary>Which search runs (default <see cref="JointSearchMode.Auto"/>).</summary>
+    public JointSearchMode Mode { get; init; } = JointSearchMode.Auto;
 
     /// <summary>Creates a search for one map.</summary>
     public JointSearch(GridMap map)
@@ -183,6 +205,11 @@ public sealed class JointSearch
             return blocked is null ? "no blocked-cell test" : "no goal table for the lead";
         }
 
+        if (!Enum.IsDefined(Mode))
+        {
+            return $"unknown joint search mode {(int)Mode}";
+        }
+
         if (radius < 1 || nodeCap < 1 || maxLength < 1)
         {
             return $"radius {radius}, node cap {nodeCap} and plan length {maxLength} must be at least 1";
@@ -225,6 +252,11 @@ public sealed class JointSearch
         for (var r = 0; r < _robots; r++)
         {
             rootKey |= (ulong)((_localOf[starts[r].Cell] * 4) + (int)starts[r].Heading) << (BitsPerRobot * r);
+        }
+
+        if (Mode == JointSearchMode.Lazy || (Mode == JointSearchMode.Auto && _robots >= LazyFromRobots))
+        {
+            return RunLazy(rootKey, shouldStop);
         }
 
         var root = AddNode(rootKey, -1, 0);
