@@ -5,12 +5,15 @@ namespace WarehouseHybrid.Planning.Jams;
 /// LaCAM of ADR 0008 applied to a jam with headings). A high-level node is a joint (cell, heading)
 /// configuration. Each visit of a node takes the next set of constraints ("robot r takes pose p
 /// next") from the node's constraint tree, which grows one robot per level in the node's priority
-/// order, every legal action of that robot a child; a PIBT step with headings completes the
-/// configuration. A configuration seen before sends the search back to it (LaCAM) and, when the
-/// new way there is shorter, moves it and everything reached from it to the shorter plan (LaCAM*
-/// rewiring). Every constraint of every node eventually gets its turn, so within the window and
-/// the caps no joint successor is left out; the work per visit is one PIBT call instead of 4^k
-/// successors.
+/// order, every legal pose of that robot a child, best first; a PIBT step with headings completes
+/// the configuration. Unlike LaCAM's depth-first order, the nodes are visited best-first (steps,
+/// the lead's distance, the moves the robots ahead of it need to leave its path, plus one per
+/// successor already tried), so PIBT's successor is followed greedily while it makes progress and
+/// a node's other successors get their turn when it stops. A known configuration reached by a
+/// shorter way moves it and everything reached from it to the shorter plan (LaCAM* rewiring), and
+/// after the first solution the search goes on for as many visits again to shorten it. Every
+/// constraint of every node eventually gets its turn, so within the window and the caps no joint
+/// successor is left out; the work per visit is one PIBT call instead of 4^k successors.
 /// </summary>
 public sealed partial class JointSearch
 {

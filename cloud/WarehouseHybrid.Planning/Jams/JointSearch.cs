@@ -57,7 +57,7 @@ public sealed class JointPlan
     /// <summary>Joint states generated (the node cap counts these).</summary>
     public int Generated { get; }
 
-    /// <summary>Joint states expanded.</summary>
+    /// <summary>Joint states expanded (the lazy search: successor generations, one PIBT call each).</summary>
     public int Expanded { get; }
 
     /// <summary>Why the input was refused, or an empty string.</summary>
@@ -92,9 +92,10 @@ public enum JointSearchMode
 /// That exhaustive search enumerates up to 4^k successors per state, so with six robots the node
 /// cap allows only a few dozen expansions; from three robots on (<see cref="Mode"/>) the search is
 /// lazy instead, as in LaCAM (Okumura, AAAI 2023): a state's successors are produced one per visit
-/// by a PIBT step with headings under the constraints of a per-state constraint tree, known
-/// states are revisited and rewired to shorter plans (LaCAM*), so the search goes deep at the cost
-/// of one PIBT call per state while staying complete within the window up to the caps.
+/// by a PIBT step with headings under the constraints of a per-state constraint tree, the other
+/// robots guided off the lead's path; a known state reached by a shorter way is rewired to it
+/// (LaCAM*), so the search goes deep at the cost of one PIBT call per visit while staying complete
+/// within the window up to the caps (at most <see cref="LazyVisitsPerNode"/> visits per state of the cap).
 /// Bounded by a node cap, a plan length and a stop callback; never throws; every plan it returns
 /// is a valid sequence of joint steps. One instance per planner (reuses its buffers); not thread-safe.
 /// </summary>

@@ -71,6 +71,21 @@ public sealed class JointSearchTests
         return false;
     }
 
+    // A random tree-shaped map with the group's random poses, one outsider's cell and the lead's goal (null: too few cells).
+    private static (GridMap Map, RobotPose[] Starts, int Outsider, int Goal)? RandomTreeJam(int seed, int w, int h, int robots)
+    {
+        var rng = new Random(seed);
+        var map = TreeMaps.Create(rng, w, h, loops: rng.Next(3));
+        var free = Enumerable.Range(0, map.CellCount).Where(map.IsPassable).OrderBy(_ => rng.Next()).ToArray();
+        if (free.Length < robots + 2)
+        {
+            return null;
+        }
+
+        var starts = free.Take(robots).Select(c => new RobotPose(c, (Heading)rng.Next(4))).ToArray();
+        return (map, starts, free[robots], free[robots + 1]);
+    }
+
     // Replays the plan through the project's validator from the plan's first poses.
     private static void AssertValid(GridMap map, JointPlan plan)
     {
@@ -231,17 +246,11 @@ public sealed class JointSearchTests
         gen.Sample(
             x =>
             {
-                var rng = new Random(x.seed);
-                var map = TreeMaps.Create(rng, x.w, x.h, loops: rng.Next(3));
-                var free = Enumerable.Range(0, map.CellCount).Where(map.IsPassable).OrderBy(_ => rng.Next()).ToArray();
-                if (free.Length < x.robots + 2)
+                if (RandomTreeJam(x.seed, x.w, x.h, x.robots) is not (GridMap map, RobotPose[] starts, int outsider, int goal))
                 {
                     return true;
                 }
 
-                var starts = free.Take(x.robots).Select(c => new RobotPose(c, (Heading)rng.Next(4))).ToArray();
-                var outsider = free[x.robots];
-                var goal = free[x.robots + 1];
                 var table = Table(map, goal);
                 var plan = new JointSearch(map).Solve(starts, c => c == outsider, 6, table, table.Distance(starts[0].Cell, starts[0].Heading), x.noCycles, x.cap, 40);
                 if (plan.Generated > x.cap || plan.Status == JointSearchStatus.InvalidInput)
@@ -288,31 +297,18 @@ public sealed class JointSearchTests
     }
 
     [Fact]
-    public void Six_robots_in_the_pocket_corridor_the_lazy_search_frees_a_pocket_the_exhaustive_one_does_not_reach_under_the_cap()
+    public void Six_robots_in_the_pocket_corridor_and_four_in_the_T_corridor_are_solved_lazily_where_the_exhaustive_search_runs_out_of_states()
     {
-        var map = TestData.ParseMap("""
-            @@.@.@.@.@.@@
-            .............
-            @@.@.@.@.@.@@
-            """);
-
-        // The lead wants the pocket at (0, 6), whose occupant faces the wall; robots queue on both sides of its mouth.
-        var goal = map.CellAt(0, 6);
-        RobotPose[] starts =
-        [
-            new(map.CellAt(1, 4), Heading.East),
-            new(goal, Heading.North),
-            new(map.CellAt(1, 6), Heading.West),
-            new(map.CellAt(1, 7), Heading.West),
-            new(map.CellAt(1, 5), Heading.East),
-            new(map.CellAt(1, 8), Heading.West),
-        ];
-        var lazy = Solve(JointSearchMode.Lazy, map, starts, goal, cap: 40_000, noCycles: true);
-        var exhaustive = Solve(JointSearchMode.Exhaustive, map, starts, goal, cap: 40_000, noCycles: true);
-        Assert.Equal(JointSearchStatus.Solved, lazy.Status);
-        Assert.NotEqual(JointSearchStatus.Solved, exhaustive.Status);
-        Assert.False(HasRotationCycle(lazy));
-        AssertValid(map, lazy);
+        foreach (var jam in new[] { JamStates.Pocket6(), JamStates.TCorridor4() })
+        {
+            var lazy = Solve(JointSearchMode.Lazy, jam.Map, jam.Starts, jam.Goal, cap: 40_000, noCycles: true);
+            var exhaustive = Solve(JointSearchMode.Exhaustive, jam.Map, jam.Starts, jam.Goal, cap: 40_000, noCycles: true);
+            Assert.Equal(JointSearchStatus.Solved, lazy.Status);
+            Assert.NotEqual(JointSearchStatus.Solved, exhaustive.Status);
+            Assert.Equal(jam.Goal, lazy.Poses[^1][0].Cell);
+            Assert.False(HasRotationCycle(lazy), jam.Name);
+            AssertValid(jam.Map, lazy);
+        }
     }
 
     [Fact]
@@ -380,17 +376,11 @@ public sealed class JointSearchTests
         gen.Sample(
             x =>
             {
-                var rng = new Random(x.seed);
-                var map = TreeMaps.Create(rng, x.w, x.h, loops: rng.Next(3));
-                var free = Enumerable.Range(0, map.CellCount).Where(map.IsPassable).OrderBy(_ => rng.Next()).ToArray();
-                if (free.Length < x.robots + 2)
+                if (RandomTreeJam(x.seed, x.w, x.h, x.robots) is not (GridMap map, RobotPose[] starts, int outsider, int goal))
                 {
                     return true;
                 }
 
-                var starts = free.Take(x.robots).Select(c => new RobotPose(c, (Heading)rng.Next(4))).ToArray();
-                var outsider = free[x.robots];
-                var goal = free[x.robots + 1];
                 var threshold = Table(map, goal).Distance(starts[0].Cell, starts[0].Heading);
                 var exhaustive = Solve(JointSearchMode.Exhaustive, map, starts, goal, 20_000, 40, x.noCycles, c => c == outsider, threshold);
                 var lazy = Solve(JointSearchMode.Lazy, map, starts, goal, 20_000, 40, x.noCycles, c => c == outsider, threshold);
