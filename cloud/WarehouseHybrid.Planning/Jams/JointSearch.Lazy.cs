@@ -23,6 +23,9 @@ public sealed partial class JointSearch
     /// <summary>Visits (PIBT calls) a lazy search may make per state of its node cap.</summary>
     public const int LazyVisitsPerNode = 4;
 
+    /// <summary><see cref="JointSearchMode.Auto"/> from three robots: the exhaustive search first gets 1/this of the node cap.</summary>
+    public const int ExhaustiveShare = 4;
+
     private const int NoPose = -1;
     private const int FarFromClear = 1 << 12;
     private const int VisitPenalty = 1;
@@ -65,7 +68,7 @@ public sealed partial class JointSearch
         var visitCap = (long)_cap * LazyVisitsPerNode;
         var refineUntil = long.MaxValue; // after the first solution, as many visits again to shorten it
         Push(root);
-        while (_open.Count > 0 && _generated < _cap && visits < Math.Min(visitCap, refineUntil))
+        while (_open.Count > 0 && _generated < _cap && visits < Math.Min(visitCap, refineUntil) && _bestCost > _progressFloor)
         {
             if ((visits & 15) == 0 && shouldStop())
             {

@@ -42,6 +42,9 @@ public sealed class JointPlan
     /// <summary>How the search ended.</summary>
     public JointSearchStatus Status { get; }
 
+    internal JointPlan WithWork(int generated, int expanded) =>
+        new(Status, (RobotPose[][])Poses, (RobotAction[][])Actions, generated, expanded, Reason);
+
     /// <summary>True when the plan moves the lead to its goal or below its threshold.</summary>
     public bool Found => Status is JointSearchStatus.Solved or JointSearchStatus.Progress;
 
@@ -136,7 +139,12 @@ public sealed partial class JointSearch
     private int _found;          // node where the lead stands on its goal, or -1
     private int _best;           // node with the lead's least cost below the threshold, or -1
     private int _bestCost;
+    private int _progressFloor;  // the lead's least distance in the window (-1 when its goal is in it)
     private int _expandingNode;
+
+    private static readonly int DebugLazyFrom = int.TryParse(System.Environment.GetEnvironmentVariable("JL_LAZY_FROM"), out var v) ? v : LazyFromRobots;
+    private static readonly bool DebugStats = System.Environment.GetEnvironmentVariable("JL_STATS") == "1";
+    internal static readonly int DebugShare = int.TryParse(System.Environment.GetEnvironmentVariable("JL_SHARE"), out var v2) ? v2 : ExhaustiveShare;
 
     /// <summary>Which search runs (default <see cref="JointSearchMode.Auto"/>).</summary>
     public JointSearchMode Mode { get; init; } = JointSearchMode.Auto;
@@ -248,6 +256,10 @@ public sealed partial class JointSearch
         _found = -1;
         _best = -1;
         _bestCost = int.MaxValue;
+        if (_progressFloor >= leadThreshold)
+        {
+            return Empty(JointSearchStatus.NotFound, string.Empty); // neither the goal nor a pose below the threshold is in the window
+        }
 
         ulong rootKey = 0;
         for (var r = 0; r < _robots; r++)
@@ -255,11 +267,52 @@ public sealed partial class JointSearch
             rootKey |= (ulong)((_localOf[starts[r].Cell] * 4) + (int)starts[r].Heading) << (BitsPerRobot * r);
         }
 
-        if (Mode == JointSearchMode.Lazy || (Mode == JointSearchMode.Auto && _robots >= LazyFromRobots))
+        if (Mode == JointSearchMode.Lazy)
         {
             return RunLazy(rootKey, shouldStop);
         }
 
+        if (Mode == JointSearchMode.Exhaustive || _robots < DebugLazyFrom)
+        {
+            return RunExhaustive(rootKey, shouldStop);
+        }
+
+        // Auto from three robots: the exhaustive search first on a share of the cap (where it gets
+        // through, its plans are the shortest), then the lazy one on the rest of the cap.
+        JointPlan? first = null;
+        var used = 0;
+        if (DebugShare > 0)
+        {
+            _cap = Math.Max(1, nodeCap / DebugShare);
+            first = RunExhaustive(rootKey, shouldStop);
+            if (first.Status == JointSearchStatus.Solved || nodeCap - _generated < 1 || _bestCost <= _progressFloor)
+            {
+                return first;
+            }
+
+            used = _generated;
+            _seen.Clear();
+            _open.Clear();
+            _generated = 0;
+            _found = -1;
+            _best = -1;
+            _bestCost = int.MaxValue;
+            _cap = nodeCap - used;
+        }
+
+        var second = RunLazy(rootKey, shouldStop);
+        if (DebugStats) { System.Console.Error.WriteLine($"JL cells={string.Join(",", _cellOf[.._robots])} goal={_cellOf[_goalLocal < 0 ? 0 : _goalLocal]} k={_robots} first={first?.Status} {first?.Length} second={second.Status} len={second.Length} gen={second.Generated} exp={second.Expanded}"); }
+        if (first is null)
+        {
+            return second;
+        }
+
+        var chosen = second.Found || !first.Found ? second : first;
+        return chosen.WithWork(used + second.Generated, first.Expanded + second.Expanded);
+    }
+
+    private JointPlan RunExhaustive(ulong rootKey, Func<bool> shouldStop)
+    {
         var root = AddNode(rootKey, -1, 0);
         if (_found >= 0)
         {
@@ -267,7 +320,7 @@ public sealed partial class JointSearch
         }
 
         var expanded = 0;
-        while (_open.Count > 0 && _found < 0 && _generated < _cap)
+        while (_open.Count > 0 && _found < 0 && _generated < _cap && _bestCost > _progressFloor)
         {
             if ((expanded & 15) == 0 && shouldStop())
             {
@@ -345,6 +398,18 @@ public sealed partial class JointSearch
         }
 
         _goalLocal = _localOf[leadTable.GoalCell];
+
+        // Without the goal in the window the best a plan can do is the lead's least distance in it:
+        // once a plan gets there, searching on cannot do better (what ends a hopeless search early).
+        _progressFloor = -1;
+        if (_goalLocal < 0)
+        {
+            _progressFloor = int.MaxValue;
+            for (var p = 0; p < _windowCells * 4; p++)
+            {
+                _progressFloor = Math.Min(_progressFloor, _leadCost[p]);
+            }
+        }
 
         // The lead's descent path: from its cell, the neighbour of least distance, while it falls.
         var cell = _localOf[starts[0].Cell];
