@@ -18,13 +18,10 @@ namespace WarehouseHybrid.Planning.Jams;
 public sealed partial class JointSearch
 {
     /// <summary>Group size from which <see cref="JointSearchMode.Auto"/> runs the lazy search.</summary>
-    public const int LazyFromRobots = 3;
+    public const int LazyFromRobots = 4;
 
     /// <summary>Visits (PIBT calls) a lazy search may make per state of its node cap.</summary>
     public const int LazyVisitsPerNode = 4;
-
-    /// <summary><see cref="JointSearchMode.Auto"/> from three robots: the exhaustive search first gets 1/this of the node cap.</summary>
-    public const int ExhaustiveShare = 4;
 
     private const int NoPose = -1;
     private const int FarFromClear = 1 << 12;
@@ -68,7 +65,7 @@ public sealed partial class JointSearch
         var visitCap = (long)_cap * LazyVisitsPerNode;
         var refineUntil = long.MaxValue; // after the first solution, as many visits again to shorten it
         Push(root);
-        while (_open.Count > 0 && _generated < _cap && visits < Math.Min(visitCap, refineUntil) && _bestCost > _progressFloor)
+        while (_open.Count > 0 && _generated < _cap && visits < Math.Min(visitCap, refineUntil))
         {
             if ((visits & 15) == 0 && shouldStop())
             {
@@ -76,8 +73,10 @@ public sealed partial class JointSearch
             }
 
             var node = _open.Dequeue();
-            var goalDepth = _found >= 0 ? _depth[_found] : int.MaxValue;
-            if (node == _found || _depth[node] >= _maxLength || _depth[node] + LeadCost(node) >= goalDepth)
+            // After a solution (or the best progress the window allows), only what may end shorter.
+            var atFloor = _found < 0 && _bestCost <= _progressFloor;
+            var goalDepth = _found >= 0 ? _depth[_found] : atFloor ? _depth[_best] : int.MaxValue;
+            if (node == _found || _depth[node] >= _maxLength || _depth[node] + (atFloor ? 1 : LeadCost(node)) >= goalDepth)
             {
                 continue;
             }
@@ -113,7 +112,7 @@ public sealed partial class JointSearch
                 key |= (ulong)_next[r] << (BitsPerRobot * r);
             }
 
-            var hadGoal = _found >= 0;
+            var hadGoal = _found >= 0 || _bestCost <= _progressFloor;
             if (_seen.TryGetValue(key, out var known))
             {
                 AddEdge(node, known);
@@ -130,7 +129,7 @@ public sealed partial class JointSearch
                 Push(child);
             }
 
-            if (!hadGoal && _found >= 0)
+            if (!hadGoal && (_found >= 0 || _bestCost <= _progressFloor))
             {
                 refineUntil = Math.Min(visitCap, 2L * visits);
             }

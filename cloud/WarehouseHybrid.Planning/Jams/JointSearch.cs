@@ -42,9 +42,6 @@ public sealed class JointPlan
     /// <summary>How the search ended.</summary>
     public JointSearchStatus Status { get; }
 
-    internal JointPlan WithWork(int generated, int expanded) =>
-        new(Status, (RobotPose[][])Poses, (RobotAction[][])Actions, generated, expanded, Reason);
-
     /// <summary>True when the plan moves the lead to its goal or below its threshold.</summary>
     public bool Found => Status is JointSearchStatus.Solved or JointSearchStatus.Progress;
 
@@ -70,7 +67,7 @@ public sealed class JointPlan
 /// <summary>Which search <see cref="JointSearch"/> runs.</summary>
 public enum JointSearchMode
 {
-    /// <summary>Exhaustive for one and two robots, lazy (LaCAM-style) from three robots on (the default).</summary>
+    /// <summary>Exhaustive for one to three robots, lazy (LaCAM-style) from <see cref="JointSearch.LazyFromRobots"/> robots on (the default).</summary>
     Auto = 0,
 
     /// <summary>Best-first with every joint successor of a state enumerated (up to 4^k per state).</summary>
@@ -93,7 +90,7 @@ public enum JointSearchMode
 /// lead's table distance plus a penalty per other robot standing ahead of the lead on its
 /// descent path (greedy, not optimal: a feasible plan within the node cap is what matters).
 /// That exhaustive search enumerates up to 4^k successors per state, so with six robots the node
-/// cap allows only a few dozen expansions; from three robots on (<see cref="Mode"/>) the search is
+/// cap allows only a few dozen expansions; from four robots on (<see cref="Mode"/>) the search is
 /// lazy instead, as in LaCAM (Okumura, AAAI 2023): a state's successors are produced one per visit
 /// by a PIBT step with headings under the constraints of a per-state constraint tree, the other
 /// robots guided off the lead's path; a known state reached by a shorter way is rewired to it
@@ -141,10 +138,6 @@ public sealed partial class JointSearch
     private int _bestCost;
     private int _progressFloor;  // the lead's least distance in the window (-1 when its goal is in it)
     private int _expandingNode;
-
-    private static readonly int DebugLazyFrom = int.TryParse(System.Environment.GetEnvironmentVariable("JL_LAZY_FROM"), out var v) ? v : LazyFromRobots;
-    private static readonly bool DebugStats = System.Environment.GetEnvironmentVariable("JL_STATS") == "1";
-    internal static readonly int DebugShare = int.TryParse(System.Environment.GetEnvironmentVariable("JL_SHARE"), out var v2) ? v2 : ExhaustiveShare;
 
     /// <summary>Which search runs (default <see cref="JointSearchMode.Auto"/>).</summary>
     public JointSearchMode Mode { get; init; } = JointSearchMode.Auto;
@@ -267,48 +260,8 @@ public sealed partial class JointSearch
             rootKey |= (ulong)((_localOf[starts[r].Cell] * 4) + (int)starts[r].Heading) << (BitsPerRobot * r);
         }
 
-        if (Mode == JointSearchMode.Lazy)
-        {
-            return RunLazy(rootKey, shouldStop);
-        }
-
-        if (Mode == JointSearchMode.Exhaustive || _robots < DebugLazyFrom)
-        {
-            return RunExhaustive(rootKey, shouldStop);
-        }
-
-        // Auto from three robots: the exhaustive search first on a share of the cap (where it gets
-        // through, its plans are the shortest), then the lazy one on the rest of the cap.
-        JointPlan? first = null;
-        var used = 0;
-        if (DebugShare > 0)
-        {
-            _cap = Math.Max(1, nodeCap / DebugShare);
-            first = RunExhaustive(rootKey, shouldStop);
-            if (first.Status == JointSearchStatus.Solved || nodeCap - _generated < 1 || _bestCost <= _progressFloor)
-            {
-                return first;
-            }
-
-            used = _generated;
-            _seen.Clear();
-            _open.Clear();
-            _generated = 0;
-            _found = -1;
-            _best = -1;
-            _bestCost = int.MaxValue;
-            _cap = nodeCap - used;
-        }
-
-        var second = RunLazy(rootKey, shouldStop);
-        if (DebugStats) { System.Console.Error.WriteLine($"JL cells={string.Join(",", _cellOf[.._robots])} goal={_cellOf[_goalLocal < 0 ? 0 : _goalLocal]} k={_robots} first={first?.Status} {first?.Length} second={second.Status} len={second.Length} gen={second.Generated} exp={second.Expanded}"); }
-        if (first is null)
-        {
-            return second;
-        }
-
-        var chosen = second.Found || !first.Found ? second : first;
-        return chosen.WithWork(used + second.Generated, first.Expanded + second.Expanded);
+        var lazy = Mode == JointSearchMode.Lazy || (Mode == JointSearchMode.Auto && _robots >= LazyFromRobots);
+        return lazy ? RunLazy(rootKey, shouldStop) : RunExhaustive(rootKey, shouldStop);
     }
 
     private JointPlan RunExhaustive(ulong rootKey, Func<bool> shouldStop)

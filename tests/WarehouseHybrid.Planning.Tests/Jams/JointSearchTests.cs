@@ -400,4 +400,27 @@ public sealed class JointSearchTests
             },
             iter: 150);
     }
+
+    [Theory]
+    [InlineData(JointSearchMode.Exhaustive)]
+    [InlineData(JointSearchMode.Lazy)]
+    public void A_goal_walled_off_by_an_outsider_gives_the_best_progress_the_window_allows_without_spending_the_cap(JointSearchMode mode)
+    {
+        // The outsider stands in the stem: the lead can get no nearer than the junction, facing south.
+        var end = TMap.CellAt(3, 5);
+        var wall = TMap.CellAt(1, 5);
+        var table = Table(TMap, end);
+        RobotPose[] starts = [new(TMap.CellAt(0, 1), Heading.East), new(TMap.CellAt(0, 9), Heading.West), new(TMap.CellAt(0, 10), Heading.West), new(TMap.CellAt(0, 0), Heading.North)];
+        var threshold = table.Distance(starts[0].Cell, starts[0].Heading);
+        var plan = Solve(mode, TMap, starts, end, cap: 100_000, threshold: threshold, blocked: c => c == wall);
+        Assert.Equal(JointSearchStatus.Progress, plan.Status);
+        Assert.Equal(new RobotPose(TMap.CellAt(0, 5), Heading.South), plan.Poses[^1][0]);
+        Assert.True(plan.Generated < 20_000, $"{plan.Generated} states generated");
+        AssertValid(TMap, plan);
+
+        // Not even that below the threshold: nothing to search for.
+        var none = Solve(mode, TMap, starts, end, cap: 100_000, threshold: table.Distance(TMap.CellAt(0, 5), Heading.South), blocked: c => c == wall);
+        Assert.Equal(JointSearchStatus.NotFound, none.Status);
+        Assert.Equal(0, none.Generated);
+    }
 }
