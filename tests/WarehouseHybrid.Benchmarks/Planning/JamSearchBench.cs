@@ -48,7 +48,7 @@ public static class JamSearchBench
             for (var m = 0; m < modes.Length; m++)
             {
                 var p = plans[m];
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {jam.Name} | {modes[m]} | {p.Status} | {p.Length} | {p.Generated} | {p.Expanded} | {medians[m]:F2} | {medians[m] / medians[0]:F3} |"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {jam.Name} | {modes[m]} | {p.Status} | {p.Length} | {p.Generated} | {p.Expanded} | {medians[m]:F2} | {medians[m] / medians[0]:F4} |"));
             }
         }
     }
