@@ -7,7 +7,7 @@ namespace WarehouseHybrid.Benchmarks;
 /// or one of the project's own bench commands (docs/benchmarks.md): <c>edge-inference</c> (the edge inference bench),
 /// <c>link-ingest</c>, <c>link-reconnect</c> and <c>link-replay</c> (the MQTT link, against a real Mosquitto child
 /// process), <c>cloud-grains</c>, <c>cloud-fleet</c>, <c>escalation</c> and <c>dashboard-snapshot</c> (the cloud), <c>corridor-sweep</c> (the lifelong optimizer on
-/// corridor maps with dead ends).
+/// corridor maps with dead ends), <c>jam-search</c> (the joint search of a jam, exhaustive against lazy).
 /// </summary>
 public static class Program
 {
@@ -40,6 +40,9 @@ public static class Program
                 return;
             case ["corridor-sweep", ..]:
                 Planning.CorridorSweepBench.Run(args[1..]);
+                return;
+            case ["jam-search", ..]:
+                Planning.JamSearchBench.Run(args[1..]);
                 return;
             case ["dashboard-snapshot", ..]:
                 await Cloud.DashboardSnapshotBench.RunAsync(args[1..]);

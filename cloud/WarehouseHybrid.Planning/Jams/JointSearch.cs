@@ -57,11 +57,24 @@ public sealed class JointPlan
     /// <summary>Joint states generated (the node cap counts these).</summary>
     public int Generated { get; }
 
-    /// <summary>Joint states expanded.</summary>
+    /// <summary>Joint states expanded (the lazy search: successor generations, one PIBT call each).</summary>
     public int Expanded { get; }
 
     /// <summary>Why the input was refused, or an empty string.</summary>
     public string Reason { get; }
+}
+
+/// <summary>Which search <see cref="JointSearch"/> runs.</summary>
+public enum JointSearchMode
+{
+    /// <summary>Exhaustive for one to three robots, lazy (LaCAM-style) from <see cref="JointSearch.LazyFromRobots"/> robots on (the default).</summary>
+    Auto = 0,
+
+    /// <summary>Best-first with every joint successor of a state enumerated (up to 4^k per state).</summary>
+    Exhaustive = 1,
+
+    /// <summary>LaCAM-style: one successor per visit, from a constraint tree and a PIBT step (see <see cref="JointSearch"/>).</summary>
+    Lazy = 2,
 }
 
 /// <summary>
@@ -76,10 +89,17 @@ public sealed class JointPlan
 /// dead end has to come out past the robot that wants in). The order is the steps so far plus the
 /// lead's table distance plus a penalty per other robot standing ahead of the lead on its
 /// descent path (greedy, not optimal: a feasible plan within the node cap is what matters).
+/// That exhaustive search enumerates up to 4^k successors per state, so with six robots the node
+/// cap allows only a few dozen expansions; from four robots on (<see cref="Mode"/>) the search is
+/// lazy instead, as in LaCAM (Okumura, AAAI 2023): a state's successors are produced one per visit
+/// by a PIBT step with headings under the constraints of a per-state constraint tree, the other
+/// robots guided off the lead's path; a known state reached by a shorter way is rewired to it
+/// (LaCAM*), so the search goes deep at the cost of one PIBT call per visit while staying complete
+/// within the window up to the caps (at most <see cref="LazyVisitsPerNode"/> visits per state of the cap).
 /// Bounded by a node cap, a plan length and a stop callback; never throws; every plan it returns
 /// is a valid sequence of joint steps. One instance per planner (reuses its buffers); not thread-safe.
 /// </summary>
-public sealed class JointSearch
+public sealed partial class JointSearch
 {
     /// <summary>Most robots in one search (their poses pack into one 60-bit key).</summary>
     public const int MaxRobots = 6;
@@ -116,7 +136,11 @@ public sealed class JointSearch
     private int _found;          // node where the lead stands on its goal, or -1
     private int _best;           // node with the lead's least cost below the threshold, or -1
     private int _bestCost;
+    private int _progressFloor;  // the lead's least distance in the window (-1 when its goal is in it)
     private int _expandingNode;
+
+    /// <summary>Which search runs (default <see cref="JointSearchMode.Auto"/>).</summary>
+    public JointSearchMode Mode { get; init; } = JointSearchMode.Auto;
 
     /// <summary>Creates a search for one map.</summary>
     public JointSearch(GridMap map)
@@ -183,6 +207,11 @@ public sealed class JointSearch
             return blocked is null ? "no blocked-cell test" : "no goal table for the lead";
         }
 
+        if (!Enum.IsDefined(Mode))
+        {
+            return $"unknown joint search mode {(int)Mode}";
+        }
+
         if (radius < 1 || nodeCap < 1 || maxLength < 1)
         {
             return $"radius {radius}, node cap {nodeCap} and plan length {maxLength} must be at least 1";
@@ -220,6 +249,10 @@ public sealed class JointSearch
         _found = -1;
         _best = -1;
         _bestCost = int.MaxValue;
+        if (_progressFloor >= leadThreshold)
+        {
+            return Empty(JointSearchStatus.NotFound, string.Empty); // neither the goal nor a pose below the threshold is in the window
+        }
 
         ulong rootKey = 0;
         for (var r = 0; r < _robots; r++)
@@ -227,6 +260,12 @@ public sealed class JointSearch
             rootKey |= (ulong)((_localOf[starts[r].Cell] * 4) + (int)starts[r].Heading) << (BitsPerRobot * r);
         }
 
+        var lazy = Mode == JointSearchMode.Lazy || (Mode == JointSearchMode.Auto && _robots >= LazyFromRobots);
+        return lazy ? RunLazy(rootKey, shouldStop) : RunExhaustive(rootKey, shouldStop);
+    }
+
+    private JointPlan RunExhaustive(ulong rootKey, Func<bool> shouldStop)
+    {
         var root = AddNode(rootKey, -1, 0);
         if (_found >= 0)
         {
@@ -234,7 +273,7 @@ public sealed class JointSearch
         }
 
         var expanded = 0;
-        while (_open.Count > 0 && _found < 0 && _generated < _cap)
+        while (_open.Count > 0 && _found < 0 && _generated < _cap && _bestCost > _progressFloor)
         {
             if ((expanded & 15) == 0 && shouldStop())
             {
@@ -312,6 +351,18 @@ public sealed class JointSearch
         }
 
         _goalLocal = _localOf[leadTable.GoalCell];
+
+        // Without the goal in the window the best a plan can do is the lead's least distance in it:
+        // once a plan gets there, searching on cannot do better (what ends a hopeless search early).
+        _progressFloor = -1;
+        if (_goalLocal < 0)
+        {
+            _progressFloor = int.MaxValue;
+            for (var p = 0; p < _windowCells * 4; p++)
+            {
+                _progressFloor = Math.Min(_progressFloor, _leadCost[p]);
+            }
+        }
 
         // The lead's descent path: from its cell, the neighbour of least distance, while it falls.
         var cell = _localOf[starts[0].Cell];
