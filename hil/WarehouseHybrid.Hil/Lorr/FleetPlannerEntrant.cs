@@ -58,6 +58,11 @@ public sealed class FleetPlannerEntrant : ILorrEntrant
         var window = Math.Max(1, execution.Window);
         planner.HoldOnFinish = true; // a task finished in the rollout is not done for the system yet
         planner.Takeovers = false;   // the robot losing a task could still reach it before the system hears
+        foreach (var id in execution.FinishedSinceLastCall)
+        {
+            planner.CompleteTask(id); // the system got there first (a route crossing it); a no-op when the rollout did
+        }
+
         var poses = (RobotPose[])execution.Predicted.Clone();
         var plan = new List<RobotAction>[n];
         for (var r = 0; r < n; r++)
@@ -76,6 +81,7 @@ public sealed class FleetPlannerEntrant : ILorrEntrant
         Array.Fill(firstTask, -1);
         for (var step = 0; step < window; step++)
         {
+            planner.Takeovers = step == 0 && TakeoversAtFirstStep;
             var left = budget - Stopwatch.GetElapsedTime(start);
             var result = planner.PlanStep(poses, left / (window - step), cancellationToken);
             Phases.Add(result);
@@ -93,15 +99,44 @@ public sealed class FleetPlannerEntrant : ILorrEntrant
             }
         }
 
+        // A robot whose system task the planner counts as done (before or within this rollout) keeps
+        // proposing it until the system confirms, unless another robot took it over in the first step.
+        var takenBy = new Dictionary<int, int>();
+        for (var r = 0; r < n; r++)
+        {
+            if (firstTask[r] >= 0)
+            {
+                takenBy[firstTask[r]] = r;
+            }
+        }
+
         var schedule = new int[n];
         for (var r = 0; r < n; r++)
         {
             var sys = execution.SystemTask[r];
-            schedule[r] = sys >= 0 && !planner.IsOpen(sys) ? sys : firstTask[r];
+            var doneHere = sys >= 0 && !planner.IsOpen(sys) && (!takenBy.TryGetValue(sys, out var taker) || taker == r);
+            schedule[r] = doneHere ? sys : firstTask[r];
+        }
+
+        if (Environment.GetEnvironmentVariable("WH_D26_DEBUG") == "1")
+        {
+            var seen = new Dictionary<int, int>();
+            for (var r = 0; r < n; r++)
+            {
+                if (schedule[r] >= 0 && seen.TryGetValue(schedule[r], out var o))
+                {
+                    Console.Error.WriteLine($"dup task {schedule[r]}: robots {o} (sys {execution.SystemTask[o]}, first {firstTask[o]}, open {planner.IsOpen(execution.SystemTask[o])}) and {r} (sys {execution.SystemTask[r]}, first {firstTask[r]})");
+                }
+
+                seen[schedule[r]] = r;
+            }
         }
 
         return new LorrDecision(last!.Actions, schedule, PlannerPhaseTotals.Describe(last, GC.GetTotalPauseDuration() - pauseBefore)) { Plan = plan };
     }
+
+    /// <summary>2026: whether the first step of each rollout may hand unstarted tasks to closer robots.</summary>
+    public bool TakeoversAtFirstStep { get; init; } = Environment.GetEnvironmentVariable("WH_D26_TAKEOVER") != "0";
 
     /// <summary>Time per planning phase over the run.</summary>
     public PlannerPhaseTotals Phases { get; } = new();

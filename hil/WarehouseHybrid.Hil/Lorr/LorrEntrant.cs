@@ -23,7 +23,11 @@ public sealed record LorrObservation(int Timestep, RobotPose[] Poses, IReadOnlyL
 /// <param name="Backlog">Each robot's staged actions not yet completed.</param>
 /// <param name="SystemTask">Each robot's task as the system sees it now (-1 none; a task the planner thinks done may still be open).</param>
 /// <param name="Window">Actions per robot a plan should hold (the Start-Kit executor's window: communication time / action time + 1).</param>
-public sealed record LorrExecutionState(RobotPose[] Predicted, int[] Backlog, int[] SystemTask, int Window);
+public sealed record LorrExecutionState(RobotPose[] Predicted, int[] Backlog, int[] SystemTask, int Window)
+{
+    /// <summary>Tasks the system finished since the previous planning call (gone from the Start-Kit's task pool).</summary>
+    public IReadOnlyList<int> FinishedSinceLastCall { get; init; } = [];
+}
 
 /// <summary>What the entrant answers: one action per robot and (2024/2026) its proposed task schedule.</summary>
 /// <param name="Actions">One action per robot; a wrong length is a planner error (everyone waits).</param>
