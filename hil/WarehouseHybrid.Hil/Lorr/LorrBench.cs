@@ -178,7 +178,7 @@ public sealed class LorrBench
             var revealTarget = (int)(float)(_inst.NumTasksReveal * _n);
             var delays = _inst.DelayConfig is { } dc ? new LorrDelayGenerator(dc, _n) : null;
             var model = new LorrTickModel(_inst.Map, _poses, c);
-            var executor = new LorrTpgExecutor(_inst.Map, _poses) { FollowClosely = Environment.GetEnvironmentVariable("WH_D26_FOLLOW") != "0" };
+            var executor = new LorrTpgExecutor(_inst.Map, _poses);
             var requested = new RobotAction[_n];
             var executed = new RobotAction[_n];
             var refused = new List<(int Robot, int Other)>();
@@ -198,7 +198,14 @@ public sealed class LorrBench
                         (RobotPose[])executor.Predicted.Clone(),
                         Enumerable.Range(0, _n).Select(executor.Backlog).ToArray(),
                         (int[])_assignment.Clone(),
-                        window) { FinishedSinceLastCall = finished },
+                        window)
+                    {
+                        FinishedSinceLastCall = finished,
+                        OpenTasks = _ongoing.Keys.ToArray(),
+                        ActionProgress = (int[])model.Progress.Clone(),
+                        TicksPerAction = c,
+                        TicksUntilApplied = callTicks,
+                    },
                 };
             }
 

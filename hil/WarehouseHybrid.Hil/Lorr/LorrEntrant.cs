@@ -27,6 +27,18 @@ public sealed record LorrExecutionState(RobotPose[] Predicted, int[] Backlog, in
 {
     /// <summary>Tasks the system finished since the previous planning call (gone from the Start-Kit's task pool).</summary>
     public IReadOnlyList<int> FinishedSinceLastCall { get; init; } = [];
+
+    /// <summary>The system's open tasks (the Start-Kit's task pool), assigned or not; null when not given.</summary>
+    public IReadOnlyList<int>? OpenTasks { get; init; }
+
+    /// <summary>Ticks each robot has spent on its action under way (0 at rest; the Start-Kit state's counter); null when not given.</summary>
+    public int[]? ActionProgress { get; init; }
+
+    /// <summary>Ticks per forward move or turn (the instance's agentCounter).</summary>
+    public int TicksPerAction { get; init; } = 1;
+
+    /// <summary>Ticks from this planning call until its plan and schedule take effect (one planner period).</summary>
+    public int TicksUntilApplied { get; init; } = 1;
 }
 
 /// <summary>What the entrant answers: one action per robot and (2024/2026) its proposed task schedule.</summary>
