@@ -26,11 +26,16 @@ public sealed class FleetPlannerEntrant : ILorrEntrant
     public void Reveal(int taskId, int[] errands)
     {
         _planner.SubmitTask(new PlanningTask(taskId, errands));
-        _errands[taskId] = errands;
+        if (_keepErrands)
+        {
+            _errands[taskId] = errands;
+        }
     }
 
-    // Every revealed task's errands until the system reports it finished (2026: to hand a task back to the planner).
+    // Every revealed task's errands until the system reports it finished (2026: to hand a task back
+    // to the planner); dropped at the first call without an execution state (2023/2024 rules).
     private readonly Dictionary<int, int[]> _errands = new();
+    private bool _keepErrands = true;
 
     /// <inheritdoc />
     public LorrDecision Compute(LorrObservation observation, TimeSpan budget, CancellationToken cancellationToken)
@@ -39,6 +44,12 @@ public sealed class FleetPlannerEntrant : ILorrEntrant
         if (observation.Execution is { } execution && _planner is PibtFleetPlanner planner)
         {
             return ComputePlan(planner, execution, observation.Poses, budget, cancellationToken);
+        }
+
+        if (_keepErrands)
+        {
+            _keepErrands = false;
+            _errands.Clear();
         }
 
         var pauseBefore = GC.GetTotalPauseDuration();
@@ -58,13 +69,14 @@ public sealed class FleetPlannerEntrant : ILorrEntrant
     // every staged step is eventually executed in order). Robots with enough staged work are frozen;
     // a robot whose task the planner counts as done but the system does not yet gets no new task
     // (the system would not credit errands of a task it has not assigned), and the proposal keeps the
-    // system's open task for it.
+    // system's open task for it, unless it is about to land on it (Anticipate). Tasks the system
+    // finished first are dropped from the planner, tasks left open and unheld are handed back, and
+    // the rollout's first step may hand tasks to closer robots (ADR 0007, item 7).
     private LorrDecision ComputePlan(PibtFleetPlanner planner, LorrExecutionState execution, RobotPose[] currentPoses, TimeSpan budget, CancellationToken cancellationToken)
     {
         var n = planner.RobotCount;
         var window = Math.Max(1, execution.Window);
         planner.HoldOnFinish = true; // a task finished in the rollout is not done for the system yet
-        planner.Takeovers = false;   // the robot losing a task could still reach it before the system hears
         foreach (var id in execution.FinishedSinceLastCall)
         {
             planner.CompleteTask(id); // the system got there first (a route crossing it); a no-op when the rollout did
@@ -93,6 +105,8 @@ public sealed class FleetPlannerEntrant : ILorrEntrant
         Array.Fill(firstTask, -1);
         for (var step = 0; step < window; step++)
         {
+            // Only the first step's assignment becomes the schedule; a later takeover would send a robot
+            // to a task the system still gives to another.
             planner.Takeovers = step == 0 && TakeoversAtFirstStep;
             var left = budget - Stopwatch.GetElapsedTime(start);
             var result = planner.PlanStep(poses, left / (window - step), cancellationToken);

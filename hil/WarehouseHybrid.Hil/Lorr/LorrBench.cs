@@ -251,9 +251,8 @@ public sealed class LorrBench
             // Where each robot's tick went, before the executor drops completed actions.
             void Account(RobotAction[] executed, List<(int Robot, int Other)> refused, LorrTpgExecutor executor)
             {
-                foreach (var (robot, _) in refused)
+                foreach (var _ in refused)
                 {
-                    granted[robot] = false;
                     account.Add(LorrTickUse.Refused);
                 }
 

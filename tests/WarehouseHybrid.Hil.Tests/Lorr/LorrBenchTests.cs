@@ -155,6 +155,10 @@ public sealed class LorrBenchTests : IDisposable
         Assert.True(errors.Count <= finished, $"{errors.Count} schedule errors for {finished} tasks");
         Assert.Equal(errors.Count, errors.Select(e => e[0].GetInt32()).Distinct().Count());
         Assert.Contains("robot-ticks: acting", stderr, StringComparison.Ordinal);
+        var account = outcome.Record!.TickAccount!;
+        Assert.Equal(200L * 400, account.Total); // every robot-tick counted once
+        Assert.True(account[LorrTickUse.Acting] > account.Total / 2, account.ToString());
+        Assert.True(account[LorrTickUse.Delayed] > 0, account.ToString());
         Assert.Equal(200, root.GetProperty("delayIntervals").GetArrayLength());
         Assert.Contains(root.GetProperty("delayIntervals").EnumerateArray(), robot => robot.GetArrayLength() > 0);
         Assert.Matches(@"^\[\(0,\d+,\d+,0,0\):\(([FRCWT] \d+,?)+\)\]$", root.GetProperty("actualPaths")[0].GetString()!);
