@@ -233,6 +233,32 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     /// <summary>Whether the task with <paramref name="taskId"/> is open (submitted and not yet finished as this planner saw it).</summary>
     public bool IsOpen(int taskId) => _tasks.IsOpen(taskId);
 
+    /// <summary>
+    /// The site reports the task with <paramref name="taskId"/> done (e.g. a robot crossed its last
+    /// errand on a route planned before the task was its): the planner drops it, and the robot that
+    /// held it here becomes idle (it may take a task in the next step). Callers planning ahead of
+    /// execution need this, as the site can finish a task before the planner's own rollout reaches it.
+    /// </summary>
+    /// <returns>Whether the task was open here.</returns>
+    public bool CompleteTask(int taskId)
+    {
+        if (_tasks.Find(taskId) is not { } t)
+        {
+            return false;
+        }
+
+        if (t.Robot >= 0 && ReferenceEquals(_robotTasks[t.Robot], t))
+        {
+            _robotTasks[t.Robot] = null;
+        }
+
+        t.Robot = -1;
+        _tasks.Finish(t);
+        _tasks.Compact();
+        Counters.TasksCompletedBySite++;
+        return true;
+    }
+
     /// <summary>Open tasks in reveal order (read-only view for dashboards and tests).</summary>
     public IReadOnlyList<OpenTask> OpenTasks => _tasks.Open;
 

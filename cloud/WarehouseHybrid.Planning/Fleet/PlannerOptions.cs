@@ -266,6 +266,9 @@ public sealed class PlannerCounters
     /// <summary>Tasks finished.</summary>
     public long TasksFinished { get; internal set; }
 
+    /// <summary>Tasks the site reported done before this planner saw them finished (<see cref="PibtFleetPlanner.CompleteTask"/>).</summary>
+    public long TasksCompletedBySite { get; internal set; }
+
     /// <summary>Task assignments made (including takeovers).</summary>
     public long Assignments { get; internal set; }
 

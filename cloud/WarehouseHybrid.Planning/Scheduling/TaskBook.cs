@@ -61,6 +61,9 @@ public sealed class TaskBook
     /// <summary>Whether the task with <paramref name="id"/> is open (submitted, not finished).</summary>
     public bool IsOpen(int id) => _byId.ContainsKey(id);
 
+    /// <summary>The open task with <paramref name="id"/>, or null.</summary>
+    public OpenTask? Find(int id) => _byId.GetValueOrDefault(id);
+
     /// <summary>Number of open tasks.</summary>
     public int Count => _open.Count;
 

@@ -107,6 +107,7 @@ public sealed class LorrBench
         private readonly Dictionary<int, (int FileIndex, int Next, int Agent)> _ongoing = new();
         private int[] _assignment = [];
         private int _nextTaskId;
+        private readonly List<int> _finishedSince = new(); // 2026: finished since the last planning call
 
         public async Task Run2024()
         {
@@ -181,30 +182,44 @@ public sealed class LorrBench
             var requested = new RobotAction[_n];
             var executed = new RobotAction[_n];
             var refused = new List<(int Robot, int Other)>();
+            var delayed = new bool[_n];
+            var granted = new bool[_n];
+            var account = record.TickAccount = new LorrTickAccount();
             var proposed = (int[])_assignment.Clone();
             Reveal2024(0, revealTarget);
 
-            LorrObservation Snapshot(int tick) => new(tick, (RobotPose[])_poses.Clone(), null)
+            LorrObservation Snapshot(int tick)
             {
-                Execution = new LorrExecutionState(
-                    (RobotPose[])executor.Predicted.Clone(),
-                    Enumerable.Range(0, _n).Select(executor.Backlog).ToArray(),
-                    (int[])_assignment.Clone(),
-                    window),
-            };
+                var finished = _finishedSince.ToArray();
+                _finishedSince.Clear();
+                return new(tick, (RobotPose[])_poses.Clone(), null)
+                {
+                    Execution = new LorrExecutionState(
+                        (RobotPose[])executor.Predicted.Clone(),
+                        Enumerable.Range(0, _n).Select(executor.Backlog).ToArray(),
+                        (int[])_assignment.Clone(),
+                        window)
+                    {
+                        FinishedSinceLastCall = finished,
+                        OpenTasks = _ongoing.Keys.ToArray(),
+                        ActionProgress = (int[])model.Progress.Clone(),
+                        TicksPerAction = c,
+                        TicksUntilApplied = callTicks,
+                    },
+                };
+            }
 
             void Tick(int tick)
             {
-                executor.Commands(model.Poses, model.Busy, requested);
-                if (delays is not null)
+                executor.Commands(model.Poses, model.Busy, model.Progress, c, requested);
+                delays?.NextTick();
+                for (var i = 0; i < _n; i++)
                 {
-                    delays.NextTick();
-                    for (var i = 0; i < _n; i++)
+                    delayed[i] = delays is not null && delays.InDelay(i);
+                    granted[i] = requested[i] != RobotAction.Wait;
+                    if (delayed[i])
                     {
-                        if (delays.InDelay(i))
-                        {
-                            requested[i] = RobotAction.Wait;
-                        }
+                        requested[i] = RobotAction.Wait;
                     }
                 }
 
@@ -219,6 +234,7 @@ public sealed class LorrBench
                     record.Errors.Add(new LorrError(robot, other, tick + 1, other < 0 ? "requested motion is invalid (boundary or hard obstacle)" : $"requested motion blocked by agent {other}"));
                 }
 
+                Account(executed, refused, executor);
                 executor.Completed(before, model.Poses);
                 _poses = (RobotPose[])model.Poses.Clone();
                 CountCosts(proposed, 1);
@@ -230,6 +246,38 @@ public sealed class LorrBench
                 CheckErrands(tick + 1);
                 Reveal2024(tick + 1, revealTarget);
                 ReportProgress(tick + 1);
+            }
+
+            // Where each robot's tick went, before the executor drops completed actions.
+            void Account(RobotAction[] executed, List<(int Robot, int Other)> refused, LorrTpgExecutor executor)
+            {
+                foreach (var _ in refused)
+                {
+                    account.Add(LorrTickUse.Refused);
+                }
+
+                for (var i = 0; i < _n; i++)
+                {
+                    if (executed[i] != RobotAction.Wait)
+                    {
+                        account.Add(LorrTickUse.Acting);
+                    }
+                    else if (delayed[i])
+                    {
+                        account.Add(LorrTickUse.Delayed);
+                    }
+                    else if (executor.Backlog(i) > 0)
+                    {
+                        if (!granted[i] && !refused.Exists(x => x.Robot == i))
+                        {
+                            account.Add(LorrTickUse.AwaitingGrant);
+                        }
+                    }
+                    else
+                    {
+                        account.Add(_assignment[i] >= 0 ? LorrTickUse.NoPlanWithTask : LorrTickUse.NoPlanNoTask);
+                    }
+                }
             }
 
             // The initial plan: ticks pass (everyone waiting) only while it runs over its budget.
@@ -464,6 +512,10 @@ public sealed class LorrBench
                     _assignment[k] = -1;
                     _ongoing.Remove(id);
                     record.NumTaskFinished++;
+                    if (_inst.Generation == LorrGeneration.Lorr2026)
+                    {
+                        _finishedSince.Add(id);
+                    }
                 }
                 else
                 {

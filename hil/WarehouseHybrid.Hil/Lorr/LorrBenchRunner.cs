@@ -201,6 +201,11 @@ public static class LorrBenchRunner
         await stderr.WriteLineAsync(string.Create(
             CultureInfo.InvariantCulture,
             $"lorr: done in {time.GetElapsedTime(started).TotalSeconds:F1}s: {record.NumTaskFinished} tasks, {record.NumPlannerErrors} planner errors, {record.ScheduleErrors.Count} schedule errors, {record.NumEntryTimeouts} entry timeouts; robots idle > {options.IdleSteps} steps with a task: {record.Idle?.RobotsOverLimit ?? 0} (longest {record.Idle?.LongestRun ?? 0}, at the end {record.Idle?.OverLimitNow ?? 0}); output {options.Output}")).ConfigureAwait(false);
+        if (record.TickAccount is { } account)
+        {
+            await stderr.WriteLineAsync("lorr: robot-ticks: " + account).ConfigureAwait(false);
+        }
+
         if (entrant.Summary() is { } report)
         {
             await stderr.WriteLineAsync("lorr: " + report).ConfigureAwait(false);

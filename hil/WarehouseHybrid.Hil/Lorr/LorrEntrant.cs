@@ -23,7 +23,23 @@ public sealed record LorrObservation(int Timestep, RobotPose[] Poses, IReadOnlyL
 /// <param name="Backlog">Each robot's staged actions not yet completed.</param>
 /// <param name="SystemTask">Each robot's task as the system sees it now (-1 none; a task the planner thinks done may still be open).</param>
 /// <param name="Window">Actions per robot a plan should hold (the Start-Kit executor's window: communication time / action time + 1).</param>
-public sealed record LorrExecutionState(RobotPose[] Predicted, int[] Backlog, int[] SystemTask, int Window);
+public sealed record LorrExecutionState(RobotPose[] Predicted, int[] Backlog, int[] SystemTask, int Window)
+{
+    /// <summary>Tasks the system finished since the previous planning call (gone from the Start-Kit's task pool).</summary>
+    public IReadOnlyList<int> FinishedSinceLastCall { get; init; } = [];
+
+    /// <summary>The system's open tasks (the Start-Kit's task pool), assigned or not; null when not given.</summary>
+    public IReadOnlyList<int>? OpenTasks { get; init; }
+
+    /// <summary>Ticks each robot has spent on its action under way (0 at rest; the Start-Kit state's counter); null when not given.</summary>
+    public int[]? ActionProgress { get; init; }
+
+    /// <summary>Ticks per forward move or turn (the instance's agentCounter).</summary>
+    public int TicksPerAction { get; init; } = 1;
+
+    /// <summary>Ticks from this planning call until its plan and schedule take effect (one planner period).</summary>
+    public int TicksUntilApplied { get; init; } = 1;
+}
 
 /// <summary>What the entrant answers: one action per robot and (2024/2026) its proposed task schedule.</summary>
 /// <param name="Actions">One action per robot; a wrong length is a planner error (everyone waits).</param>

@@ -179,6 +179,9 @@ public sealed class LorrRunRecord
     /// <summary>2026: per robot delay intervals [start, end] in ticks.</summary>
     public List<(int Start, int End)>[]? DelayIntervals { get; set; }
 
+    /// <summary>2026: where the robots' ticks went (null under other rules).</summary>
+    public LorrTickAccount? TickAccount { get; set; }
+
     /// <summary>Tasks (2023: errands) finished.</summary>
     public int NumTaskFinished { get; set; }
 

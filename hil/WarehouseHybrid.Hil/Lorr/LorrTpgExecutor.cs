@@ -90,9 +90,21 @@ public sealed class LorrTpgExecutor
     /// The commands of one tick: each robot's requested action (its staged front when granted, else
     /// wait), from the robots' current poses and whether each is part-way through an action.
     /// </summary>
-    public void Commands(ReadOnlySpan<RobotPose> poses, Func<int, bool> busy, Span<RobotAction> requested)
+    public void Commands(ReadOnlySpan<RobotPose> poses, Func<int, bool> busy, Span<RobotAction> requested) =>
+        Commands(poses, busy, ReadOnlySpan<int>.Empty, 0, requested);
+
+    /// <summary>
+    /// The commands of one tick, with each robot's ticks already spent on its action under way
+    /// (<paramref name="progress"/>, of <paramref name="counter"/> per action; empty: unknown). With
+    /// progress known, a robot may follow the robot ahead into a cell it is leaving straight ahead
+    /// (same heading) a tick behind it, instead of waiting until it has landed in the next cell: it
+    /// progresses only while it stays at least a full cell behind the leader's current position,
+    /// which holds whether or not the leader is delayed this tick, so squares never overlap.
+    /// </summary>
+    public void Commands(ReadOnlySpan<RobotPose> poses, Func<int, bool> busy, ReadOnlySpan<int> progress, int counter, Span<RobotAction> requested)
     {
         ArgumentNullException.ThrowIfNull(busy);
+        var follow = FollowClosely && progress.Length == poses.Length && counter > 1;
 
         // A robot that has left a cell stops holding that cell's queue.
         for (var i = 0; i < poses.Length; i++)
@@ -117,16 +129,54 @@ public sealed class LorrTpgExecutor
                 continue;
             }
 
-            if (a != RobotAction.Forward || busy(i))
+            if (a != RobotAction.Forward)
             {
-                requested[i] = a; // turns need no grant; a move under way was granted when it started
+                requested[i] = a; // turns need no grant
                 continue;
             }
 
             var next = poses[i].ForwardCell(_map);
             var q = next >= 0 ? QueueOf(next) : null;
-            requested[i] = q is not null && (q.Count == 0 || q.Peek() == i) ? RobotAction.Forward : RobotAction.Wait;
+            if (q is null)
+            {
+                requested[i] = RobotAction.Wait;
+            }
+            else if (q.Count == 0 || q.Peek() == i)
+            {
+                requested[i] = RobotAction.Forward;
+            }
+            else if (follow)
+            {
+                requested[i] = MayFollow(i, q, poses, busy, progress) ? RobotAction.Forward : RobotAction.Wait;
+            }
+            else
+            {
+                // Without progress a move under way was granted as the queue's head when it started.
+                requested[i] = busy(i) ? RobotAction.Forward : RobotAction.Wait;
+            }
         }
+    }
+
+    /// <summary>Whether robots may follow the robot ahead closely when progress is known (default true).</summary>
+    public bool FollowClosely { get; init; } = true;
+
+    // Robot i may progress into the cell whose queue is q when it is next after the head, the head
+    // stands in that cell leaving it with i's heading, and after this tick i is still no further
+    // into its move than the head already is into its own (the squares stay a full cell apart).
+    private bool MayFollow(int i, Queue<int> q, ReadOnlySpan<RobotPose> poses, Func<int, bool> busy, ReadOnlySpan<int> progress)
+    {
+        var head = q.Peek();
+        if (q.Count < 2 || q.ElementAt(1) != i)
+        {
+            return false;
+        }
+
+        var cell = poses[i].ForwardCell(_map);
+        return poses[head].Cell == cell
+            && poses[head].Heading == poses[i].Heading
+            && busy(head)
+            && Front(head) == RobotAction.Forward
+            && progress[i] + 1 <= progress[head];
     }
 
     /// <summary>Drops each robot's staged front whose action has just completed (its pose changed).</summary>

@@ -51,8 +51,97 @@ public sealed class LorrTickModelTests
         Assert.Equal((1, 0), Assert.Single(refused));
     }
 
+    // Runs the executor over the model until every staged action is done (or the limit); returns
+    // the ticks taken. withProgress: the executor sees each robot's progress (close following).
+    private static int Execute(LorrTickModel model, LorrTpgExecutor executor, bool withProgress, List<(int Robot, int Other)> refused, Random? delays = null, int limit = 2000)
+    {
+        var n = model.Poses.Length;
+        var requested = new RobotAction[n];
+        var executed = new RobotAction[n];
+        for (var tick = 0; tick < limit; tick++)
+        {
+            if (Enumerable.Range(0, n).All(r => executor.Backlog(r) == 0))
+            {
+                return tick;
+            }
+
+            if (withProgress)
+            {
+                executor.Commands(model.Poses, model.Busy, model.Progress, model.Counter, requested);
+            }
+            else
+            {
+                executor.Commands(model.Poses, model.Busy, requested);
+            }
+
+            for (var r = 0; r < n && delays is not null; r++)
+            {
+                if (delays.Next(4) == 0)
+                {
+                    requested[r] = RobotAction.Wait; // delayed this tick
+                }
+            }
+
+            var before = model.Poses.ToArray();
+            model.Step(requested, executed, refused);
+            executor.Completed(before, model.Poses);
+            Assert.Equal(n, model.Poses.Select(p => p.Cell).Distinct().Count());
+        }
+
+        return limit;
+    }
+
+    [Theory]
+    [InlineData(false, 16)]
+    [InlineData(true, 13)]
+    public void A_robot_follows_the_one_ahead_a_tick_behind_when_it_sees_progress_else_a_whole_action(bool withProgress, int ticks)
+    {
+        // Two robots in a row planned to drive three cells east in step (counter 4). Without progress
+        // the follower may enter a cell only once the leader has landed in the next one (3 x 4 + 4
+        // ticks); with it, the follower starts a tick after the leader and stays a cell behind.
+        var starts = new[] { new RobotPose(1, Heading.East), new RobotPose(0, Heading.East) };
+        var model = new LorrTickModel(Row(6), starts, counter: 4);
+        var executor = new LorrTpgExecutor(Row(6), starts);
+        RobotAction[] forward3 = [RobotAction.Forward, RobotAction.Forward, RobotAction.Forward];
+        executor.Stage([forward3, forward3]);
+        var refused = new List<(int Robot, int Other)>();
+        Assert.Equal(ticks, Execute(model, executor, withProgress, refused));
+        Assert.Empty(refused);
+        Assert.Equal([4, 3], model.Poses.Select(p => p.Cell));
+    }
+
     [Fact]
-    public void Grants_keep_plan_order_so_random_delays_never_make_robots_collide_or_deadlock()
+    public void A_robot_entering_a_cell_its_leader_leaves_sideways_waits_until_the_leader_has_landed()
+    {
+        // 3x3 open grid: the leader in the centre leaves north while the follower enters from the
+        // west. Their squares would overlap at once, so following closely only applies straight ahead.
+        var map = new GridMap(3, 3, Enumerable.Repeat(CellKind.Free, 9).ToArray(), "open");
+        var starts = new[] { new RobotPose(4, Heading.North), new RobotPose(3, Heading.East) };
+        var model = new LorrTickModel(map, starts, counter: 5);
+        var executor = new LorrTpgExecutor(map, starts);
+        executor.Stage([[RobotAction.Forward], [RobotAction.Forward]]);
+        var requested = new RobotAction[2];
+        var executed = new RobotAction[2];
+        var refused = new List<(int Robot, int Other)>();
+        for (var tick = 0; tick < 5; tick++)
+        {
+            executor.Commands(model.Poses, model.Busy, model.Progress, model.Counter, requested);
+            Assert.Equal(RobotAction.Wait, requested[1]);
+            var before = model.Poses.ToArray();
+            model.Step(requested, executed, refused);
+            executor.Completed(before, model.Poses);
+        }
+
+        Assert.Equal(1, model.Poses[0].Cell);
+        Assert.Equal(5, Execute(model, executor, withProgress: true, refused));
+        Assert.Empty(refused);
+        Assert.Equal(4, model.Poses[1].Cell);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Grants_keep_plan_order_so_random_delays_never_make_robots_collide_or_deadlock(bool withProgress)
     {
         // A ring road of 10 cells with 6 robots planned to drive 30 steps round it, in step with each
         // other; random delays hold robots, and the executor lets one enter a cell only after the
@@ -109,27 +198,8 @@ public sealed class LorrTickModelTests
         var model = new LorrTickModel(ringMap, starts, counter: 3);
         var executor = new LorrTpgExecutor(ringMap, starts);
         executor.Stage(plan);
-        var rng = new Random(4);
-        var requested = new RobotAction[starts.Length];
-        var executed = new RobotAction[starts.Length];
-        var refused = new List<(int, int)>();
-        for (var tick = 0; tick < 2000 && Enumerable.Range(0, starts.Length).Any(r => executor.Backlog(r) > 0); tick++)
-        {
-            executor.Commands(model.Poses, model.Busy, requested);
-            for (var r = 0; r < requested.Length; r++)
-            {
-                if (rng.Next(4) == 0)
-                {
-                    requested[r] = RobotAction.Wait; // delayed this tick
-                }
-            }
-
-            var before = model.Poses.ToArray();
-            model.Step(requested, executed, refused);
-            executor.Completed(before, model.Poses);
-            Assert.Equal(model.Poses.Length, model.Poses.Select(p => p.Cell).Distinct().Count());
-        }
-
+        var refused = new List<(int Robot, int Other)>();
+        Assert.True(Execute(model, executor, withProgress, refused, new Random(4)) < 2000, "the executor deadlocked");
         Assert.Empty(refused);
         Assert.All(Enumerable.Range(0, starts.Length), r => Assert.Equal(0, executor.Backlog(r)));
         Assert.Equal(poses, model.Poses); // every planned step was carried out, in order

@@ -246,6 +246,29 @@ public sealed class PibtFleetPlannerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_task_the_site_reports_done_is_dropped_and_its_robot_takes_the_next_one()
+    {
+        var map = TestData.ParseMap("""
+            ..........
+            """);
+        var planner = Planner(map, 1);
+        planner.SubmitTask(new PlanningTask(1, [9]));
+        planner.SubmitTask(new PlanningTask(2, [5]));
+        var poses = new[] { new RobotPose(7, Heading.East) };
+        Assert.Equal(1, planner.PlanStep(poses, NoLimit).Assignments[0].TaskId); // cell 9 is nearer than 5
+
+        // The site saw the robot cross cell 9 on a route planned earlier: the planner drops task 1.
+        Assert.True(planner.CompleteTask(1));
+        Assert.False(planner.IsOpen(1));
+        Assert.False(planner.CompleteTask(1));   // already gone
+        Assert.False(planner.CompleteTask(42));  // never submitted
+        Assert.Equal(1, planner.Counters.TasksCompletedBySite);
+        var next = planner.PlanStep(poses, NoLimit);
+        Assert.Equal(2, next.Assignments[0].TaskId);
+        Assert.Empty(next.FinishedTaskIds); // the site's finish is not counted again as the planner's own
+    }
+
+    [Fact]
     public void Pinned_tasks_go_to_their_robot_in_submission_order_even_when_another_robot_is_nearer()
     {
         var map = TestData.ParseMap("""
