@@ -154,12 +154,7 @@ public sealed class JamEscapeTests(ITestOutputHelper output)
             iter: 40);
     }
 
-    // Known limitation (issue 4, ADR 0007): on a map that is one path (e.g. seed -1409125487, 5x2, 2 robots: a U of
-    // 19 cells), two robots can never pass each other, so a task whose errand lies beyond the other robot is
-    // infeasible for the robot it was given until the two swap tasks, which the assignment does not do yet; both
-    // robots then shuttle and finish nothing (CsCheck seed 4ciyp2_psG77). The progress half of the property
-    // waits for task swaps within a jam.
-    [Fact(Skip = "known limitation: a task beyond the other robot on a path needs a task swap (issue 4); CsCheck seed 4ciyp2_psG77")]
+    [Fact]
     public void Random_tree_shaped_maps_with_a_few_robots_always_finish_tasks()
     {
         RandomTreeRuns().Sample(
@@ -177,6 +172,18 @@ public sealed class JamEscapeTests(ITestOutputHelper output)
             iter: 40);
     }
 
+    [Fact]
+    public void On_a_map_that_is_one_path_two_robots_whose_tasks_lie_beyond_each_other_exchange_them_and_finish_tasks()
+    {
+        // CsCheck seed 4ciyp2_psG77 of the property above: a U of 19 cells, two robots; before task
+        // exchanges within a jam both shuttled for 300 steps and finished nothing.
+        var r = RunRandomTree((-1409125487, 5, 2, 2), out var planner);
+        output.WriteLine($"{r.TasksFinished} tasks, {planner.Counters.JamSwaps} exchanges, longest stall {r.LongestStall}");
+        Assert.Equal(0, r.InvalidSteps);
+        Assert.True(planner.Counters.JamSwaps > 0, "no exchange");
+        Assert.True(r.TasksFinished >= 5, $"only {r.TasksFinished} tasks");
+    }
+
     private static Gen<(int Seed, int W, int H, int Robots)> RandomTreeRuns() =>
         from seed in Gen.Int
         from w in Gen.Int[3, 6]
@@ -184,14 +191,16 @@ public sealed class JamEscapeTests(ITestOutputHelper output)
         from robots in Gen.Int[2, 4]
         select (seed, w, h, robots);
 
-    private static LifelongRunReport RunRandomTree((int Seed, int W, int H, int Robots) x)
+    private static LifelongRunReport RunRandomTree((int Seed, int W, int H, int Robots) x) => RunRandomTree(x, out _);
+
+    private static LifelongRunReport RunRandomTree((int Seed, int W, int H, int Robots) x, out PibtFleetPlanner planner)
     {
         var rng = new Random(x.Seed);
         var map = TreeMaps.Create(rng, x.W, x.H, loops: rng.Next(2));
         var free = Enumerable.Range(0, map.CellCount).Where(map.IsPassable).ToArray();
         var starts = free.OrderBy(_ => rng.Next()).Take(x.Robots).ToArray();
         var tasks = Enumerable.Range(0, 100).Select(_ => (IReadOnlyList<int>)[free[rng.Next(free.Length)], free[rng.Next(free.Length)]]).ToList();
-        var planner = new PibtFleetPlanner(map, starts.Length, new PlannerOptions { Seed = x.Seed, MaxParallelism = 1 });
+        planner = new PibtFleetPlanner(map, starts.Length, new PlannerOptions { Seed = x.Seed, MaxParallelism = 1 });
         return new LifelongRun(map, tasks, 1.5) { StallLimit = 60 }.Run(planner, starts, 300, NoLimit);
     }
 
