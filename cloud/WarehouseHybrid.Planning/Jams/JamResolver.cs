@@ -67,7 +67,7 @@ public sealed class JamResolver
     /// <summary>Most robots solved together (1 to <see cref="JointSearch.MaxRobots"/>).</summary>
     public int GroupSize { get; init; } = 6;
 
-    /// <summary>Cells around the group the joint search may use, in moves from its robots (more, up to 32, when the lead's goal is farther).</summary>
+    /// <summary>Cells around the group the joint search may use, in moves from its robots (a last try reaches up to 32 moves, to the lead's goal).</summary>
     public int WindowRadius { get; init; } = 6;
 
     /// <summary>Joint states one search may generate.</summary>
@@ -388,11 +388,24 @@ public sealed class JamResolver
         }
 
         Searches++;
+        var exchangesBefore = _exchanges.Count;
         var unlimited = long.MaxValue; // each of these searches has the whole node cap
-        var plan = SmallestFirst(poses, tables[seed]!, bestDistance[seed], ref unlimited, shouldStop, out var members);
+        var plan = SmallestFirst(poses, tables[seed]!, bestDistance[seed], WindowRadius, ref unlimited, shouldStop, out var members);
         if (plan is null && mayExchange is not null && !shouldStop())
         {
             plan = TryExchanges(poses, tables, mayExchange, shouldStop, out members);
+        }
+
+        // Then the same search in a window that reaches the lead's goal: on a long one-wide path the
+        // robots ahead of the lead have to back out beyond the default radius before the lead can
+        // gain at all (e.g. a robot whose started task lies beyond another robot, which no exchange
+        // may fix). Only now, with its own budget of NodeCap states: a wider window from the start
+        // cost the six-robot pocket corridor frozen runs.
+        var wide = WideRadius(tables[seed]!, poses[seed]);
+        if (plan is null && _exchanges.Count == exchangesBefore && wide > WindowRadius && GoalOutsideWindow(tables[seed]!, poses) && !shouldStop())
+        {
+            long budget = NodeCap;
+            plan = SmallestFirst(poses, tables[seed]!, bestDistance[seed], wide, ref budget, shouldStop, out members);
         }
 
         if (plan is null || plan.Length == 0)
@@ -417,12 +430,12 @@ public sealed class JamResolver
     // small group's state space is far smaller (up to 4^k successors a state), so the node cap goes
     // much further, and fewer robots are committed. Each search generates at most NodeCap states
     // and what is left of `budget`, which is charged with them. Null when nothing counts.
-    private JointPlan? SmallestFirst(ReadOnlySpan<RobotPose> poses, GoalDistanceTable leadTable, int leadBest, ref long budget, Func<bool> shouldStop, out int members)
+    private JointPlan? SmallestFirst(ReadOnlySpan<RobotPose> poses, GoalDistanceTable leadTable, int leadBest, int radius, ref long budget, Func<bool> shouldStop, out int members)
     {
         members = 0;
         for (var k = Math.Min(2, _group.Count); k <= _group.Count && budget > 0 && !shouldStop(); k++)
         {
-            var attempt = Search(k, poses, leadTable, leadBest, (int)Math.Min(NodeCap, budget), shouldStop);
+            var attempt = Search(k, poses, leadTable, leadBest, radius, (int)Math.Min(NodeCap, budget), shouldStop);
             budget -= Math.Max(1, attempt.Generated);
             if (attempt.Status == JointSearchStatus.Solved || (k == _group.Count && attempt.Found && attempt.Length > 0))
             {
@@ -509,7 +522,7 @@ public sealed class JamResolver
                 // The group led by this robot, the others in their order of nearness to the seed.
                 _group.Remove(lead);
                 _group.Insert(0, lead);
-                var plan = SmallestFirst(poses, table, here, ref budget, shouldStop, out members);
+                var plan = SmallestFirst(poses, table, here, Math.Max(WindowRadius, WideRadius(table, poses[lead])), ref budget, shouldStop, out members);
                 if (plan is not null)
                 {
                     Exchanged(a, b);
@@ -532,17 +545,30 @@ public sealed class JamResolver
         Swaps++;
     }
 
+    // Moves from the robot to its goal (the table's, turns included: an upper bound), at most MaxWindowRadius.
+    private static int WideRadius(GoalDistanceTable table, RobotPose pose) => Math.Min(table.MinOverHeadings(pose.Cell), MaxWindowRadius);
+
+    // Whether the lead's goal may lie outside the default window (every robot of the group farther
+    // from it than the radius, turns counted: so a goal just inside may count as outside).
+    private bool GoalOutsideWindow(GoalDistanceTable table, ReadOnlySpan<RobotPose> poses)
+    {
+        foreach (var robot in _group)
+        {
+            if (table.MinOverHeadings(poses[robot].Cell) <= WindowRadius)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     // A robot's relaxed distance to its goal (0 without a task).
     private static long Cost(GoalDistanceTable? table, RobotPose pose) => table is null ? 0 : table.Distance(pose.Cell, pose.Heading);
 
     // A joint search over the group's first k robots; every other robot is a static obstacle.
-    // The window reaches at least the lead's goal (up to MaxWindowRadius moves): on a long one-wide
-    // path the robots ahead of the lead have to back out beyond the default radius before the lead
-    // can gain at all (a robot whose started task lies beyond another's, which no exchange may fix).
-    private JointPlan Search(int k, ReadOnlySpan<RobotPose> poses, GoalDistanceTable leadTable, int leadBest, int nodeCap, Func<bool> shouldStop)
+    private JointPlan Search(int k, ReadOnlySpan<RobotPose> poses, GoalDistanceTable leadTable, int leadBest, int radius, int nodeCap, Func<bool> shouldStop)
     {
-        var toGoal = leadTable.MinOverHeadings(poses[_group[0]].Cell);
-        var radius = Math.Clamp(toGoal, WindowRadius, Math.Max(WindowRadius, MaxWindowRadius));
         var starts = (Span<RobotPose>)stackalloc RobotPose[k];
         for (var r = 0; r < k; r++)
         {

@@ -136,34 +136,21 @@ public sealed class JamEscapeTests(ITestOutputHelper output)
         Assert.True(frozenSteps > 0, "no joint plan was ever made");
     }
 
+    // One property for both halves, so that the progress half (skipped until task exchanges within a
+    // jam existed) costs CI no time beyond the validity half's 40 runs. "Frozen" here is a robot
+    // holding a task on one cell for more than 100 of the 300 steps: crowded trees (4 robots on
+    // 11-17 cells) have long waits that end (the longest in 300 sampled runs: 66 steps), which a
+    // 60-step limit flagged in 2 of them; a freeze for good lasts the rest of the run.
     [Fact]
-    public void Random_tree_shaped_maps_with_a_few_robots_always_get_valid_steps()
+    public void Random_tree_shaped_maps_with_a_few_robots_always_get_valid_steps_and_keep_finishing_tasks()
     {
         RandomTreeRuns().Sample(
             x =>
             {
-                var r = RunRandomTree(x);
-                if (r.InvalidSteps != 0 || r.TasksFinished != r.TasksFinishedObserved)
+                var r = RunRandomTree(x, out var planner);
+                if (r.InvalidSteps != 0 || r.TasksFinished != r.TasksFinishedObserved || r.TasksFinished == 0 || r.StalledRobots != 0)
                 {
-                    output.WriteLine($"seed {x.Seed} {x.W}x{x.H} robots {x.Robots}: {r.TasksFinished} tasks ({r.TasksFinishedObserved} observed), invalid {r.InvalidSteps}");
-                    return false;
-                }
-
-                return true;
-            },
-            iter: 40);
-    }
-
-    [Fact]
-    public void Random_tree_shaped_maps_with_a_few_robots_always_finish_tasks()
-    {
-        RandomTreeRuns().Sample(
-            x =>
-            {
-                var r = RunRandomTree(x);
-                if (r.TasksFinished == 0 || r.StalledRobots != 0)
-                {
-                    output.WriteLine($"seed {x.Seed} {x.W}x{x.H} robots {x.Robots}: {r.TasksFinished} tasks, stalled {r.StalledRobots}, longest stall {r.LongestStall}");
+                    output.WriteLine($"seed {x.Seed} {x.W}x{x.H} robots {x.Robots}: {r.TasksFinished} tasks ({r.TasksFinishedObserved} observed), invalid {r.InvalidSteps}, stalled {r.StalledRobots}, longest stall {r.LongestStall}, exchanges {planner.Counters.JamSwaps}");
                     return false;
                 }
 
@@ -191,8 +178,6 @@ public sealed class JamEscapeTests(ITestOutputHelper output)
         from robots in Gen.Int[2, 4]
         select (seed, w, h, robots);
 
-    private static LifelongRunReport RunRandomTree((int Seed, int W, int H, int Robots) x) => RunRandomTree(x, out _);
-
     private static LifelongRunReport RunRandomTree((int Seed, int W, int H, int Robots) x, out PibtFleetPlanner planner)
     {
         var rng = new Random(x.Seed);
@@ -201,7 +186,7 @@ public sealed class JamEscapeTests(ITestOutputHelper output)
         var starts = free.OrderBy(_ => rng.Next()).Take(x.Robots).ToArray();
         var tasks = Enumerable.Range(0, 100).Select(_ => (IReadOnlyList<int>)[free[rng.Next(free.Length)], free[rng.Next(free.Length)]]).ToList();
         planner = new PibtFleetPlanner(map, starts.Length, new PlannerOptions { Seed = x.Seed, MaxParallelism = 1 });
-        return new LifelongRun(map, tasks, 1.5) { StallLimit = 60 }.Run(planner, starts, 300, NoLimit);
+        return new LifelongRun(map, tasks, 1.5) { StallLimit = 100 }.Run(planner, starts, 300, NoLimit);
     }
 
     // Valid steps, the planner's count agreeing with the simulation's, no robot holding a task on one cell for more than 40 steps.
