@@ -401,11 +401,11 @@ public sealed class JamResolver
         // gain at all (e.g. a robot whose started task lies beyond another robot, which no exchange
         // may fix). Only now, with its own budget of NodeCap states: a wider window from the start
         // cost the six-robot pocket corridor frozen runs.
-        var wide = WideRadius(tables[seed]!, poses[seed]);
-        if (plan is null && _exchanges.Count == exchangesBefore && wide > WindowRadius && GoalOutsideWindow(tables[seed]!, poses) && !shouldStop())
+        if (plan is null && _exchanges.Count == exchangesBefore && tables[seed] is { } leadTable
+            && WideRadius(leadTable, poses[seed]) is var wide && wide > WindowRadius && GoalOutsideWindow(leadTable, poses) && !shouldStop())
         {
             long budget = NodeCap;
-            plan = SmallestFirst(poses, tables[seed]!, bestDistance[seed], wide, ref budget, shouldStop, out members);
+            plan = SmallestFirst(poses, leadTable, bestDistance[seed], wide, ref budget, shouldStop, out members);
         }
 
         if (plan is null || plan.Length == 0)
