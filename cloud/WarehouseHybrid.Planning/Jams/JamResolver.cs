@@ -396,12 +396,13 @@ public sealed class JamResolver
             plan = TryExchanges(poses, tables, mayExchange, shouldStop, out members);
         }
 
-        // Then the same search in a window that reaches the lead's goal: on a long one-wide path the
-        // robots ahead of the lead have to back out beyond the default radius before the lead can
-        // gain at all (e.g. a robot whose started task lies beyond another robot, which no exchange
-        // may fix). Only now, with its own budget of NodeCap states: a wider window from the start
-        // cost the six-robot pocket corridor frozen runs.
-        if (plan is null && _exchanges.Count == exchangesBefore && tables[seed] is { } leadTable
+        // Then, for a pair, the same search in a window that reaches the lead's goal: on a long
+        // one-wide path the robot ahead of the lead has to back out beyond the default radius before
+        // the lead can gain at all (e.g. a robot whose started task lies beyond another robot, which
+        // no exchange may fix). Only now, with its own budget of NodeCap states, and only for a group
+        // of two: a wider window in every search froze 7 of 96 six-robot pocket runs, and this stage
+        // for groups of any size 24 of 96 four-robot T-corridor runs (plans too long to follow).
+        if (plan is null && _group.Count <= 2 && _exchanges.Count == exchangesBefore && tables[seed] is { } leadTable
             && WideRadius(leadTable, poses[seed]) is var wide && wide > WindowRadius && GoalOutsideWindow(leadTable, poses) && !shouldStop())
         {
             long budget = NodeCap;
