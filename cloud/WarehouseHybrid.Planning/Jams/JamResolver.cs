@@ -399,14 +399,16 @@ public sealed class JamResolver
         // Then, for a pair, the same search in a window that reaches the lead's goal: on a long
         // one-wide path the robot ahead of the lead has to back out beyond the default radius before
         // the lead can gain at all (e.g. a robot whose started task lies beyond another robot, which
-        // no exchange may fix). Only now, with its own budget of NodeCap states, and only for a group
-        // of two: a wider window in every search froze 7 of 96 six-robot pocket runs, and this stage
-        // for groups of any size 24 of 96 four-robot T-corridor runs (plans too long to follow).
+        // no exchange may fix). Only now, with its own budget of NodeCap states, only for a group of
+        // two with no other free robot within the wider window, and only a plan that reaches the goal:
+        // a wider window in every search froze 7 of 96 six-robot pocket runs, and this stage with
+        // other robots around 24 of 96 four-robot T-corridor runs (its plan's cells, kept from every
+        // other robot while it runs, held them for over 40 steps).
         if (plan is null && _group.Count <= 2 && _exchanges.Count == exchangesBefore && tables[seed] is { } leadTable
-            && WideRadius(leadTable, poses[seed]) is var wide && wide > WindowRadius && GoalOutsideWindow(leadTable, poses) && !shouldStop())
+            && WideRadius(leadTable, poses[seed]) is var wide && wide > WindowRadius && GoalOutsideWindow(leadTable, poses) && AloneWithin(seed, poses, frozen, wide) && !shouldStop())
         {
             long budget = NodeCap;
-            plan = SmallestFirst(poses, leadTable, bestDistance[seed], wide, ref budget, shouldStop, out members);
+            plan = SmallestFirst(poses, leadTable, bestDistance[seed], wide, ref budget, shouldStop, out members, solvedOnly: true);
         }
 
         if (plan is null || plan.Length == 0)
@@ -431,14 +433,14 @@ public sealed class JamResolver
     // small group's state space is far smaller (up to 4^k successors a state), so the node cap goes
     // much further, and fewer robots are committed. Each search generates at most NodeCap states
     // and what is left of `budget`, which is charged with them. Null when nothing counts.
-    private JointPlan? SmallestFirst(ReadOnlySpan<RobotPose> poses, GoalDistanceTable leadTable, int leadBest, int radius, ref long budget, Func<bool> shouldStop, out int members)
+    private JointPlan? SmallestFirst(ReadOnlySpan<RobotPose> poses, GoalDistanceTable leadTable, int leadBest, int radius, ref long budget, Func<bool> shouldStop, out int members, bool solvedOnly = false)
     {
         members = 0;
         for (var k = Math.Min(2, _group.Count); k <= _group.Count && budget > 0 && !shouldStop(); k++)
         {
             var attempt = Search(k, poses, leadTable, leadBest, radius, (int)Math.Min(NodeCap, budget), shouldStop);
             budget -= Math.Max(1, attempt.Generated);
-            if (attempt.Status == JointSearchStatus.Solved || (k == _group.Count && attempt.Found && attempt.Length > 0))
+            if (attempt.Status == JointSearchStatus.Solved || (!solvedOnly && k == _group.Count && attempt.Found && attempt.Length > 0))
             {
                 members = k;
                 return attempt;
@@ -546,6 +548,17 @@ public sealed class JamResolver
         Swaps++;
     }
 
+    // Whether the pair of the group are the only free robots within `radius` of the seed (the group is left as it was).
+    private bool AloneWithin(int seed, ReadOnlySpan<RobotPose> poses, ReadOnlySpan<bool> frozen, int radius)
+    {
+        var pair = _group.ToArray();
+        CollectGroup(seed, poses, frozen, radius);
+        var alone = _group.Count <= pair.Length;
+        _group.Clear();
+        _group.AddRange(pair);
+        return alone;
+    }
+
     // Moves from the robot to its goal (the table's, turns included: an upper bound), at most MaxWindowRadius.
     private static int WideRadius(GoalDistanceTable table, RobotPose pose) => Math.Min(table.MinOverHeadings(pose.Cell), MaxWindowRadius);
 
@@ -594,7 +607,9 @@ public sealed class JamResolver
 
     // The seed and the robots nearest it (breadth-first over passable cells within the window
     // radius), not frozen and not in another commitment, at most GroupSize.
-    private void CollectGroup(int seed, ReadOnlySpan<RobotPose> poses, ReadOnlySpan<bool> frozen)
+    private void CollectGroup(int seed, ReadOnlySpan<RobotPose> poses, ReadOnlySpan<bool> frozen) => CollectGroup(seed, poses, frozen, WindowRadius);
+
+    private void CollectGroup(int seed, ReadOnlySpan<RobotPose> poses, ReadOnlySpan<bool> frozen, int radius)
     {
         _group.Clear();
         _group.Add(seed);
@@ -609,7 +624,7 @@ public sealed class JamResolver
         _bfs.Add(poses[seed].Cell);
         _bfsSeen[poses[seed].Cell] = _bfsStamp;
         var ringStart = 0;
-        for (var ring = 0; ring < WindowRadius && _group.Count < GroupSize; ring++)
+        for (var ring = 0; ring < radius && _group.Count < GroupSize; ring++)
         {
             var ringEnd = _bfs.Count;
             for (var q = ringStart; q < ringEnd && _group.Count < GroupSize; q++)
