@@ -401,9 +401,9 @@ public sealed class JamResolver
         // the lead can gain at all (e.g. a robot whose started task lies beyond another robot, which
         // no exchange may fix). Only now, with its own budget of NodeCap states, only for a group of
         // two with no other free robot within the wider window, and only a plan that reaches the goal:
-        // a wider window in every search froze 7 of 96 six-robot pocket runs, and this stage with
-        // other robots around 24 of 96 four-robot T-corridor runs (its plan's cells, kept from every
-        // other robot while it runs, held them for over 40 steps).
+        // a wider window in every search froze 7 of 96 six-robot pocket runs; this stage for groups of
+        // any size froze 24 of 96 four-robot T-corridor runs, and for a pair with other robots around
+        // 6 of 24 (its plan's cells, kept from every other robot while it runs, held them over 40 steps).
         if (plan is null && _group.Count <= 2 && _exchanges.Count == exchangesBefore && tables[seed] is { } leadTable
             && WideRadius(leadTable, poses[seed]) is var wide && wide > WindowRadius && GoalOutsideWindow(leadTable, poses) && AloneWithin(seed, poses, frozen, wide) && !shouldStop())
         {
