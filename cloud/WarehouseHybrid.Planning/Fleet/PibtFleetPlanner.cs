@@ -42,6 +42,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     private readonly bool[] _frozen;
     private readonly bool[] _pinned;    // what the router holds: frozen by the caller, or following a joint plan
     private readonly JamResolver? _jams;
+    private readonly Func<int, bool> _mayExchange;
     private readonly bool[] _held;
     private readonly int[] _lastCell;  // each robot's cell in the previous call
     private readonly int[] _stuck;     // steps a robot holding a task has stayed on one cell
@@ -94,6 +95,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
             ? new JamResolver(map, robotCount) { JamAfterSteps = _options.JamAfterSteps, GroupSize = _options.JamGroupSize, WindowRadius = _options.JamWindowRadius, NodeCap = _options.JamNodeCap, NoCycles = _options.NoCycles }
             : null;
         _held = new bool[robotCount];
+        _mayExchange = MayExchange;
         _lastCell = new int[robotCount];
         Array.Fill(_lastCell, -1);
         _stuck = new int[robotCount];
@@ -655,9 +657,25 @@ public sealed class PibtFleetPlanner : IFleetPlanner
 
         var hadPlans = _jams.ActiveCount > 0;
         var end = budgetTicks >= long.MaxValue / 4 ? long.MaxValue : _time.GetTimestamp() + (long)(budgetTicks * JamShare);
-        _jams.Resolve(poses, _tables, _noGain, _bestDist, _frozen, () => late() || (end != long.MaxValue && _time.GetTimestamp() >= end));
+        _jams.Resolve(poses, _tables, _noGain, _bestDist, _frozen, () => late() || (end != long.MaxValue && _time.GetTimestamp() >= end), _options.JamTaskSwaps && Takeovers ? _mayExchange : null);
+        foreach (var (a, b) in _jams.Exchanges)
+        {
+            // The resolver exchanged the robots' goal tables; the tasks follow.
+            (_robotTasks[a], _robotTasks[b]) = (_robotTasks[b], _robotTasks[a]);
+            if (_robotTasks[a] is { } ta)
+            {
+                ta.Robot = a;
+            }
+
+            if (_robotTasks[b] is { } tb)
+            {
+                tb.Robot = b;
+            }
+        }
+
         Counters.JamSearches = _jams.Searches;
         Counters.JamPlans = _jams.Plans;
+        Counters.JamSwaps = _jams.Swaps;
         if (hadPlans || _jams.ActiveCount > 0)
         {
             var committed = _jams.Committed;
@@ -681,6 +699,13 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     }
 
     private bool MayTakeTask(int robot) => !_held[robot];
+
+    // Whether the jam fallback may give this robot's task to another robot of its jam and this robot
+    // another's task: LoRR 2024 reassigns a task only until its first errand is reached, a pinned
+    // task (2023) belongs to its robot, and a held robot takes nothing new. Callers that turn
+    // takeovers off (the 2026 rollout) get no exchanges at all (ResolveJams).
+    private bool MayExchange(int robot) =>
+        !_held[robot] && (_robotTasks[robot] is not { } t || (!t.Started && t.PinnedRobot < 0));
 
     private void CountPartial()
     {

@@ -127,6 +127,14 @@ public sealed class PlannerOptions
     /// <summary>With <see cref="JamAfterSteps"/>: joint states one search may generate (1,000-5,000,000, default 40,000).</summary>
     public int JamNodeCap { get; set; } = 40_000;
 
+    /// <summary>
+    /// With <see cref="JamAfterSteps"/>: when no joint plan brings a jam's lead nearer its goal, two
+    /// robots of the jam may exchange tasks whose first errand is not reached yet (neither pinned;
+    /// only while <see cref="PibtFleetPlanner.Takeovers"/> is on), if that lowers their summed
+    /// distance and a joint plan then exists (default true; ADR 0007, "Complete local fallback").
+    /// </summary>
+    public bool JamTaskSwaps { get; set; } = true;
+
     /// <summary>Clock for budgets and elapsed times (inject a fake one in tests).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -286,6 +294,9 @@ public sealed class PlannerCounters
 
     /// <summary>Robot-steps moved by a committed joint plan.</summary>
     public long JamPlanSteps { get; internal set; }
+
+    /// <summary>Task exchanges between two robots of a jam (<see cref="PlannerOptions.JamTaskSwaps"/>).</summary>
+    public long JamSwaps { get; internal set; }
 }
 
 /// <summary>The per-step routing algorithm.</summary>
