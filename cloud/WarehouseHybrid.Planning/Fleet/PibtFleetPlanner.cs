@@ -281,6 +281,28 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     public PlannerStepResult PlanStep(ReadOnlySpan<RobotPose> poses, TimeSpan budget, CancellationToken cancellationToken = default)
     {
         var start = _time.GetTimestamp();
+        try
+        {
+            return PlanStepCore(poses, budget, start, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The contract is "never throws, always valid": a defect anywhere in a step costs that step
+            // (everyone waits, which is always valid) and is counted, never the caller's loop. Jam
+            // commitments are dropped, since they were made on the state the step failed on.
+            Counters.Faults++;
+            LastFault = ex;
+            _jams?.Reset();
+            _frozen.AsSpan().CopyTo(_pinned);
+            return Fallback(new PlannerStepResult(RobotCount), start);
+        }
+    }
+
+    /// <summary>The last exception a step threw and turned into the all-wait fallback (<see cref="PlannerCounters.Faults"/>), or null.</summary>
+    public Exception? LastFault { get; private set; }
+
+    private PlannerStepResult PlanStepCore(ReadOnlySpan<RobotPose> poses, TimeSpan budget, long start, CancellationToken cancellationToken)
+    {
         var result = new PlannerStepResult(RobotCount);
         Counters.Steps++;
         if (poses.Length != RobotCount)

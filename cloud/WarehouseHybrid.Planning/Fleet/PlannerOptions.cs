@@ -259,6 +259,12 @@ public sealed class PlannerCounters
     /// <summary>Steps answered with the all-wait fallback (budget, cancellation or bad input).</summary>
     public long Fallbacks { get; internal set; }
 
+    /// <summary>
+    /// Steps in which the planner threw (a defect, never expected) and answered with the all-wait fallback
+    /// instead; <see cref="PibtFleetPlanner.LastFault"/> holds the last exception.
+    /// </summary>
+    public long Faults { get; internal set; }
+
     /// <summary>Steps whose routing ran out of time part-way: the robots placed moved, the others waited.</summary>
     public long PartialSteps { get; internal set; }
 

@@ -46,6 +46,18 @@ public sealed class JamResolver
     private long _step;
     private int _members;      // robots this step that may be seeds or group members (the shortest span)
 
+    /// <summary>
+    /// Drops every commitment and keep-out cell, as after a planner fault: the plans were made on a state the
+    /// planner no longer trusts, and a robot held by a plan nobody follows would stay held.
+    /// </summary>
+    public void Reset()
+    {
+        _active.Clear();
+        Array.Clear(_committed);
+        _keepOut.Clear();
+        _exchanges.Clear();
+    }
+
     /// <summary>Creates a resolver for <paramref name="robotCount"/> robots on <paramref name="map"/>.</summary>
     public JamResolver(GridMap map, int robotCount)
     {

@@ -206,6 +206,6 @@ public sealed class FleetPlannerEntrant : ILorrEntrant
 
     /// <inheritdoc />
     public string? Summary() => _planner is PibtFleetPlanner p
-        ? string.Create(CultureInfo.InvariantCulture, $"{Phases}; tasks the system finished first {p.Counters.TasksCompletedBySite}, handed back {TasksHandedBack}; jam fallback: {p.Counters.JamSearches} joint searches, {p.Counters.JamPlans} plans followed, {p.Counters.JamPlanSteps} robot-steps on them")
+        ? string.Create(CultureInfo.InvariantCulture, $"{Phases}; tasks the system finished first {p.Counters.TasksCompletedBySite}, handed back {TasksHandedBack}; jam fallback: {p.Counters.JamSearches} joint searches, {p.Counters.JamPlans} plans followed, {p.Counters.JamPlanSteps} robot-steps on them, {p.Counters.JamSwaps} task exchanges; planner faults {p.Counters.Faults}{(p.LastFault is { } f ? $" (last: {f.GetType().Name}: {f.Message})" : "")}")
         : Phases.ToString();
 }

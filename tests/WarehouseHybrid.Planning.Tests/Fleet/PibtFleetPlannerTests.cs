@@ -92,6 +92,65 @@ public sealed class PibtFleetPlannerTests(ITestOutputHelper output)
         Assert.True(finished, "the task in the dead end was never finished");
     }
 
+    [Fact]
+    public void A_step_that_throws_inside_the_planner_becomes_an_all_wait_step_and_the_next_steps_plan_again()
+    {
+        var map = TestData.ParseMap("""
+            @@@@@@@@
+            @......@
+            @@@@@@@@
+            """);
+        var clock = new FaultingClock();
+        var planner = new PibtFleetPlanner(map, 1, new PlannerOptions { Seed = 1, MaxParallelism = 1, TimeProvider = clock });
+        planner.SubmitTask(new PlanningTask(3, [map.CellAt(1, 6)]));
+        var poses = new[] { new RobotPose(map.CellAt(1, 1), Heading.East) };
+        var validator = new PlanValidator(map);
+        var after = new RobotPose[1];
+
+        var first = planner.PlanStep(poses, NoLimit);
+        Assert.Equal(RobotAction.Forward, first.Actions[0]);
+
+        // The step's second reading of the clock throws: a defect deep inside the step.
+        clock.ThrowAtCall = clock.Calls + 2;
+        var faulted = planner.PlanStep(poses, NoLimit);
+        Assert.True(faulted.UsedFallback);
+        Assert.Equal(RobotAction.Wait, faulted.Actions[0]);
+        Assert.Equal(1, planner.Counters.Faults);
+        Assert.IsType<InjectedFault>(planner.LastFault);
+
+        var finished = false;
+        for (var step = 0; step < 20 && !finished; step++)
+        {
+            var res = planner.PlanStep(poses, NoLimit);
+            Assert.True(validator.ValidateStep(poses, res.Actions, after), $"step {step} after the fault invalid");
+            after.CopyTo(poses, 0);
+            finished = res.FinishedTaskIds.Contains(3);
+        }
+
+        Assert.True(finished, "the planner did not recover after the faulted step");
+        Assert.Equal(1, planner.Counters.Faults);
+    }
+
+    private sealed class InjectedFault() : Exception("injected planner fault");
+
+    /// <summary>A clock that throws once, at a chosen call, to stand in for a defect inside a step.</summary>
+    private sealed class FaultingClock : TimeProvider
+    {
+        public long Calls { get; private set; }
+
+        public long ThrowAtCall { get; set; } = -1;
+
+        public override long GetTimestamp()
+        {
+            if (++Calls == ThrowAtCall)
+            {
+                throw new InjectedFault();
+            }
+
+            return System.GetTimestamp();
+        }
+    }
+
     public static TheoryData<string, string, int, int, int> RealMaps => new()
     {
         // name, map path, robots, steps, floor of finished tasks (measured 145 and 152, see test output)
