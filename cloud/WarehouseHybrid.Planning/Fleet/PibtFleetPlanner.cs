@@ -725,7 +725,7 @@ public sealed class PibtFleetPlanner : IFleetPlanner
     // Whether the jam fallback may give this robot's task to another robot of its jam and this robot
     // another's task: LoRR 2024 reassigns a task only until its first errand is reached, a pinned
     // task (2023) belongs to its robot, and a held robot takes nothing new. Callers that turn
-    // takeovers off (the 2026 rollout) get no exchanges at all (ResolveJams).
+    // takeovers off get no exchanges at all (ResolveJams): the 2026 rollout after its first step.
     private bool MayExchange(int robot) =>
         !_held[robot] && (_robotTasks[robot] is not { } t || (!t.Started && t.PinnedRobot < 0));
 

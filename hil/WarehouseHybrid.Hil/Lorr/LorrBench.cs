@@ -268,7 +268,8 @@ public sealed class LorrBench
                     }
                     else if (executor.Backlog(i) > 0)
                     {
-                        if (!granted[i] && !refused.Exists(x => x.Robot == i))
+                        // A refused robot was granted its move (counted as refused above).
+                        if (!granted[i])
                         {
                             account.Add(LorrTickUse.AwaitingGrant);
                         }

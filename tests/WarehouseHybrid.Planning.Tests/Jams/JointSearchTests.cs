@@ -24,7 +24,7 @@ public sealed class JointSearchTests
     private static GoalDistanceTable Table(GridMap map, int goal) => new DistanceTableCache(new CompactGrid(map), 1 << 24).Get(goal);
 
     private static JointPlan Solve(GridMap map, RobotPose[] starts, int goal, int cap = 100_000, int threshold = 0, Func<int, bool>? blocked = null, bool noCycles = false) =>
-        new JointSearch(map).Solve(starts, blocked ?? (_ => false), 8, Table(map, goal), threshold, noCycles, cap, 64);
+        Solve(JointSearchMode.Auto, map, starts, goal, cap, maxLength: 64, noCycles, blocked, threshold);
 
     // A dead end five cells deep off a one-wide corridor.
     private static readonly GridMap DeepStem = TestData.ParseMap("""
