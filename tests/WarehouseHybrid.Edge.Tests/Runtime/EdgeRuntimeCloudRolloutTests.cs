@@ -70,7 +70,7 @@ public sealed class EdgeRuntimeCloudRolloutTests : IAsyncLifetime
         var runtime = new EdgeRuntime(Options(), line.DaemonEnd, TimeProvider.System, NullLoggerFactory.Instance);
         runtime.AuditFeed!.Subscribe(new Listener(_audit));
         await runtime.StartAsync();
-        await Eventually.UntilAsync(() => runtime.GetStatus().CloudConnected, Timeout, "the robot to connect to the broker");
+        await Eventually.UntilAsync(() => runtime.GetStatus().Cloud.Connects >= 1, Timeout, "the robot to connect to the broker and subscribe");
         return runtime;
     }
 

@@ -34,7 +34,7 @@ public sealed class EdgeRuntimeEndToEndTests
         await using var runtime = new EdgeRuntime(options, line.DaemonEnd, TimeProvider.System, NullLoggerFactory.Instance);
         await runtime.StartAsync();
         board.Start();
-        await Eventually.UntilAsync(() => runtime.GetStatus().CloudConnected, Timeout, "the robot to connect to the broker");
+        await Eventually.UntilAsync(() => runtime.GetStatus().Cloud.Connects >= 1, Timeout, "the robot to connect to the broker and subscribe");
 
         var segment = Builders.Segment(1, 11, Heading.East, 1, Builders.Step(1, PlanAction.Forward, 12, Heading.East));
         segment.RobotId = "robot-7";

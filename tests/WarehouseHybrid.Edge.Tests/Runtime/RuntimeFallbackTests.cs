@@ -107,7 +107,7 @@ public sealed class RuntimeFallbackTests
         await using var runtime = new EdgeRuntime(Options(cloud: true, broker.Port), line.DaemonEnd, TimeProvider.System, NullLoggerFactory.Instance);
         await runtime.StartAsync();
         board.Start();
-        await Eventually.UntilAsync(() => runtime.GetStatus().CloudConnected, Timeout, "the cloud link");
+        await Eventually.UntilAsync(() => runtime.GetStatus().Cloud.Connects >= 1, Timeout, "the cloud link, subscribed");
 
         await broker.PublishAsync(FleetTopics.Plan("site-f", "robot-f"), ThreeSteps(grantThird: false));
         await Eventually.UntilAsync(() => runtime.GetStatus().LastCompletedStep >= 1, Timeout, "step 1");
